@@ -1,0 +1,250 @@
+"""RMSNorm against torch.nn.RMSNorm: outputs, the mean-square statistic, gradients, snippet, errors."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import orjson
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from oracle import close
+
+from core.rms_norm import SPEC, rms_norm
+
+DTYPES = [np.float32, np.float64]
+# (input shape, number of normalized trailing axes)
+SHAPES = [((7,), 1), ((3, 5), 1), ((2, 3, 8), 1), ((2, 3, 4), 2), ((2, 3, 2, 4), 3), ((2, 2, 3, 2, 3), 2)]
+
+
+def torch_rms(x: np.ndarray, k: int, eps: float | None, gamma: np.ndarray | None, dy: np.ndarray):
+    xt = torch.tensor(x, requires_grad=True)
+    layer = torch.nn.RMSNorm(
+        list(x.shape[-k:]), eps=eps, elementwise_affine=gamma is not None, dtype=xt.dtype
+    )
+    if gamma is not None:
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(gamma))
+    y = layer(xt)
+    y.backward(torch.from_numpy(dy))
+    ms = xt.detach().pow(2).mean(dim=tuple(range(x.ndim - k, x.ndim)))
+    return y, ms, xt.grad, None if gamma is None else layer.weight.grad
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("shape", "k"), SHAPES)
+@pytest.mark.parametrize(("eps", "affine"), [(None, True), (1e-5, True), (0.1, False), (None, False)])
+def test_matches_torch(shape, k, dtype, eps, affine):
+    rng = np.random.default_rng(zlib.crc32(repr((shape, k, eps, affine)).encode()))
+    x = (rng.standard_normal(shape) * rng.uniform(0.1, 10) + rng.uniform(-1, 1)).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    gamma = rng.uniform(-2, 2, shape[-k:]).astype(dtype) if affine else None
+    t = rms_norm(x, dy, normalized_shape=list(shape[-k:]), eps=eps, elementwise_affine=affine, gamma=gamma)
+    y, ms, dx, dgamma = torch_rms(x, k, eps, gamma, dy)
+    close(t.output, y, what="output")
+    close(t.stats["ms"], ms, what="ms")
+    close(t.grads["input"], dx, grad=True, what="dinput")
+    if affine:
+        close(t.grads["gamma"], dgamma, grad=True, what="dgamma")
+        np.testing.assert_array_equal(t.parameters["gamma"], gamma)
+    else:
+        assert t.grads["gamma"] is None and t.parameters["gamma"] is None
+
+
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float32, 1e-4), (np.float64, 1e-8)])
+def test_default_eps_is_torch_finfo_eps_of_the_dtype(dtype, scale):
+    # mean(x^2) ~ scale^2 is comparable to finfo(dtype).eps, so eps visibly changes the result
+    x = (np.random.default_rng(3).standard_normal((4, 6)) * scale).astype(dtype)
+    dy = np.ones_like(x)
+    t = rms_norm(x, dy)
+    y, _, dx, _ = torch_rms(x, 1, None, np.ones(6, dtype), dy)
+    close(t.output, y)
+    # gradients are about 1/scale here, so compare relative to their size
+    np.testing.assert_allclose(t.grads["input"], dx.numpy(), rtol=1e-4 if dtype == np.float32 else 1e-12)
+    assert t.params["eps"] == float(torch.finfo(y.dtype).eps)
+    other = rms_norm(x, eps=1e-5).output  # a wrong default would be this far off
+    assert np.abs(other - t.output).max() > 100 * np.abs(t.output - y.detach().numpy()).max()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("eps", [None, 1e-6])
+def test_snippet_reproduces_output_and_grads(dtype, affine, eps, run_snippet):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 3, 4)).astype(dtype)
+    dy = rng.standard_normal((2, 3, 4)).astype(dtype)
+    gamma = rng.uniform(0.5, 2, (3, 4)).astype(dtype) if affine else None
+    t = rms_norm(x, dy, normalized_shape=[3, 4], eps=eps, elementwise_affine=affine, gamma=gamma)
+    ns = run_snippet(t.torch_code)
+    close(t.output, ns["y"])
+    close(t.grads["input"], ns["x"].grad, grad=True)
+    if affine:
+        close(t.grads["gamma"], ns["layer"].weight.grad, grad=True)
+    assert ns["layer"].weight is None if not affine else ns["layer"].weight.shape == (3, 4)
+
+
+def test_snippet_loads_large_tensors_from_npy():
+    t = rms_norm(np.ones((80, 64), np.float32))
+    assert "np.load('x.npy')" in t.torch_code and t.torch_code.startswith(
+        "import numpy as np\nimport torch\n"
+    )
+
+
+def test_steps_grouping_and_counts():
+    x = np.arange(1, 25, dtype=np.float64).reshape(2, 3, 4)
+    t = rms_norm(x, np.ones_like(x), normalized_shape=[4])
+    ids = [s.id for s in t.steps]
+    assert ids == [
+        "input",
+        "grouping",
+        "squares",
+        "mean_square",
+        "rms",
+        "normalized",
+        "output",
+        "grad_output",
+        "dgamma",
+        "dnormalized",
+        "dinput",
+    ]
+    kinds = {s.id: s.kind for s in t.steps}
+    assert kinds["mean_square"] == kinds["rms"] == "stat" and kinds["dgamma"] == "param"
+    assert {s.phase for s in t.steps[7:]} == {"backward"} and {s.phase for s in t.steps[:7]} == {"forward"}
+    assert t.grouping.stat_shape == (2, 3) and t.reduce_axes == (2,) and t.grouping.group_size == 4
+    ids_arr = t.step("grouping").values
+    np.testing.assert_array_equal(ids_arr, np.repeat(np.arange(6), 4).reshape(2, 3, 4))
+    np.testing.assert_array_equal(t.stats["ms"], (x**2).mean(axis=2))
+    np.testing.assert_allclose(t.step("rms").values, np.sqrt(t.stats["ms"] + np.finfo(np.float64).eps))
+    assert t.param_counts == {"learnable": 4, "buffers": 0}
+    for s in t.steps:
+        assert s.title.en and s.title.zh and s.explanation.en and s.explanation.zh and s.formula
+        assert r"\boldsymbol" not in s.formula
+    assert "2 groups" not in t.step("input").explanation.en and "6 groups" in t.step("input").explanation.en
+
+
+def test_without_affine_normalized_is_last():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    t = rms_norm(x, np.ones((3, 4)), elementwise_affine=False)
+    assert [s.id for s in t.steps] == [
+        "input",
+        "grouping",
+        "squares",
+        "mean_square",
+        "rms",
+        "normalized",
+        "grad_output",
+        "dinput",
+    ]
+    assert t.output is t.step("normalized").values
+    assert t.param_counts == {"learnable": 0, "buffers": 0}
+
+
+def test_serializes():
+    t = rms_norm(np.random.default_rng(0).standard_normal((2, 5)).astype(np.float32), np.ones((2, 5)))
+    doc = orjson.loads(orjson.dumps(t.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY))
+    assert doc["stats"]["ms"] and doc["params"]["normalized_shape"] == [5] and doc["grads"]["gamma"]
+
+
+def test_spec_is_complete():
+    d = SPEC.to_dict()
+    assert d["torch_classes"] == ["nn.RMSNorm"]
+    assert [p["name"] for p in d["params"]] == ["normalized_shape", "eps", "elementwise_affine", "gamma"]
+    for p in d["params"]:
+        assert p["description"]["en"] and p["description"]["zh"]
+    assert "LLaMA" in d["description"]["en"] and "LLaMA" in d["description"]["zh"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=4, min_side=2, max_side=5),
+        elements=st.floats(-100, 100, allow_nan=False).filter(lambda v: abs(v) > 1e-3),
+    ),
+    st.floats(0.01, 1e3),
+)
+def test_invariants(x, c):
+    t = rms_norm(x, normalized_shape=list(x.shape[-1:]), eps=0.0)
+    # each group has root mean square 1 after normalizing (eps = 0)
+    np.testing.assert_allclose(np.sqrt((t.output**2).mean(axis=-1)), 1.0, rtol=1e-12)
+    # scale invariance, and odd symmetry (exact: the RMS of -x is the RMS of x)
+    np.testing.assert_allclose(rms_norm(c * x, eps=0.0).output, t.output, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(rms_norm(-x, eps=0.0).output, -t.output)
+
+
+def test_warnings():
+    x = np.array([[1e-5, -1e-5, 2e-5], [1.0, 2.0, 3.0]], np.float32)
+    codes = [w.code for w in rms_norm(x, eps=1e-3).warnings]
+    assert codes == ["eps_dominates"]
+    assert "1 of 2 groups" in rms_norm(x, eps=1e-3).warnings[0].message.en
+    assert [w.code for w in rms_norm(np.ones((3, 1)), normalized_shape=[1]).warnings] == [
+        "single_value_groups"
+    ]
+    assert rms_norm(x[1:]).warnings == []
+
+
+def torch_error(fn) -> str:
+    with pytest.raises(RuntimeError) as e:
+        fn()
+    return str(e.value)
+
+
+def test_shape_mismatch_quotes_torch():
+    x = np.zeros((2, 4), np.float32)
+    for ns in ([5], [3, 4]):
+        theirs = torch_error(lambda ns=ns: torch.nn.RMSNorm(ns)(torch.zeros(2, 4)))
+        with pytest.raises(ValueError, match="normalized_shape") as e:
+            rms_norm(x, normalized_shape=ns)
+        assert theirs in str(e.value)
+    with pytest.raises(ValueError) as theirs:  # more axes than the input has: a Python-side check in torch
+        torch.nn.RMSNorm([2, 2, 4])(torch.zeros(2, 4))
+    with pytest.raises(ValueError) as e:
+        rms_norm(x, normalized_shape=[2, 2, 4])
+    assert str(theirs.value) in str(e.value)
+    theirs = torch_error(lambda: torch.nn.RMSNorm([])(torch.zeros(2, 4)))
+    with pytest.raises(ValueError) as e:
+        rms_norm(x, normalized_shape=[])
+    assert theirs in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("x", "grad", "params", "message"),
+    [
+        (np.ones((2, 3), np.int64), None, {}, "input must be float32 or float64"),
+        (np.ones((1,) * 6), None, {}, "1 to 5 axes"),
+        (np.array([[1.0, np.nan]]), None, {}, "input contains nan"),
+        (np.ones((2, 3)), None, {"normalized_shape": [0]}, "positive integers"),
+        (np.ones((2, 3)), None, {"normalized_shape": "3"}, "positive integers"),
+        (np.ones((2, 3)), None, {"normalized_shape": [True]}, "positive integers"),
+        (np.ones((2, 3)), None, {"eps": -1.0}, "eps must be a finite number >= 0"),
+        (np.ones((2, 3)), None, {"eps": float("inf")}, "eps must be a finite number >= 0"),
+        (np.ones((2, 3)), None, {"eps": "small"}, "eps must be a number"),
+        (np.ones((2, 3)), None, {"eps": True}, "eps must be a number"),
+        (np.ones((2, 3)), None, {"elementwise_affine": "yes"}, "elementwise_affine must be true or false"),
+        (np.ones((2, 3)), None, {"gamma": [1.0, 2.0]}, "gamma must have 3 values"),
+        (np.ones((2, 3)), None, {"gamma": [1.0, np.inf, 1.0]}, "gamma must contain finite numbers"),
+        (
+            np.ones((2, 3)),
+            None,
+            {"gamma": [1.0] * 3, "elementwise_affine": False},
+            "elementwise_affine is false",
+        ),
+        (np.ones((2, 3)), None, {"weight": [1.0] * 3}, "rms_norm has no argument 'weight'"),
+        (np.ones((2, 3)), np.ones((3, 2)), {}, r"grad_output must have the input's shape \[2, 3\]"),
+        (np.ones((2, 3)), np.full((2, 3), np.nan), {}, "grad_output must contain finite numbers"),
+        (np.ones((2, 3)), [["a"] * 3] * 2, {}, "grad_output must be an array of numbers"),
+        (np.array([[0.0, 0.0], [1.0, 2.0]]), None, {"eps": 0.0}, "divides by zero with eps=0"),
+        (np.full((2, 3), 1e20, np.float32), None, {}, "x\\^2 overflows float32.*Use dtype float64"),
+    ],
+)
+def test_bad_input_raises(x, grad, params, message):
+    with pytest.raises(ValueError, match=message):
+        rms_norm(x, grad, **params)
+
+
+def test_float64_handles_what_float32_overflows():
+    x = np.full((2, 3), 1e20)
+    np.testing.assert_allclose(rms_norm(x).output, 1.0)
