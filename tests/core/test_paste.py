@@ -1,0 +1,562 @@
+"""core.paste: every accepted format with exact values, every rejection with its message and position, the
+limits, and round trips of real NumPy/PyTorch/JSON output (Hypothesis)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from core.paste import (
+    MAX_ELEMENTS,
+    Parsed,
+    PasteError,
+    _delimiter,
+    _exact_body,
+    _exact_rows,
+    _fast_body,
+    _fast_rows,
+    _Problem,
+    parse,
+)
+
+
+@pytest.fixture
+def torch_full_print():
+    torch.set_printoptions(precision=10, profile="full")
+    yield
+    torch.set_printoptions(profile="default")
+
+
+def check(p: Parsed, fmt: str, values, dtype: str | None = None) -> None:
+    expected = np.asarray(values, dtype=np.float64)
+    assert p.format == fmt
+    assert p.values.dtype == np.float64
+    assert p.shape == expected.shape == p.values.shape
+    np.testing.assert_array_equal(p.values, expected)
+    assert p.dtype == dtype
+
+
+# ------------------------------------------------------------------------------------------------ accepted
+
+ACCEPTED = [
+    # (text, format, values, dtype, notes)
+    ("[[1, 2], [3, 4]]", "json", [[1, 2], [3, 4]], None, []),
+    ("[\n  [1,2],\n\t[3 ,4]\n]\n", "json", [[1, 2], [3, 4]], None, []),
+    ("[1, 2,]", "json", [1, 2], None, []),
+    ("[[1, 2,], [3, 4,],]", "json", [[1, 2], [3, 4]], None, []),
+    ("[1e-3, -2.5E+4, +7, .5, 5., -.25e1]", "json", [1e-3, -2.5e4, 7, 0.5, 5.0, -2.5], None, []),
+    ("[0.1, 0.2]", "json", [0.1, 0.2], None, []),
+    ("[[[1]]]", "json", [[[1]]], None, []),
+    ("[np.float64(0.5), np.float32( -1.25 ), numpy.int64(3)]", "json", [0.5, -1.25, 3], None, []),
+    ("array([1, 2, 3])", "numpy", [1, 2, 3], None, []),
+    ("np.array([[1., 2.], [3., 4.]])", "numpy", [[1, 2], [3, 4]], None, []),
+    ("array([[1., 2.], [3., 4.]], dtype=float32)", "numpy", [[1, 2], [3, 4]], "float32", []),
+    ("numpy.array([1.5], dtype='float64')", "numpy", [1.5], "float64", []),
+    ("array([1.5, 2. ], dtype=np.float16)", "numpy", [1.5, 2], "float16", []),
+    ("[[1. 2.]\n [3. 4.]]", "numpy", [[1, 2], [3, 4]], None, []),
+    ("[ 0.5 -1.  2. ]", "numpy", [0.5, -1, 2], None, []),
+    ("tensor([[1., 2.]], requires_grad=True)", "torch", [[1, 2]], None, ["ignored requires_grad=True"]),
+    (
+        "tensor([[0.1, 0.2]], grad_fn=<AddmmBackward0>)",
+        "torch",
+        [[0.1, 0.2]],
+        None,
+        ["ignored grad_fn=<AddmmBackward0>"],
+    ),
+    (
+        "tensor([1., 2.], device='cuda:0', dtype=torch.float64)",
+        "torch",
+        [1, 2],
+        "float64",
+        ["ignored device='cuda:0'"],
+    ),
+    (
+        "Parameter containing:\ntensor([[-0.8567,  1.1006],\n        [-1.0712,  0.1227]],"
+        " requires_grad=True)",
+        "torch",
+        [[-0.8567, 1.1006], [-1.0712, 0.1227]],
+        None,
+        ["ignored requires_grad=True"],
+    ),
+    ("torch.tensor([1, 2, 3])", "torch", [1, 2, 3], None, []),
+    ("tensor([1, 2, 3], dtype=torch.int32)", "torch", [1, 2, 3], "int32", []),
+    ("tensor([1.], dtype=torch.float)", "torch", [1], "float32", []),
+    ("tensor([1., 2.], dtype=torch.bfloat16,)", "torch", [1, 2], "bfloat16", []),
+    ("tensor([[1., 2.]], layout=torch.strided)", "torch", [[1, 2]], None, ["ignored layout=torch.strided"]),
+    ("array([[1., 2.]], shape=(1, 2))", "numpy", [[1, 2]], None, []),
+    ("tensor([1.], size=(1,))", "torch", [1], None, []),
+    ("1 2 3", "rows", [1, 2, 3], None, []),
+    ("1,2,3\r\n4,5,6\r\n", "rows", [[1, 2, 3], [4, 5, 6]], None, []),
+    ("1\t2\n3\t4\n", "rows", [[1, 2], [3, 4]], None, []),
+    ("1.5; -2\n3e2; .5", "rows", [[1.5, -2], [300, 0.5]], None, []),
+    (" 1 ,  2\n3,4 ", "rows", [[1, 2], [3, 4]], None, []),
+    ("1\n2\n3", "rows", [[1], [2], [3]], None, []),
+    ("1 2\n3 4\n\n5 6\n7 8\n", "blocks", [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], None, []),
+    ("\n\n1 2\n  \n\n3 4\n\n", "blocks", [[[1, 2]], [[3, 4]]], None, []),
+    ("\ufeff[1, 2]", "json", [1, 2], None, []),
+    ("[1, 2]\r", "json", [1, 2], None, []),
+]
+
+
+@pytest.mark.parametrize(("text", "fmt", "values", "dtype", "notes"), ACCEPTED)
+def test_accepted(text, fmt, values, dtype, notes):
+    p = parse(text)
+    check(p, fmt, values, dtype)
+    assert p.notes == notes
+    assert len(p.notes_zh) == len(notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("［1，2］", [1, 2]),
+        ("1，2；3\n4，5；6", None),  # ';' is the separator, so "1，2" is one cell
+        ("[[1,\u30002]，［3, \u22124］]", [[1, 2], [3, -4]]),
+        ("1\u00a02\u00a03", [1, 2, 3]),
+    ],
+)
+def test_full_width_punctuation(text, values):
+    if values is None:
+        with pytest.raises(PasteError, match="'1,2' is not a number"):
+            parse(text)
+        return
+    p = parse(text)
+    np.testing.assert_array_equal(p.values, values)
+    assert p.notes == ["read full-width punctuation (，；［］（）) as ASCII"]
+    assert p.notes_zh and "全角" in p.notes_zh[0]
+
+
+def test_real_torch_print_with_requires_grad_and_grad_fn():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, requires_grad=True)
+    p = parse(str(x))
+    assert p.format == "torch" and p.shape == (2, 3) and p.notes == ["ignored requires_grad=True"]
+    np.testing.assert_allclose(p.values, x.detach().numpy(), atol=5e-5)  # printed with 4 decimals
+    y = x * 2
+    p = parse(repr(y))
+    assert p.notes == ["ignored grad_fn=<MulBackward0>"]
+    np.testing.assert_allclose(p.values, y.detach().numpy(), atol=5e-5)
+    p = parse(str(torch.nn.Parameter(torch.arange(4.0).reshape(2, 2))))
+    check(p, "torch", [[0, 1], [2, 3]])
+    assert p.notes == ["ignored requires_grad=True"]
+
+
+def test_real_numpy_reprs():
+    a = np.arange(6.0).reshape(2, 3).astype(np.float32)
+    assert repr(a) == "array([[0., 1., 2.],\n       [3., 4., 5.]], dtype=float32)"
+    check(parse(repr(a)), "numpy", a, "float32")
+    b = np.arange(24.0).reshape(2, 3, 4)
+    assert "\n\n" in str(b)  # NumPy separates the 2-D blocks of a 3-D array with a blank line
+    check(parse(str(b)), "numpy", b)
+    check(parse(repr(b)), "numpy", b)
+    c = np.array([1e-10, 1, 1e10])
+    check(parse(repr(c)), "numpy", c)
+    with np.printoptions(threshold=sys.maxsize):
+        d = np.arange(2000.0)
+        check(parse(repr(d)), "numpy", d)  # wrapped over many lines
+        check(parse(str(d)), "numpy", d)
+
+
+def test_real_torch_full_print_of_a_large_tensor(torch_full_print):
+    t = torch.arange(3000.0).reshape(30, 100) / 7
+    p = parse(str(t))
+    assert p.shape == (30, 100)
+    np.testing.assert_allclose(p.values, t.numpy(), rtol=1e-9, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------- rejections
+
+REJECTED = [
+    # (text, code, message fragment, line, column)
+    ("", "empty", "the tensor is empty", 1, 1),
+    ("  \n\t\n", "empty", "the tensor is empty", 1, 1),
+    ("[]", "empty", "the tensor is empty", 1, 1),
+    ("[[], []]", "empty", "the list at [0] has no values", 1, 2),
+    ("tensor([], size=(0, 3))", "empty", "the tensor is empty", 1, 8),
+    ("array([], shape=(0, 3), dtype=float64)", "empty", "the tensor is empty", 1, 7),
+    ("3.5", "scalar", "a single number is a scalar; wrap it in brackets [..]", 1, 1),
+    ("  \n 7\n", "scalar", "a single number is a scalar", 2, 2),
+    ("tensor(3.)", "scalar", "a single number is a scalar", 1, 8),
+    ("tensor(-0.5000, grad_fn=<MeanBackward0>)", "scalar", "a single number is a scalar", 1, 8),
+    ("[[1, 2], [3, 4, 5]]", "ragged", "list at [1] has length 3 but [0] has length 2", 1, 17),
+    ("[[1, 2, 3],\n [4, 5]]", "ragged", "list at [1] has length 2 but [0] has length 3", 2, 7),
+    ("[[[1], [2]], [[3], [4, 5]]]", "ragged", "list at [1, 1] has length 2 but [0, 0] has length 1", 1, 24),
+    ("[[[1], [2]], [[3]]]", "ragged", "list at [1] has length 1 but [0] has length 2", 1, 18),
+    ("[[1. 2.]\n [3. 4. 5.]]", "ragged", "list at [1] has length 3 but [0] has length 2", 2, 9),
+    ("1,2\n3,4,5", "ragged", "row 2 has 3 values but row 1 has 2", 2, 5),
+    ("1 2 3\n4 5", "ragged", "row 2 has 2 values but row 1 has 3", 2, 4),
+    ("1 2\n3 4\n\n5 6 7\n8 9 0", "ragged", "row 1 of block 2 has 3 values but row 1 has 2", 4, 5),
+    ("1 2\n3 4\n\n5 6", "ragged", "block 2 has 1 row but block 1 has 2", 4, 1),
+    ("1 2\n\n3 4\n5 6", "ragged", "block 2 has 2 rows but block 1 has 1", 4, 1),
+    ("[[1, 2], 3]", "mixed_depth", "expected a list here", 1, 10),
+    ("[1, [2]]", "mixed_depth", "expected a number here", 1, 5),
+    ("[1, abc]", "not_number", "'abc' is not a number", 1, 5),
+    ("[1, 2x]", "not_number", "'2x' is not a number", 1, 5),
+    ("[1, None]", "not_number", "'None' is not a number", 1, 5),
+    ("[1, 1-2]", "not_number", "'1-2' is not a number", 1, 5),
+    ("1, 2\n3, four", "not_number", "'four' is not a number", 2, 4),
+    ("a,b,c\n1,2,3", "not_number", "'a' is not a number; if this is a header row, delete it", 1, 1),
+    ("x = [1, 2]", "not_number", "paste only the tensor", 1, 1),
+    ("[true, false]", "boolean", "booleans are not numbers here", 1, 2),
+    ("tensor([ True, False])", "boolean", "booleans are not numbers here", 1, 10),
+    ("1 False", "boolean", "booleans are not numbers here", 1, 3),
+    ("[1, NaN]", "nonfinite", "NaN and infinity can't be normalized: replace them with numbers", 1, 5),
+    ("[1, nan]", "nonfinite", "NaN and infinity can't be normalized", 1, 5),
+    ("[1, Infinity]", "nonfinite", "NaN and infinity can't be normalized", 1, 5),
+    ("[1, -Infinity]", "nonfinite", "NaN and infinity can't be normalized", 1, 5),
+    ("array([ nan,  inf, -inf])", "nonfinite", "NaN and infinity can't be normalized", 1, 9),
+    ("tensor([1., -inf])", "nonfinite", "NaN and infinity can't be normalized", 1, 13),
+    ("1\tinf", "nonfinite", "NaN and infinity can't be normalized", 1, 3),
+    ("tensor(nan)", "nonfinite", "NaN and infinity", 1, 8),
+    ("[1e999]", "overflow", "'1e999' is too large for float64", 1, 2),
+    ("[1, ...]", "elided", "the text contains '...' (NumPy/PyTorch elided values when printing)", 1, 5),
+    (
+        "tensor([0.0000e+00, 1.0000e+00,  ..., 1.9990e+03])",
+        "elided",
+        "torch.set_printoptions(profile='full')",
+        1,
+        34,
+    ),
+    (
+        "array([0.000e+00, 1.000e+00, ..., 1.999e+03], shape=(2000,))",
+        "elided",
+        "np.set_printoptions(threshold=sys.maxsize)",
+        1,
+        30,
+    ),
+    ("[[0. 1.]\n ...\n [8. 9.]]", "elided", "elided values", 2, 2),
+    ("1 2 ... 9", "elided", "elided values", 1, 5),
+    ('["1", "2"]', "string", "strings are not numbers", 1, 2),
+    ("['a']", "string", "strings are not numbers", 1, 2),
+    ("[1+2j]", "complex", "complex numbers are not supported", 1, 2),
+    ("array([1.+2.j, 3.-1.j])", "complex", "complex numbers are not supported", 1, 8),
+    ("1 (1+2j)", "complex", "complex numbers are not supported", 1, 3),
+    ("[1, 2", "unbalanced", "this '[' is never closed", 1, 1),
+    ("[1, 2  \n ", "unbalanced", "this '[' is never closed", 1, 1),
+    ("]", "unbalanced", "']' has no matching '['", 1, 1),
+    ("[[1, 2], [3, 4]", "unbalanced", "this '[' is never closed", 1, 1),
+    ("[[1, 2], [3, 4", "unbalanced", "this '[' is never closed", 1, 10),
+    ("[1, 2]]", "unexpected", "']' has no matching '['", 1, 7),
+    ("[1, 2]\n[3, 4]", "unexpected", "wrap them in one outer [ ]", 2, 1),
+    ("tensor([1., 2.]", "unbalanced", "missing ')' to close tensor(", 1, 16),
+    ("tensor([1.]) x", "unexpected", "after the closing ')'", 1, 14),
+    ("[1 2, 3]", "separator", "use one kind of separator", 1, 5),
+    ("[1, 2 3]", "separator", "missing ',' before this item", 1, 7),
+    ("[[1, 2] [3, 4]]", "separator", "missing ','", 1, 9),
+    ("[1,,2]", "separator", "',' without a value before it", 1, 4),
+    ("[,1]", "separator", "',' without a value before it", 1, 2),
+    ("[1; 2]", "unexpected", "separate items with ','", 1, 3),
+    ("[1, (2)]", "unexpected", "unexpected '('", 1, 5),
+    ("1,,2", "empty_cell", "empty cell 2", 1, 3),
+    ("1\t\t2", "empty_cell", "two tab separators", 1, 3),
+    ("tensor([1., 2.], foo=3)", "unknown_argument", "unknown argument foo=", 1, 18),
+    (
+        "tensor([1], size=(1,), dtype=torch.quint8, quantization_scheme=torch.per_tensor_affine, scale=1.0)",
+        "unknown_argument",
+        "unknown argument quantization_scheme=",
+        1,
+        44,
+    ),
+    ("tensor([1.], dtype=torch.float32, dtype=torch.float64)", "unexpected", "dtype= is given twice", 1, 35),
+    ("tensor([1.], 3)", "unexpected", "expected name=value", 1, 14),
+    ("tensor([1.] 3)", "unexpected", "expected ',' or ')' after the values", 1, 13),
+    ("array([[1., 2.]], shape=(2, 1))", "shape", "shape=(2, 1) but the values have shape (1, 2)", 1, 25),
+    ("matrix([[1, 2]])", "unknown_wrapper", "'matrix(' is not a tensor", 1, 1),
+    ("tensor(indices=tensor([[0]]))", "unexpected", "expected '[' after tensor(", 1, 8),
+    ("[[[[[[[[[1]]]]]]]]]", "too_deep", "nested more than 8 deep", 1, 9),
+    ("\ufeff[1, nan]", "nonfinite", "NaN", 1, 5),
+    ("［1，nan］", "nonfinite", "NaN", 1, 4),
+    ("[[1, 2],\r\n [3, x]]", "not_number", "'x' is not a number", 2, 6),
+    ("1,2\r\n3,abc\r\n", "not_number", "'abc' is not a number", 2, 3),
+]
+
+
+@pytest.mark.parametrize(("text", "code", "fragment", "line", "column"), REJECTED)
+def test_rejected(text, code, fragment, line, column):
+    with pytest.raises(PasteError) as info:
+        parse(text)
+    e = info.value
+    assert fragment in e.message
+    assert (e.code, e.line, e.column) == (code, line, column)
+    assert e.to_dict() == {"message": e.message, "line": line, "column": column}
+    assert e.to_dict("zh")["message"] == e.zh
+    assert e.zh != e.message and re.search(r"[\u4e00-\u9fff]", e.zh)  # a Chinese sentence, not a copy
+    assert isinstance(e, ValueError)
+    assert str(e) == f"line {line}, column {column}: {e.message}"
+
+
+def test_elision_message_is_exactly_the_documented_one():
+    with pytest.raises(PasteError) as info:
+        parse("[1, ..., 9]")
+    assert info.value.message == (
+        "the text contains '...' (NumPy/PyTorch elided values when printing); print the full array with "
+        "np.set_printoptions(threshold=sys.maxsize) / torch.set_printoptions(profile='full')"
+    )
+
+
+def test_non_string_input():
+    with pytest.raises(PasteError, match="must be a string"):
+        parse(b"[1, 2]")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------- limits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1, 2, 3, 4, 5]",
+        "[[1, 2], [3, 4], [5, 6]]",
+        "1 2 3\n4 5 6",
+        "tensor([1., 2., 3., 4., 5.], requires_grad=True)",
+    ],
+)
+def test_max_elements_is_exact(text):
+    n = int(np.asarray(parse(text).values).size)
+    assert parse(text, max_elements=n).values.size == n
+    with pytest.raises(PasteError) as info:
+        parse(text, max_elements=n - 1)
+    assert info.value.code == "too_many"
+    assert f"more than {n - 1:,} values" in info.value.message
+
+
+def test_too_many_values_fails_fast_without_building_them():
+    n = 5_000_000
+    text = "[" + "1," * n + "1]"
+    tracemalloc.start()
+    try:
+        t0 = time.perf_counter()
+        with pytest.raises(PasteError) as info:
+            parse(text)
+        seconds = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    e = info.value
+    assert e.code == "too_many" and f"more than {MAX_ELEMENTS:,} values" in e.message
+    assert (e.line, e.column) == (1, 2 + 2 * MAX_ELEMENTS)  # value 4,194,305 (each value is "1,")
+    # 4M floats in a list would take over 130 MB; the guard works a 1 MB chunk at a time
+    assert peak < 20e6, f"peak {peak / 1e6:.1f} MB"
+    assert seconds < 5, f"{seconds:.2f} s"
+
+
+@pytest.mark.parametrize("sep", [" ", ",", "\n"])
+def test_too_many_rows_values_fail_fast(sep):
+    text = sep.join(["1.5"] * (MAX_ELEMENTS + 1000))
+    t0 = time.perf_counter()
+    with pytest.raises(PasteError) as info:
+        parse(text)
+    assert info.value.code == "too_many"
+    assert time.perf_counter() - t0 < 5
+
+
+def test_millions_of_empty_cells_or_lines_fail_without_splitting_them():
+    with pytest.raises(PasteError) as info:
+        parse("1" + "," * 5_000_000 + "1", max_elements=1000)
+    assert info.value.code == "empty_cell" and (info.value.line, info.value.column) == (1, 3)
+    with pytest.raises(PasteError) as info:
+        parse("1 2" + "\n" * 100_000 + "3 4", max_elements=1000)
+    assert info.value.code == "too_many"
+
+
+def test_ten_thousand_brackets_are_one_error_not_a_recursion_error():
+    for text in ("[" * 10_000, "[" * 10_000 + "1" + "]" * 10_000, "tensor(" + "[" * 10_000):
+        with pytest.raises(PasteError) as info:
+            parse(text)
+        assert info.value.code == "too_deep"
+        assert info.value.column == 9 + (7 if text.startswith("tensor") else 0)
+
+
+@pytest.mark.parametrize("depth", [1, 3, 8])
+def test_max_depth(depth):
+    ok = "[" * depth + "1" + "]" * depth
+    assert parse(ok, max_depth=depth).shape == (1,) * depth
+    deeper = "[" + ok + "]"
+    with pytest.raises(PasteError) as info:
+        parse(deeper, max_depth=depth)
+    assert info.value.code == "too_deep" and info.value.column == depth + 1
+    rows = {1: "1 2\n3 4", 2: "1 2\n\n3 4", 3: None, 8: None}[depth]  # 2-D rows, 3-D blocks
+    if rows:
+        with pytest.raises(PasteError, match="nested more than") as info:
+            parse(rows, max_depth=depth)
+        assert (info.value.line, info.value.column) == (2 if depth == 1 else 3, 1)
+
+
+def test_one_million_json_values_parse_in_about_a_second():
+    a = np.random.default_rng(0).standard_normal((1000, 1000))
+    text = json.dumps(a.tolist())
+    t0 = time.perf_counter()
+    p = parse(text)
+    seconds = time.perf_counter() - t0
+    np.testing.assert_array_equal(p.values, a)
+    assert seconds < 5, f"{seconds:.2f} s"  # about 0.7 s on the 2-core CI machine
+
+
+def test_long_digit_runs_do_not_backtrack():
+    t0 = time.perf_counter()
+    for text in ("[" + "1" * 200_000 + "x]", "1 " + "1" * 200_000 + "x", "[" + "1" * 200_000 + "]"):
+        with pytest.raises(PasteError):
+            parse(text)
+    assert time.perf_counter() - t0 < 2
+
+
+# --------------------------------------------------------------------------------------- fast vs exact path
+
+FINITE = st.floats(allow_nan=False, allow_infinity=False, width=64)
+ARRAYS = hnp.arrays(
+    np.float64, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4), elements=FINITE
+)
+
+
+def exact(text: str):
+    flat, shape, comma, end = _exact_body(text, 0, MAX_ELEMENTS, 8)
+    assert end == len(text.rstrip())
+    return np.array(flat).reshape(shape), comma
+
+
+def lists_text(a: np.ndarray, comma: bool, draw) -> str:
+    """`a` written as nested lists with commas or spaces, random white space and trailing commas."""
+    space = st.sampled_from(["", " ", "\n", "  \t"])
+    if a.ndim == 0:
+        return repr(float(a))
+    items = [lists_text(s, comma, draw) for s in a]
+    sep = "," if comma else " "
+    body = "".join(
+        item + (draw(space) + sep + draw(space) if i < len(items) - 1 else "") for i, item in enumerate(items)
+    )
+    trailing = draw(st.sampled_from(["", ","])) if comma else ""
+    return "[" + draw(space) + body + trailing + draw(space) + "]"
+
+
+@given(a=ARRAYS, comma=st.booleans(), data=st.data())
+def test_fast_and_exact_paths_agree_on_valid_lists(a, comma, data):
+    text = lists_text(a, comma, data.draw)
+    fast = _fast_body(text, MAX_ELEMENTS, 8)
+    assert fast is not None
+    values, fast_comma = fast
+    exact_values, exact_comma = exact(text)
+    np.testing.assert_array_equal(values, a)
+    np.testing.assert_array_equal(exact_values, a)
+    assert exact_values.shape == values.shape == a.shape
+    assert fast_comma == exact_comma
+
+
+@given(
+    st.lists(
+        st.sampled_from(["[", "]", ",", " ", "\n", "1", "-2.5", "3e2", ".5", "5.", "e", "+", "1-2", "..."])
+    )
+)
+def test_fast_path_never_accepts_what_the_exact_path_rejects(tokens):
+    text = "[" + "".join(tokens)
+    fast = _fast_body(text, MAX_ELEMENTS, 8)
+    try:
+        expected = exact(text)
+    except Exception:
+        assert fast is None
+        return
+    if fast is not None:
+        np.testing.assert_array_equal(fast[0], expected[0])
+        assert fast[0].shape == expected[0].shape
+
+
+@pytest.mark.parametrize("text", [c[0] for c in ACCEPTED if c[0].lstrip("\ufeff").startswith("[")])
+def test_both_paths_read_every_accepted_list(text):
+    text = text.lstrip("\ufeff").rstrip()
+    want = parse(text).values
+    got, _ = exact(text)
+    np.testing.assert_array_equal(got, want)
+    fast = _fast_body(text, MAX_ELEMENTS, 8)
+    if "np." in text:  # NumPy scalar reprs are left to the exact path
+        assert fast is None
+    else:
+        assert fast is not None
+        np.testing.assert_array_equal(fast[0], want)
+
+
+ROW_TOKENS = ["1", "-2.5", "3e2", ".5", " ", "\t", ",", ";", "\n", "\n\n", "e", ".", "1-2", "+", "x"]
+
+
+@given(st.lists(st.sampled_from(ROW_TOKENS), min_size=1))
+def test_rows_fast_path_never_accepts_what_the_exact_path_rejects(tokens):
+    text = "".join(tokens)
+    delim = _delimiter(text)
+    fast = _fast_rows(text, delim, MAX_ELEMENTS, 8)
+    try:
+        values, *layout = _exact_rows(text, delim, MAX_ELEMENTS, 8)
+    except _Problem:
+        assert fast is None
+        return
+    if fast is not None:
+        np.testing.assert_array_equal(fast[0], values)
+        assert list(fast[1:]) == layout
+
+
+# ------------------------------------------------------------------------------------------------ round trips
+
+
+@given(ARRAYS)
+def test_round_trip_json(a):
+    p = parse(json.dumps(a.tolist()))
+    assert p.format == "json" and p.shape == a.shape
+    np.testing.assert_array_equal(p.values, a)
+
+
+@given(ARRAYS, st.sampled_from([np.float64, np.float32]))
+def test_round_trip_numpy_repr_and_str(a, dtype):
+    a = a.astype(dtype) if dtype is np.float64 else np.clip(a, -1e38, 1e38).astype(dtype)
+    with np.printoptions(threshold=sys.maxsize, floatmode="unique"):
+        r, s = repr(a), str(a)
+    p = parse(r)
+    assert p.format == "numpy" and p.shape == a.shape
+    assert p.dtype == (None if dtype is np.float64 else "float32")
+    np.testing.assert_array_equal(p.values.astype(dtype), a)
+    q = parse(s)
+    assert q.shape == a.shape
+    np.testing.assert_array_equal(q.values.astype(dtype), a)
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4),
+        elements=st.floats(-1e300, 1e300),
+    )
+)
+def test_round_trip_torch_str(a):  # (10 printed digits of 1.8e308 would round past float64's largest)
+    torch.set_printoptions(precision=10, profile="full")
+    try:
+        text = str(torch.from_numpy(a))
+    finally:
+        torch.set_printoptions(profile="default")
+    p = parse(text)
+    assert p.format == "torch" and p.shape == a.shape and p.dtype == "float64"
+    # printed with 10 decimals (fixed) or 10 mantissa digits (scientific)
+    np.testing.assert_allclose(p.values, a, rtol=1e-9, atol=1e-10)
+
+
+@given(
+    hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4), elements=FINITE)
+)
+def test_round_trip_rows_and_blocks(a):
+    if a.size == 1:
+        return
+    for sep in (",", "\t", " ", ";"):
+        blocks = [
+            "\n".join(sep.join(repr(float(x)) for x in row) for row in m)
+            for m in a.reshape(-1, *a.shape[-2:])
+        ]
+        p = parse("\n\n".join(blocks) + "\n")
+        want = a[0] if a.ndim == 3 and a.shape[0] == 1 else a  # one block reads as 2-D
+        want = want[0] if want.ndim == 2 and want.shape[0] == 1 else want  # one row reads as 1-D
+        assert p.shape == want.shape
+        np.testing.assert_array_equal(p.values, want)
