@@ -29,8 +29,9 @@ def torch_dtype(a: np.ndarray) -> str:
 def tensor_code(name: str, a: np.ndarray, requires_grad: bool = False) -> str:
     rg = ", requires_grad=True" if requires_grad else ""
     if a.size > MAX_EMBED:
+        grad = ".requires_grad_()" if rg else ""
         return (
-            f"{name} = torch.from_numpy(np.load({name + '.npy'!r})).to({torch_dtype(a)}){'.requires_grad_()' if rg else ''}"
+            f"{name} = torch.from_numpy(np.load({name + '.npy'!r})).to({torch_dtype(a)}){grad}"
             f"  # shape {list(a.shape)}: too large to embed; np.save('{name}.npy', your_array)"
         )
     return f"{name} = torch.tensor({literal(a)}, dtype={torch_dtype(a)}{rg})"

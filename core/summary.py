@@ -1,0 +1,189 @@
+"""Compact summaries of arrays, so callers can show big tensors without shipping every value.
+
+    >>> s = summarize(np.arange(8, dtype=np.float32))
+    >>> s["min"], s["max"], s["mean"], len(s["histogram"]["counts"])
+    (0.0, 7.0, 3.5, 32)
+
+min, max, mean and std use every value (std is the population one). Sums are taken over blocks of `BLOCK`
+values in the array's dtype and the block sums are added in float64; std comes from the sums of values and of
+squares when the mean is small next to the spread (no cancellation to fear), otherwise from a second pass over
+x - mean. The 32-bin histogram over [min, max] counts every value up to `HISTOGRAM_EXACT_MAX` elements; beyond
+that it counts a systematic sample (every k-th element in memory order) so that summaries never dominate the
+cost of a trace. `histogram.sampled` says how many values were counted.
+
+A layer that knows an array's summary without scanning it (a group-id array, say) can `remember` it; read-only
+arrays are summarized once however many steps show them (the engine shares one array between steps when a step
+changes nothing, e.g. gamma = 1).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+import numpy as np
+
+BINS = 32
+HISTOGRAM_EXACT_MAX = 65_536
+BLOCK = 1024
+# one-pass variance only when mean^2 <= ONE_PASS_RATIO * variance: the float rounding of the sums is then
+# amplified at most (1 + ONE_PASS_RATIO) times, a few 1e-7 relative for float32
+ONE_PASS_RATIO = 16.0
+
+# id(array) -> (weak reference to the array, its summary); entries vanish with their arrays
+_known: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
+
+
+def remember(a: np.ndarray, summary: dict[str, Any]) -> None:
+    """Record `summary` as the summary of `a`, which is made read-only so the record cannot go stale."""
+    a.flags.writeable = False
+    key = id(a)
+
+    def forget(ref: weakref.ref, key: int = key) -> None:
+        entry = _known.get(key)
+        if entry is not None and entry[0] is ref:
+            del _known[key]
+
+    _known[key] = (weakref.ref(a, forget), summary)
+
+
+def summarize(a: np.ndarray) -> dict[str, Any]:
+    entry = _known.get(id(a))
+    if entry is not None and entry[0]() is a:
+        return entry[1]
+    s = _summarize(a)
+    if isinstance(a, np.ndarray) and _frozen(a):
+        remember(a, s)  # nothing can change it any more
+    return s
+
+
+def _frozen(a: np.ndarray) -> bool:
+    """True when neither `a` nor any array it is a view of can be written to."""
+    while isinstance(a, np.ndarray):
+        if a.flags.writeable:
+            return False
+        if a.base is None:
+            return True
+        a = a.base
+    return False  # memory owned by some other object (a buffer): cannot tell
+
+
+def _summarize(a: np.ndarray) -> dict[str, Any]:
+    flat = np.ravel(a)  # a view for contiguous arrays
+    n = flat.size
+    if n == 0:
+        return {"count": 0, "min": None, "max": None, "mean": None, "std": None, "histogram": None}
+    if flat.dtype.kind in "biu":
+        flat = flat.astype(np.float64)
+    lo, hi = flat.min(), flat.max()
+    if not (np.isfinite(lo) and np.isfinite(hi)):  # inf/nan propagate into min or max
+        flat = flat[np.isfinite(flat)]
+        if flat.size == 0:
+            return {"count": n, "min": None, "max": None, "mean": None, "std": None, "histogram": None}
+        lo, hi = flat.min(), flat.max()
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = _moments(flat)
+        if not (np.isfinite(mean) and np.isfinite(std)):  # squares beyond the dtype's range: rescale first
+            scale = max(abs(float(lo)), abs(float(hi)))
+            mean, std = _moments(flat / flat.dtype.type(scale))
+            mean, std = mean * scale, std * scale
+    return {
+        "count": n,
+        "min": float(lo),
+        "max": float(hi),
+        "mean": mean,
+        "std": std,
+        "histogram": histogram(flat, float(lo), float(hi)),
+    }
+
+
+def _moments(flat: np.ndarray) -> tuple[float, float]:
+    """(mean, population std) of a finite 1-D array."""
+    total, squares = block_sums(flat)
+    mean = total / flat.size
+    var = squares / flat.size - mean * mean
+    if not (var > 0 and mean * mean <= ONE_PASS_RATIO * var):
+        d = flat - flat.dtype.type(mean)
+        var = float(np.dot(d, d)) / flat.size
+    return float(mean), float(np.sqrt(max(var, 0.0)))
+
+
+def block_sums(flat: np.ndarray) -> tuple[float, float]:
+    """(sum of values, sum of squares) of a 1-D float array: BLAS dots per block, blocks added in float64."""
+    k = flat.size // BLOCK
+    head, tail = flat[: k * BLOCK].reshape(k, BLOCK), flat[k * BLOCK :].astype(np.float64)
+    total = float(np.vecdot(head, _ones(flat.dtype)).sum(dtype=np.float64)) + float(tail.sum())
+    squares = float(np.vecdot(head, head).sum(dtype=np.float64)) + float(np.dot(tail, tail))
+    return total, squares
+
+
+_ONES = {np.dtype(t): np.ones(BLOCK, dtype=t) for t in (np.float32, np.float64)}
+
+
+def _ones(dtype: np.dtype) -> np.ndarray:
+    return _ONES[dtype] if dtype in _ONES else np.ones(BLOCK, dtype=dtype)
+
+
+def sample_step(n: int) -> int:
+    """Every k-th element is counted in the histogram of an array of n values."""
+    return max(1, -(-n // HISTOGRAM_EXACT_MAX))
+
+
+def histogram(flat: np.ndarray, lo: float, hi: float) -> dict[str, Any]:
+    """32 equal bins over [lo, hi]; the last bin is closed, as in np.histogram."""
+    return counts(flat[:: sample_step(flat.size)], lo, hi)
+
+
+def counts(sample: np.ndarray, lo: float, hi: float, weight: int = 1) -> dict[str, Any]:
+    """The histogram of `sample` (each value standing for `weight` values) over [lo, hi]."""
+    if hi > lo:
+        w, idx = _scratch(sample.size)
+        np.subtract(sample, lo, out=w.reshape(sample.shape), dtype=np.float64)
+        w *= BINS / (hi - lo)
+        np.copyto(idx, w, casting="unsafe")  # truncation = floor, since w >= 0
+        np.minimum(idx, BINS - 1, out=idx)  # hi itself goes in the last bin
+        c = np.bincount(idx, minlength=BINS)
+    else:  # a constant array: everything in the middle bin of a unit-wide range
+        c = np.zeros(BINS, dtype=np.int64)
+        c[BINS // 2] = sample.size
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, BINS + 1)
+    return {"edges": edges, "counts": c * weight if weight != 1 else c, "sampled": int(sample.size) * weight}
+
+
+_local = threading.local()
+
+
+def _scratch(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-thread float64 and intp work arrays of n values, reused: allocating fresh ones each time costs more
+    than the arithmetic (large blocks come from mmap, and each new page faults)."""
+    if n > 4 * HISTOGRAM_EXACT_MAX:
+        return np.empty(n), np.empty(n, dtype=np.intp)
+    bufs = getattr(_local, "bufs", None)
+    if bufs is None or bufs[0].size < n:
+        bufs = _local.bufs = (np.empty(n), np.empty(n, dtype=np.intp))
+    return bufs[0][:n], bufs[1][:n]
+
+
+def from_groups(
+    count: int, lo: float, hi: float, means: np.ndarray, m2: np.ndarray, sample: np.ndarray
+) -> dict[str, Any]:
+    """The summary of an array made of equal-size groups, from what is known about its groups.
+
+    `lo`, `hi` are the array's exact min and max, `means` and `m2` each group's mean and sum of squared
+    deviations from it (float64), `sample` the array's systematic sample (`flat[::sample_step(count)]`, the
+    very values `summarize` would count). mean and std combine the groups (Chan et al.: total M2 = sum of M2 +
+    m (mean_g - mean)^2), so they agree with `summarize` up to rounding, and the histogram is identical."""
+    means = np.asarray(means, dtype=np.float64).reshape(-1)
+    m = count // means.size
+    mean = float(means.mean())
+    m2_total = float(np.asarray(m2, dtype=np.float64).sum() + m * np.dot(means - mean, means - mean))
+    return {
+        "count": count,
+        "min": float(lo),
+        "max": float(hi),
+        "mean": mean,
+        "std": float(np.sqrt(max(m2_total, 0.0) / count)),
+        "histogram": counts(sample, float(lo), float(hi)),
+    }

@@ -1,0 +1,243 @@
+"""layer_norm, group_norm and instance_norm against torch.nn.LayerNorm / GroupNorm / InstanceNorm{1,2,3}d."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+import torch
+from oracle import close, reference, run_snippet
+from torch import nn
+
+import core
+
+DTYPES = (np.float32, np.float64)
+
+
+def _data(shape, dtype, rng):
+    x = (rng.standard_normal(shape) * rng.uniform(0.5, 3) + rng.uniform(-2, 2)).astype(dtype)
+    return x, rng.standard_normal(shape).astype(dtype)
+
+
+def _check(tr, ref, x, dy, p, affine_gamma: bool, affine_beta: bool, stat_axes, view=None):
+    """Output, biased batch statistics, gradients, parameter counts and the snippet against PyTorch."""
+    m = ref["module"]
+    close(tr.output, ref["output"], what="output")
+    xt = torch.tensor(x)
+    if view is not None:
+        xt = xt.reshape(view)
+    if stat_axes is not None:
+        shape = tr.grouping.stat_shape  # (1,) rather than () for a single statistic
+        close(tr.stats["mean"], xt.mean(stat_axes).reshape(shape), what="mean")
+        close(tr.stats["var"], xt.var(stat_axes, unbiased=False).reshape(shape), what="var")
+    dx_scale = float(
+        np.abs(dy).max() * np.abs(tr.step("normalized").values).max() / np.min(tr.step("std").values)
+    )
+    if affine_gamma:
+        dx_scale *= float(np.abs(tr.parameters["gamma"]).max())
+    close(tr.grads["input"], ref["grad_input"], grad=True, what="grad input", scale=dx_scale)
+    if affine_gamma:
+        close(tr.grads["gamma"], ref["grad_gamma"], grad=True, what="grad gamma")
+    else:
+        assert tr.grads["gamma"] is None
+    if affine_beta:
+        close(tr.grads["beta"], ref["grad_beta"], grad=True, what="grad beta")
+    else:
+        assert tr.grads["beta"] is None
+    assert tr.param_counts["learnable"] == sum(q.numel() for q in m.parameters())
+    assert tr.param_counts["buffers"] == sum(b.numel() for b in m.buffers())
+    ns = run_snippet(tr.torch_code)
+    close(tr.output, ns["y"], what="snippet output")
+    close(tr.grads["input"], ns["x"].grad, grad=True, what="snippet grad", scale=dx_scale)
+
+
+LN_CASES = list(itertools.product((1, 2, 3, 4, 5), (1, 2, 3), DTYPES, (True, False), (True, False)))
+LN_CASES = [c for c in LN_CASES if c[1] <= c[0] and not (not c[3] and not c[4])]
+
+
+@pytest.mark.parametrize(("rank", "k", "dtype", "affine", "bias"), LN_CASES)
+def test_layer_norm_matches_torch(rank, k, dtype, affine, bias):
+    rng = np.random.default_rng(LN_CASES.index((rank, k, dtype, affine, bias)))
+    shape = tuple(int(s) for s in rng.integers(1, 4, size=rank))
+    shape = shape[: rank - 1] + (max(2, shape[-1]),)  # at least 2 values per group
+    x, dy = _data(shape, dtype, rng)
+    ns = list(shape[rank - k :])
+    p = {
+        "normalized_shape": ns,
+        "eps": float(rng.choice([1e-5, 1e-2])),
+        "elementwise_affine": affine,
+        "bias": bias,
+    }
+    if affine:
+        p["gamma"] = rng.uniform(0.5, 2, ns).tolist()  # nested lists are fine
+        if bias:
+            p["beta"] = rng.uniform(-1, 1, int(np.prod(ns))).tolist()  # a flat list is reshaped
+    tr = core.trace("layer_norm", x, grad_output=dy, **p)
+    ref = reference("layer_norm", x, {**p, "beta": p.get("beta") if bias else None}, dy)
+    axes = tuple(range(rank - k, rank))
+    _check(tr, ref, x, dy, p, affine, affine and bias, axes)
+    assert tr.stats["mean"].shape == (shape[: rank - k] or (1,))
+    assert tr.running is None
+    assert tr.params == {"normalized_shape": ns, "eps": p["eps"], "elementwise_affine": affine, "bias": bias}
+
+
+GN_CASES = list(itertools.product((2, 3, 4, 5), ("one", "some", "all"), DTYPES, (True, False)))
+
+
+@pytest.mark.parametrize(("rank", "groups", "dtype", "affine"), GN_CASES)
+def test_group_norm_matches_torch(rank, groups, dtype, affine):
+    rng = np.random.default_rng(100 + GN_CASES.index((rank, groups, dtype, affine)))
+    C = 6
+    G = {"one": 1, "some": int(rng.choice([2, 3])), "all": 6}[groups]
+    spatial = tuple(int(s) for s in rng.integers(1, 4, size=rank - 2))
+    if groups == "all" and int(np.prod(spatial)) == 1:
+        spatial = (2,) * (rank - 2) if rank > 2 else ()
+    shape = (int(rng.integers(1, 4)), C, *spatial)
+    if rank == 2 and groups == "all":
+        G = 3  # (N, C) input with G = C would have one value per group
+    x, dy = _data(shape, dtype, rng)
+    p = {"num_groups": G, "eps": float(rng.choice([1e-5, 1e-2])), "affine": affine}
+    if affine:
+        p["gamma"] = rng.uniform(0.5, 2, C).tolist()
+        p["beta"] = rng.uniform(-1, 1, C).tolist()
+    tr = core.trace("group_norm", x, grad_output=dy, **p)
+    ref = reference("group_norm", x, p, dy)
+    _check(tr, ref, x, dy, p, affine, affine, (2,), view=(shape[0], G, -1))
+    assert tr.stats["mean"].shape == (shape[0], G)
+    assert tr.grouping.stat_shape == (shape[0], G)
+
+
+IN_CASES = list(itertools.product((3, 4, 5), DTYPES, (True, False), (True, False), (True, False)))
+
+
+@pytest.mark.parametrize(("rank", "dtype", "training", "affine", "track"), IN_CASES)
+def test_instance_norm_matches_torch(rank, dtype, training, affine, track):
+    seed = 200 + IN_CASES.index((rank, dtype, training, affine, track))
+    rng = np.random.default_rng(seed)
+    C = int(rng.integers(1, 4))
+    spatial = tuple(int(s) for s in rng.integers(2, 4, size=rank - 2))
+    shape = (int(rng.integers(1, 4)), C, *spatial)
+    x, dy = _data(shape, dtype, rng)
+    p = {"training": training, "eps": 1e-5, "momentum": [0.1, 0.5, None][seed % 3], "affine": affine,
+         "track_running_stats": track}  # fmt: skip
+    if affine:
+        p["gamma"] = rng.uniform(0.5, 2, C).tolist()
+        p["beta"] = rng.uniform(-1, 1, C).tolist()
+    if track:
+        p["running_mean"] = rng.uniform(-1, 1, C).tolist()
+        p["running_var"] = rng.uniform(0.5, 2, C).tolist()
+        p["num_batches_tracked"] = 2
+    tr = core.trace("instance_norm", x, grad_output=dy, **p)
+    ref = reference("instance_norm", x, p, dy)
+    batch = training or not track
+    _check(tr, ref, x, dy, p, affine, affine, tuple(range(2, rank)) if batch else None)
+    assert tr.stats["mean"].shape == shape[:2]
+    m = ref["module"]
+    if track:
+        close(tr.running["mean"], m.running_mean, what="running mean")
+        close(tr.running["var"], m.running_var, what="running var")
+        assert tr.running["num_batches_tracked"] == int(m.num_batches_tracked) == 2  # never incremented
+    else:
+        assert tr.running is None
+    if not batch:  # evaluation with running statistics: every sample uses the channel's running value
+        close(tr.stats["mean"], np.broadcast_to(np.asarray(p["running_mean"], dtype), shape[:2]))
+        assert "dvariance" not in [s.id for s in tr.steps]
+
+
+def test_layer_norm_shapes_from_the_seed_notes():
+    """(B, S, D) over [D]: mean (B, S), 2D parameters; (N, C, H, W) over [C, H, W]: mean (N,), 2CHW
+    parameters."""
+    x = np.random.default_rng(7).standard_normal((20, 5, 10)).astype(np.float32)
+    tr = core.trace("layer_norm", x)
+    assert tr.stats["mean"].shape == (20, 5) and tr.param_counts == {"learnable": 20, "buffers": 0}
+    assert tr.parameters["gamma"].shape == (10,)
+    img = np.random.default_rng(8).standard_normal((2, 5, 3, 4))
+    tr = core.trace("layer_norm", img, normalized_shape=[5, 3, 4])
+    assert tr.stats["mean"].shape == (2,) and tr.param_counts["learnable"] == 2 * 5 * 3 * 4
+    assert core.trace("layer_norm", img, normalized_shape=[4], bias=False).param_counts["learnable"] == 4
+    assert core.trace("layer_norm", img, normalized_shape=4).params["normalized_shape"] == [4]
+
+
+def test_layer_norm_steps_without_bias_or_affine():
+    x = np.random.default_rng(9).standard_normal((3, 4))
+    dy = np.ones_like(x)
+    ids = [s.id for s in core.trace("layer_norm", x, grad_output=dy, bias=False).steps]
+    assert ids == ["input", "grouping", "mean", "centered", "variance", "std", "normalized", "scaled",
+                   "grad_output", "dgamma", "dnormalized", "dvariance", "dmean", "dinput"]  # fmt: skip
+    tr = core.trace("layer_norm", x, grad_output=dy, elementwise_affine=False)
+    assert [s.id for s in tr.steps][-4:] == ["grad_output", "dvariance", "dmean", "dinput"]
+    assert tr.output is tr.step("normalized").values
+    assert tr.parameters == {"gamma": None, "beta": None}
+
+
+def test_one_spatial_element_warns_with_torchs_message():
+    x = np.random.default_rng(10).standard_normal((2, 4, 1)).astype(np.float32)
+    with pytest.raises(ValueError) as err:
+        nn.InstanceNorm1d(4).eval()(torch.tensor(x))  # even in eval, without running statistics
+    for training in (True, False):
+        tr = core.trace("instance_norm", x, training=training, affine=True, beta=[1, 2, 3, 4])
+        (w,) = tr.warnings
+        assert w.torch_error == str(err.value)
+        np.testing.assert_array_equal(
+            tr.output, np.broadcast_to(np.float32([1, 2, 3, 4])[:, None], (2, 4, 1))
+        )
+    # with running statistics, evaluation is fine in PyTorch too
+    assert core.trace("instance_norm", x, training=False, track_running_stats=True).warnings == []
+    tr = core.trace("instance_norm", x, track_running_stats=True, running_var=[2, 2, 2, 2])
+    np.testing.assert_array_equal(tr.running["var"], np.full(4, 2, np.float32))  # m - 1 = 0: unchanged
+
+
+def test_group_norm_grouping_ids_and_text():
+    x = np.zeros((2, 6, 2, 2), np.float32) + np.arange(6, dtype=np.float32)[:, None, None]
+    tr = core.trace("group_norm", x, num_groups=3)
+    ids = tr.step("grouping").values
+    assert ids[0, :, 0, 0].tolist() == [0, 0, 1, 1, 2, 2] and ids[1, :, 0, 0].tolist() == [3, 3, 4, 4, 5, 5]
+    np.testing.assert_array_equal(tr.stats["mean"], [[0.5, 2.5, 4.5]] * 2)
+    assert "m = 2 · 2 · 2 = 8" in tr.step("grouping").explanation.en
+    assert "\\lfloor c / 2 \\rfloor" in tr.step("grouping").formula
+
+
+@pytest.mark.parametrize(
+    ("layer", "x", "params", "message"),
+    [
+        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [5]},
+         "Given normalized_shape=[5], expected input with shape [*, 5], but got input of size[2, 4]"),
+        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [2, 2, 4]},
+         "normalized_shape [2, 2, 4] must equal"),
+        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [0]}, "positive integers"),
+        ("layer_norm", np.ones((2, 4)), {"normalized_shape": []}, "at least one axis"),
+        ("layer_norm", np.ones((2, 4)), {"eps": 0}, "eps must be positive"),
+        ("layer_norm", np.ones((2, 4)), {"gamma": [1, 2, 3]},
+         "gamma must have 4 values (one per normalized element)"),
+        ("layer_norm", np.ones((2, 4)), {"bias": False, "beta": [0, 0, 0, 0]},
+         "beta was given but bias is false"),
+        ("layer_norm", np.ones((1, 1, 1, 1, 1, 2)), {}, "1 to 5 axes"),
+        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 3},
+         "num_channels (4) must be divisible by num_groups (3)"),
+        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 0}, "num_groups must be >= 1"),
+        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 2.5}, "num_groups must be a whole number"),
+        ("group_norm", np.ones(4), {}, "Expected at least 2 dimensions"),
+        ("group_norm", np.ones((2, 4)), {"beta": [1, 2]}, "beta must have 4 values (one per channel)"),
+        ("instance_norm", np.ones((2, 4)), {}, "expected 2D or 3D input (got 2D input)"),
+        ("instance_norm", np.ones((2, 4, 3)), {"momentum": -0.1}, "momentum must be between 0 and 1"),
+        ("instance_norm", np.ones((2, 4, 3)), {"gamma": [1, 1, 1, 1]}, "gamma was given but affine is false"),
+        ("instance_norm", np.ones((2, 4, 3)), {"track_running_stats": True, "running_var": [1, 1, 1]},
+         "running_var must have 4 values"),
+        ("instance_norm", np.ones((2, 4, 3)), {"eps": -1.0}, "eps must be positive"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_explained(layer, x, params, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        core.trace(layer, x, **params)
+
+
+def test_torch_agrees_with_the_quoted_messages():
+    """The PyTorch messages quoted above are PyTorch's own."""
+    with pytest.raises(RuntimeError, match=re.escape("but got input of size[2, 4]")):
+        nn.LayerNorm([5])(torch.ones(2, 4))
+    with pytest.raises(ValueError, match=re.escape("num_channels (4) must be divisible by num_groups (3)")):
+        nn.GroupNorm(3, 4)(torch.ones(2, 4, 3))
+    with pytest.raises(ValueError, match=re.escape("expected 2D or 3D input (got 4D input)")):
+        nn.InstanceNorm1d(4)(torch.ones(2, 4, 3, 3))

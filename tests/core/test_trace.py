@@ -1,0 +1,248 @@
+"""The trace contract as the normalization layers fill it: Grouping, summaries, steps, texts, formulas,
+JSON."""
+
+from __future__ import annotations
+
+import gc
+import re
+
+import latex2mathml.converter
+import numpy as np
+import orjson
+import pytest
+
+import core
+from core import summary
+from core.trace import Grouping
+
+NORM_LAYERS = ("batch_norm", "layer_norm", "group_norm", "instance_norm")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _traces():
+    """One trace of each layer in each mode, with a backward pass."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4, 2, 2)).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    yield core.trace("batch_norm", x, grad_output=dy)
+    yield core.trace("batch_norm", x, grad_output=dy, training=False, momentum=None)
+    yield core.trace("batch_norm", x, grad_output=dy, layout="channels_last", affine=False)
+    yield core.trace("layer_norm", x, grad_output=dy, normalized_shape=[4, 2, 2])
+    yield core.trace("layer_norm", x[0, 0], grad_output=dy[0, 0], normalized_shape=[2, 2], bias=False)
+    yield core.trace("group_norm", x, grad_output=dy, num_groups=2)
+    yield core.trace("instance_norm", x, grad_output=dy, affine=True, track_running_stats=True)
+    yield core.trace("instance_norm", x, grad_output=dy, track_running_stats=True, training=False)
+
+
+TRACES = list(_traces())
+
+
+def test_group_ids_follow_the_axis_map():
+    g = Grouping((2, 6, 3), (2, 3), ((0, 1), (1, 2), None))  # GroupNorm, G = 3
+    ids = g.group_ids()
+    assert ids.dtype == np.int32 and ids.shape == (2, 6, 3)
+    assert ids[:, :, 0].tolist() == [[0, 0, 1, 1, 2, 2], [3, 3, 4, 4, 5, 5]]
+    assert g.group_size == 6 and g.reduce_axes == (2,)
+    assert g.to_dict() == {"stat_shape": [2, 3], "axis_map": [[0, 1], [1, 2], None], "reduce_axes": [2],
+                           "group_size": 6}  # fmt: skip
+    bn = Grouping((4, 3, 2, 2), (3,), (None, (0, 1), None, None))
+    assert bn.group_size == 16 and bn.reduce_axes == (0, 2, 3)
+    assert np.bincount(bn.group_ids().ravel()).tolist() == [16, 16, 16]
+
+
+@pytest.mark.parametrize("tr", TRACES, ids=lambda t: t.layer)
+def test_steps_are_complete_and_bilingual(tr):
+    ids = [s.id for s in tr.steps]
+    assert ids[:3] == ["input", "grouping", "mean"] and ids[-1] == "dinput"
+    assert len(set(ids)) == len(ids)
+    for s in tr.steps:
+        for text in (s.title, s.explanation):
+            assert text.en and CJK.search(text.zh), (s.id, text)
+        latex2mathml.converter.convert(s.formula)  # every formula renders
+        assert "\\boldsymbol" not in s.formula
+        assert s.values is not None and s.values.flags.c_contiguous
+        if s.kind == "stat":
+            assert s.values.shape == tr.grouping.stat_shape or s.id.startswith("running")
+        if s.kind == "tensor":
+            assert s.values.shape == tr.shape
+    assert tr.stats["mean"].shape == tr.grouping.stat_shape == tr.stats["var"].shape
+    np.testing.assert_array_equal(tr.step("grouping").values, tr.grouping.group_ids())
+    assert tr.output is tr.steps[ids.index("grad_output") - 1].values or ids[
+        ids.index("grad_output") - 1
+    ].startswith("running")
+
+
+@pytest.mark.parametrize("tr", TRACES, ids=lambda t: t.layer)
+@pytest.mark.parametrize("detail", ["full", "summary", "auto"])
+def test_to_dict_serializes_with_orjson(tr, detail):
+    d = tr.to_dict(detail)
+    raw = orjson.dumps(d, option=orjson.OPT_SERIALIZE_NUMPY)
+    back = orjson.loads(raw)
+    assert back["layer"] == tr.layer and len(back["steps"]) == len(tr.steps)
+    assert (back["steps"][0]["values"] is None) == (detail == "summary")
+    for s in back["steps"]:
+        h = s["summary"]["histogram"]
+        assert sum(h["counts"]) == h["sampled"] and len(h["edges"]) == summary.BINS + 1
+
+
+def test_trace_arrays_are_read_only():
+    tr = TRACES[0]
+    for s in tr.steps[1:]:
+        with pytest.raises(ValueError):
+            s.values[...] = 0
+    x = np.ones((2, 3))
+    core.trace("batch_norm", x)
+    x[0, 0] = 2.0  # the caller's input stays theirs
+
+
+@pytest.mark.parametrize("spec", [core.LAYERS[n][0] for n in NORM_LAYERS], ids=lambda s: s.name)
+def test_specs_describe_every_argument(spec):
+    d = spec.to_dict()
+    assert d["title"]["en"] and CJK.search(d["title"]["zh"]) and CJK.search(d["description"]["zh"])
+    for p in d["params"]:
+        assert p["description"]["en"] and CJK.search(p["description"]["zh"]), p["name"]
+    names = {p["name"] for p in d["params"]}
+    assert "eps" in names
+    eps = spec.param("eps")
+    assert eps.minimum == 0 and eps.exclusive_minimum
+    # the defaults are accepted as they are
+    x = np.random.default_rng(0).standard_normal((2, 4, 3))
+    core.trace(spec.name, x, **spec.defaults())
+
+
+# ---- summaries ----
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_])
+@pytest.mark.parametrize("n", [1, 7, 1000, 5000])
+def test_summary_matches_numpy(dtype, n):
+    a = (np.random.default_rng(n).standard_normal(n) * 5 + 3).astype(dtype)
+    s = summary.summarize(a)
+    f = a.astype(np.float64)
+    assert s["count"] == n and s["min"] == f.min() and s["max"] == f.max()
+    np.testing.assert_allclose(s["mean"], f.mean(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(s["std"], f.std(), rtol=1e-5, atol=1e-9)
+    if f.max() > f.min():
+        counts, edges = np.histogram(f, bins=summary.BINS, range=(f.min(), f.max()))
+        np.testing.assert_allclose(s["histogram"]["edges"], edges)
+        assert (
+            np.abs(s["histogram"]["counts"] - counts).sum() <= 2
+        )  # a value on a bin edge may round either way
+
+
+def test_summary_of_a_large_array_samples_the_histogram_only():
+    a = (
+        np.random.default_rng(1).standard_normal(300_000).astype(np.float32) + 1e3
+    )  # mean >> std: two-pass std
+    s = summary.summarize(a)
+    assert s["count"] == 300_000 and s["histogram"]["sampled"] < summary.HISTOGRAM_EXACT_MAX + 1
+    assert s["min"] == float(a.min()) and s["max"] == float(a.max())
+    np.testing.assert_allclose(s["std"], a.astype(np.float64).std(), rtol=1e-5)
+    np.testing.assert_allclose(s["mean"], a.astype(np.float64).mean(), rtol=1e-7)
+
+
+def test_summary_skips_non_finite_values():
+    s = summary.summarize(np.array([1.0, np.nan, 3.0, np.inf]))
+    assert s["count"] == 4 and s["min"] == 1.0 and s["max"] == 3.0 and s["mean"] == 2.0
+    assert summary.summarize(np.array([np.nan]))["mean"] is None
+    assert summary.summarize(np.array([], np.float32))["count"] == 0
+    c = summary.summarize(np.full(10, 2.5))
+    assert c["std"] == 0 and c["histogram"]["counts"][summary.BINS // 2] == 10
+
+
+def test_summaries_are_cached_for_frozen_arrays_only():
+    a = np.arange(10.0)
+    assert summary.summarize(a) is not summary.summarize(a)  # writable: recomputed every time
+    a.flags.writeable = False
+    first = summary.summarize(a)
+    assert summary.summarize(a) is first
+    frozen = np.arange(4.0)
+    frozen.flags.writeable = False
+    view = frozen.reshape(2, 2)  # read-only, and so is its base
+    assert summary.summarize(view) is summary.summarize(view)
+    base = np.arange(4.0)
+    v = base.reshape(2, 2)
+    v.flags.writeable = False
+    assert summary.summarize(v) is not summary.summarize(v)  # its base can still change
+    key = id(a)
+    del a
+    gc.collect()
+    assert key not in summary._known
+
+
+def test_remembered_summary_is_used_and_freezes_the_array():
+    ids = np.zeros(5, np.int32)
+    fake = {"count": 5, "min": 0.0, "max": 0.0, "mean": 0.0, "std": 0.0, "histogram": None}
+    summary.remember(ids, fake)
+    assert summary.summarize(ids) is fake and not ids.flags.writeable
+
+
+def test_group_id_summary_is_exact():
+    x = np.random.default_rng(2).standard_normal((3, 6, 2)).astype(np.float32)
+    tr = core.trace("group_norm", x, num_groups=3)
+    ids = tr.step("grouping").values
+    s = summary.summarize(ids)
+    f = ids.astype(np.float64)
+    assert (s["min"], s["max"], s["count"]) == (0.0, 8.0, 36)
+    np.testing.assert_allclose([s["mean"], s["std"]], [f.mean(), f.std()], rtol=1e-12)
+    counts, _ = np.histogram(f, bins=summary.BINS, range=(0, 8))
+    assert s["histogram"]["counts"].tolist() == counts.tolist()
+
+
+def test_unchanged_steps_share_one_array():
+    """gamma = 1 and beta = 0 change nothing: scaled and output are the normalized array itself (so its
+    summary is computed once); with other values they are new arrays."""
+    x = np.random.default_rng(3).standard_normal((4, 3))
+    tr = core.trace("batch_norm", x)
+    assert tr.step("scaled").values is tr.step("normalized").values is tr.output
+    tr = core.trace("batch_norm", x, gamma=[1, 2, 1], beta=[0, 0, 1])
+    np.testing.assert_allclose(tr.step("scaled").values, tr.step("normalized").values * [1, 2, 1])
+    np.testing.assert_allclose(tr.output, tr.step("scaled").values + [0, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("layer", "params"),
+    [
+        ("batch_norm", {}),
+        ("batch_norm", {"gamma": [-2.0, 0.5, 0.0, 1.5], "beta": [1.0, 0.0, -3.0, 2.0]}),
+        ("layer_norm", {"normalized_shape": [4, 64, 64]}),
+        ("group_norm", {"num_groups": 2}),
+        ("instance_norm", {"affine": True, "gamma": [-1.0, 2.0, 3.0, 0.5], "beta": [0.0, 1.0, 2.0, 3.0]}),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_derived_summaries_equal_direct_ones(layer, params, dtype):
+    """Large traces derive their summaries from the statistics; they must match a direct pass over each
+    array."""
+    x = (np.random.default_rng(4).standard_normal((8, 4, 64, 64)) * 3 + 100).astype(dtype)
+    x[:, 1, :3] = 7.25  # a constant stripe, and a large mean: the std is two-pass in a direct summary
+    tr = core.trace(layer, x, **params)
+    assert x.size > summary.HISTOGRAM_EXACT_MAX
+    derived = 0
+    for s in tr.steps:
+        if s.values.size < summary.HISTOGRAM_EXACT_MAX:
+            continue
+        derived += id(s.values) in summary._known  # remembered by the trace, before anyone summarized it
+        got, want = summary.summarize(s.values), summary._summarize(s.values)
+        assert (got["count"], got["min"], got["max"]) == (want["count"], want["min"], want["max"]), s.id
+        np.testing.assert_allclose(
+            got["mean"], want["mean"], rtol=1e-6, atol=1e-6 * want["std"], err_msg=s.id
+        )
+        np.testing.assert_allclose(got["std"], want["std"], rtol=1e-5, err_msg=s.id)
+        np.testing.assert_array_equal(got["histogram"]["edges"], want["histogram"]["edges"])
+        if s.id != "grouping":  # group ids: every value counted (exact), not a sample
+            np.testing.assert_array_equal(
+                got["histogram"]["counts"], want["histogram"]["counts"], err_msg=s.id
+            )
+        else:
+            assert got["histogram"]["sampled"] == x.size
+    assert derived >= (6 if params else 4)  # input, grouping, centered, normalized (+ scaled, output)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_summary_of_huge_values_does_not_overflow(dtype):
+    big = np.finfo(dtype).max / 2
+    a = np.array([big, -big, big / 2, 0.0] * 300, dtype=dtype)
+    s = summary.summarize(a)  # warnings are errors here: no overflow warning may escape
+    f = a.astype(np.float64) / big
+    np.testing.assert_allclose([s["mean"] / big, s["std"] / big], [f.mean(), f.std()], rtol=1e-5)
