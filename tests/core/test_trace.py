@@ -67,9 +67,9 @@ def test_steps_are_complete_and_bilingual(tr):
             assert s.values.shape == tr.shape
     assert tr.stats["mean"].shape == tr.grouping.stat_shape == tr.stats["var"].shape
     np.testing.assert_array_equal(tr.step("grouping").values, tr.grouping.group_ids())
-    assert tr.output is tr.steps[ids.index("grad_output") - 1].values or ids[
-        ids.index("grad_output") - 1
-    ].startswith("running")
+    assert tr.output is tr.steps[ids.index("grad_output") - 1].values or ids[ids.index("grad_output") - 1].startswith(
+        "running"
+    )
 
 
 @pytest.mark.parametrize("tr", TRACES, ids=lambda t: t.layer)
@@ -125,15 +125,11 @@ def test_summary_matches_numpy(dtype, n):
     if f.max() > f.min():
         counts, edges = np.histogram(f, bins=summary.BINS, range=(f.min(), f.max()))
         np.testing.assert_allclose(s["histogram"]["edges"], edges)
-        assert (
-            np.abs(s["histogram"]["counts"] - counts).sum() <= 2
-        )  # a value on a bin edge may round either way
+        assert np.abs(s["histogram"]["counts"] - counts).sum() <= 2  # a value on a bin edge may round either way
 
 
 def test_summary_of_a_large_array_samples_the_histogram_only():
-    a = (
-        np.random.default_rng(1).standard_normal(300_000).astype(np.float32) + 1e3
-    )  # mean >> std: two-pass std
+    a = np.random.default_rng(1).standard_normal(300_000).astype(np.float32) + 1e3  # mean >> std: two-pass std
     s = summary.summarize(a)
     assert s["count"] == 300_000 and s["histogram"]["sampled"] < summary.HISTOGRAM_EXACT_MAX + 1
     assert s["min"] == float(a.min()) and s["max"] == float(a.max())
@@ -225,15 +221,11 @@ def test_derived_summaries_equal_direct_ones(layer, params, dtype):
         derived += id(s.values) in summary._known  # remembered by the trace, before anyone summarized it
         got, want = summary.summarize(s.values), summary._summarize(s.values)
         assert (got["count"], got["min"], got["max"]) == (want["count"], want["min"], want["max"]), s.id
-        np.testing.assert_allclose(
-            got["mean"], want["mean"], rtol=1e-6, atol=1e-6 * want["std"], err_msg=s.id
-        )
+        np.testing.assert_allclose(got["mean"], want["mean"], rtol=1e-6, atol=1e-6 * want["std"], err_msg=s.id)
         np.testing.assert_allclose(got["std"], want["std"], rtol=1e-5, err_msg=s.id)
         np.testing.assert_array_equal(got["histogram"]["edges"], want["histogram"]["edges"])
         if s.id != "grouping":  # group ids: every value counted (exact), not a sample
-            np.testing.assert_array_equal(
-                got["histogram"]["counts"], want["histogram"]["counts"], err_msg=s.id
-            )
+            np.testing.assert_array_equal(got["histogram"]["counts"], want["histogram"]["counts"], err_msg=s.id)
         else:
             assert got["histogram"]["sampled"] == x.size
     assert derived >= (6 if params else 4)  # input, grouping, centered, normalized (+ scaled, output)
@@ -246,3 +238,18 @@ def test_summary_of_huge_values_does_not_overflow(dtype):
     s = summary.summarize(a)  # warnings are errors here: no overflow warning may escape
     f = a.astype(np.float64) / big
     np.testing.assert_allclose([s["mean"] / big, s["std"] / big], [f.mean(), f.std()], rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 2, 16, summary.SMALL])
+def test_small_summary_path_equals_the_numpy_path(dtype, n, monkeypatch):
+    rng, original = np.random.default_rng(n), summary.SMALL
+    for a in ((rng.standard_normal(n) * 3).astype(dtype), np.full(n, 2.5, dtype), rng.integers(-3, 3, n).astype(dtype)):
+        small = summary._summarize(a)
+        monkeypatch.setattr(summary, "SMALL", 0)
+        big = summary._summarize(a)
+        monkeypatch.setattr(summary, "SMALL", original)
+        assert small["min"] == big["min"] and small["max"] == big["max"]
+        assert list(small["histogram"]["counts"]) == list(big["histogram"]["counts"])
+        assert list(small["histogram"]["edges"]) == list(big["histogram"]["edges"])
+        np.testing.assert_allclose([small["mean"], small["std"]], [big["mean"], big["std"]], rtol=1e-6, atol=1e-12)
