@@ -16,10 +16,11 @@ MAX_EMBED = 4096  # values; larger tensors are loaded from a .npy file the user 
 
 
 def literal(a: np.ndarray) -> str:
-    """A nested-list literal with the shortest repr of each value that round-trips in a's dtype."""
-    if a.ndim == 0:
-        return repr(float(a)) if a.dtype == np.float64 else str(np.float32(a))
-    return "[" + ", ".join(literal(s) for s in a) + "]"
+    """A nested-list literal with the shortest repr of each value that round-trips in a's dtype.
+
+    NumPy's str conversion writes that repr in C (for float32 the same digits as str(np.float32(v))); the
+    nesting is the repr of the list of strings with its quotes dropped."""
+    return repr(np.asarray(a).astype(str).tolist()).replace("'", "")
 
 
 def torch_dtype(a: np.ndarray) -> str:
