@@ -4,8 +4,9 @@ oracle`)."""
 from __future__ import annotations
 
 import numpy as np
-import oracle
 import pytest
+
+from tests.core import oracle
 
 
 @pytest.fixture

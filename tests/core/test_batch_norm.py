@@ -7,10 +7,10 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from oracle import close, reference, run_snippet
 from torch import nn
 
 import core
+from tests.core.oracle import close, reference, run_snippet
 
 RANKS = (2, 3, 4, 5)
 DTYPES = (np.float32, np.float64)

@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 import torch
-from oracle import close, reference, run_snippet
 from torch import nn
 
 import core
+from tests.core.oracle import close, reference, run_snippet
 
 DTYPES = (np.float32, np.float64)
 

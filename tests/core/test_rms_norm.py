@@ -11,9 +11,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from oracle import close
 
 from core.rms_norm import SPEC, rms_norm
+from tests.core.oracle import close
 
 DTYPES = [np.float32, np.float64]
 # (input shape, number of normalized trailing axes)

@@ -1,0 +1,116 @@
+"""Pure ASGI middleware: security headers on every response, and a request-body size limit.
+
+The body limit acts before anything parses the body: a Content-Length over the limit is refused without
+reading a byte, and a body without one (chunked) or with a false one is counted as it streams in.
+"""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.responses import dumps
+
+# Plotly sets inline styles, hence 'unsafe-inline' for styles only; no inline script is allowed.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, headers: tuple[tuple[bytes, bytes], ...] = SECURITY_HEADERS) -> None:
+        self.app = app
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", ())}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=too_large_detail(limit))
+
+
+def too_large_message(limit: int) -> str:
+    return f"the request body is larger than the limit of {limit:,} bytes (NORMLENS_MAX_BODY_BYTES)"
+
+
+def too_large_detail(limit: int) -> list[dict[str, object]]:
+    return [{"loc": ["body"], "msg": too_large_message(limit), "type": "body_too_large"}]
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None:
+            if not length.strip().isdigit():
+                await self._reject(send, 400, "invalid Content-Length header", "content_length_invalid")
+                return
+            if int(length) > self.max_bytes:
+                await self._reject(send, 413, too_large_message(self.max_bytes), "body_too_large")
+                return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # An HTTPException, so FastAPI's body reader passes it on to the 413 handler.
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:  # raised where no handler caught it (e.g. outside a route)
+            if started:
+                raise
+            await self._reject(send, 413, too_large_message(self.max_bytes), "body_too_large")
+
+    @staticmethod
+    async def _reject(send: Send, status: int, msg: str, type_: str) -> None:
+        loc = ["header", "content-length"] if status == 400 else ["body"]
+        body = dumps({"detail": [{"loc": loc, "msg": msg, "type": type_}]})
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

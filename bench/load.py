@@ -1,0 +1,198 @@
+"""Load benchmark: requests/s and p99 latency of a small BatchNorm2d trace, against /healthz as a baseline.
+
+    python -m bench.load                 # 2 workers, 10 s per endpoint, 127.0.0.1 only
+    python -m bench.load --duration 5 --connections 32
+
+Starts `python -m app` with two workers on a free loopback port, waits for /healthz, checks that the trace
+request answers 200, then runs wrk (bounded by `timeout`) on each endpoint and prints one line per endpoint.
+The target is 1,500 requests/s with p99 under 15 ms for the trace on a quiet 2-core machine. wrk itself uses
+CPU too: on two cores it competes with the two workers, so the figures are a floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"  # load goes to loopback only
+TARGET_RPS = 1500
+TARGET_P99_MS = 15.0
+# BatchNorm2d on (N, C, H, W) = (2, 2, 2, 2) with gamma and beta, forward and backward.
+TRACE_BODY = {
+    "layer": "batch_norm",
+    "input": {"values": [[[[1, 2], [3, 4]], [[2, 0], [1, 1]]], [[[5, 6], [7, 8]], [[0, 3], [2, 2]]]]},
+    "params": {"training": True, "gamma": [2, 5], "beta": [3, 8]},
+    "grad_output": {"fill": 1},
+}
+_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+    def line(self) -> str:
+        bad = f", {self.errors} non-2xx/socket errors" if self.errors else ""
+        rate = f"{self.rps:>9,.0f} req/s   p99 {self.p99_ms:6.2f} ms"
+        return f"{self.name:<34} {rate}   ({self.requests:,} requests{bad})"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url}/healthz did not answer within {timeout:.0f} s")
+
+
+def post_once(url: str, body: bytes) -> int:
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+        return int(r.status)
+
+
+def lua_script(body: bytes) -> str:
+    # A Lua long string [==[...]==] holds the JSON verbatim as long as the JSON never contains "]==]".
+    text = body.decode()
+    if "]==]" in text:
+        raise ValueError("the body contains ]==], which would end the Lua long string")
+    return f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [==[{text}]==]\n'
+
+
+def parse_wrk(name: str, out: str) -> Result:
+    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    p99 = float(m.group(1)) * _UNITS_MS[m.group(2)] if m else float("nan")
+    total = re.search(r"(\d+) requests in", out)
+    errors = 0
+    for pattern in (r"Non-2xx or 3xx responses:\s*(\d+)", r"Socket errors:.*?(\d+).*?(\d+).*?(\d+).*?(\d+)"):
+        for g in re.findall(pattern, out):
+            errors += sum(int(v) for v in (g if isinstance(g, tuple) else (g,)))
+    return Result(name, rps, p99, int(total.group(1)) if total else 0, errors)
+
+
+def run_wrk(wrk: str, url: str, args: argparse.Namespace, script: Path | None) -> str:
+    cmd = ["timeout", str(args.duration + 20), wrk, f"-t{args.threads}", f"-c{args.connections}"]
+    cmd += [f"-d{args.duration}s", "--latency", "--timeout", "5s"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    cmd.append(url)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint (default 10)")
+    parser.add_argument("--connections", type=int, default=8, help="open connections (default 8)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leaves the CPUs to the server)")
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "/usr/bin/wrk", help="the wrk binary")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="disable the trace response cache: every request computes"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    args = parser.parse_args(argv)
+    if not Path(args.wrk).exists():
+        print(f"wrk not found at {args.wrk}; install Debian's wrk (apt-get install wrk)", file=sys.stderr)
+        return 2
+
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    env = {**os.environ, "NORMLENS_HOST": HOST, "NORMLENS_PORT": str(port)}
+    if args.no_cache:
+        env["NORMLENS_TRACE_CACHE_BYTES"] = "0"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        start_new_session=True,  # its own process group, so the workers stop with it
+    )
+    try:
+        wait_healthy(url, server)
+        body = json.dumps(TRACE_BODY).encode()
+        status = post_once(url + "/api/v1/trace", body)
+        if status != 200:
+            raise RuntimeError(f"the trace request answered {status}")
+        results = []
+        with tempfile.TemporaryDirectory() as tmp:
+            script = Path(tmp) / "trace.lua"
+            script.write_text(lua_script(body))
+            # Warm-up, not reported: every worker imports the core and fills its caches on its first requests.
+            run_wrk(args.wrk, url + "/api/v1/trace", argparse.Namespace(**{**vars(args), "duration": 2}), script)
+            results.append(parse_wrk("GET /healthz", run_wrk(args.wrk, url + "/healthz", args, None)))
+            results.append(
+                parse_wrk("POST /api/v1/trace (BN 2x2x2x2)", run_wrk(args.wrk, url + "/api/v1/trace", args, script))
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+    cache = "off" if args.no_cache else "on"
+    load = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"
+    print(f"{args.workers} workers, trace cache {cache}, {load}")
+    for r in results:
+        print(r.line())
+    trace = results[-1]
+    ok = trace.rps >= TARGET_RPS and trace.p99_ms < TARGET_P99_MS and trace.errors == 0
+    verdict = "meets" if ok else "misses"
+    print(
+        f"trace {verdict} the target of {TARGET_RPS:,} req/s with p99 < {TARGET_P99_MS:g} ms "
+        "(set for a quiet 2-core machine)"
+    )
+    if args.json:
+        print(json.dumps([r.__dict__ for r in results]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

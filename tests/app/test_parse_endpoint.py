@@ -1,0 +1,86 @@
+"""POST /api/v1/parse: how pasted text is read, and errors with the line and column the editor points at."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from core.paste import parse
+from tests.app.api_helpers import errors
+
+PARSE = "/api/v1/parse"
+
+TEXTS = [
+    ("[[1, 2], [3, 4]]", "json", [2, 2], None),
+    ("1 2 3\n4 5 6", "rows", [2, 3], None),
+    ("1\t2\n3\t4\n\n5\t6\n7\t8", "blocks", [2, 2, 2], None),
+    ("array([[1., 2.]], dtype=float32)", "numpy", [1, 2], "float32"),
+    (
+        "tensor([[1., 2.],\n        [3., 4.]], dtype=torch.float64, requires_grad=True)",
+        "torch",
+        [2, 2],
+        "float64",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "fmt", "shape", "dtype"), TEXTS)
+def test_formats(client: TestClient, text: str, fmt: str, shape: list[int], dtype: str | None) -> None:
+    r = client.post(PARSE, json={"text": text})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["format"], out["shape"], out["dtype"]) == (fmt, shape, dtype)
+    expected = parse(text)
+    assert np.array_equal(np.asarray(out["values"]), expected.values.reshape(expected.shape))
+    assert out["notes"] == expected.notes and out["notes_zh"] == expected.notes_zh
+
+
+def test_notes_in_both_languages(client: TestClient) -> None:
+    out = client.post(PARSE, json={"text": "tensor([1., 2.], requires_grad=True)"}).json()
+    assert out["notes"] == ["ignored requires_grad=True"] and len(out["notes_zh"]) == 1
+
+
+def test_large_paste_sends_shape_without_values(client: TestClient) -> None:
+    text = "\n".join(" ".join(str(i * 100 + j) for j in range(100)) for i in range(50))  # 5,000 > 4,096
+    out = client.post(PARSE, json={"text": text}).json()
+    assert out["shape"] == [50, 100] and out["values"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "code"),
+    [
+        ("[[1, 2],\n [3, x]]", 2, 6, "not_number"),
+        ("[[1, 2],\n [3]]", 2, 4, "ragged"),
+        ("1 2 nan", 1, 5, "nonfinite"),
+    ],
+)
+def test_errors_point_at_line_and_column(client: TestClient, text: str, line: int, column: int, code: str) -> None:
+    r = client.post(PARSE, json={"text": text})
+    assert r.status_code == 422
+    (err,) = errors(r)
+    assert err["loc"] == ["body", "text"] and err["type"] == "paste_error"
+    assert (err["line"], err["column"], err["code"]) == (line, column, code)
+    assert err["msg"] and err["msg_zh"]
+
+
+def test_parse_and_trace_agree_on_errors(client: TestClient) -> None:
+    text = "[[1, 2],\n [3, x]]"
+    parsed = errors(client.post(PARSE, json={"text": text}))[0]
+    traced = errors(client.post("/api/v1/trace", json={"layer": "layer_norm", "input": {"text": text}}))[0]
+    assert traced["loc"] == ["body", "input", "text"]
+    assert {k: traced[k] for k in ("msg", "line", "column", "code")} == {
+        k: parsed[k] for k in ("msg", "line", "column", "code")
+    }
+
+
+def test_deep_brackets_are_one_error_not_a_crash(client: TestClient) -> None:
+    r = client.post(PARSE, json={"text": "[" * 10_000 + "1" + "]" * 10_000})
+    assert r.status_code == 422
+    assert errors(r)[0]["loc"] == ["body", "text"]
+
+
+def test_big_paste_parses_off_the_event_loop(client: TestClient) -> None:
+    text = "\n".join(" ".join(["1.5"] * 1000) for _ in range(100))  # 400 kB: parsed in a worker thread
+    out = client.post(PARSE, json={"text": text}).json()
+    assert out["shape"] == [100, 1000]
