@@ -1,0 +1,291 @@
+"""The HTML pages: / (home) and /explain, plus Plotly's script under a versioned, immutable URL.
+
+/explain is rendered on the server for its initial state, so the step's title, explanation and formula (MathML)
+are on screen before any script runs; the page then takes over from the same data, passed as JSON blocks:
+
+    <script type="application/json" id="initial-trace">{...}</script>
+
+`render_explain(request, state)` renders any `ViewState` (examples and permalinks use it too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache, lru_cache
+from typing import Any
+
+import numpy as np
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from app.assets import CACHE_FOREVER, plotly_bundle
+from app.responses import dumps
+from app.settings import ROOT
+from app.state import ViewState
+
+router = APIRouter(include_in_schema=False)
+STATIC = ROOT / "static"
+LANGS = ("en", "zh")
+LANG_COOKIE = "normlens_lang"
+
+templates = Jinja2Templates(directory=str(ROOT / "templates"))
+
+
+# ---- helpers the templates use ----------------------------------------------------------------------------
+
+
+def script_json(obj: Any) -> Markup:
+    """JSON for a <script type="application/json"> block: NumPy arrays allowed, and '<', '>', '&' escaped so the
+    text can never close the script element."""
+    text = dumps(obj).decode()
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+    return Markup(text)
+
+
+@cache
+def _file_version(path: str) -> str:
+    file = STATIC / path
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.is_file() else "missing"
+
+
+def static_url(path: str) -> str:
+    """/static/<path>?v=<content hash>: a new file gets a new URL, so browsers never run a stale stylesheet.
+    (A missing file gives v=missing and a 404 that the page tests report, instead of a 500 for the whole page.)"""
+    return f"/static/{path}?v={_file_version(path)}"
+
+
+templates.env.filters["script_json"] = script_json
+templates.env.globals["static"] = static_url
+
+
+@cache
+def strings(lang: str) -> dict[str, str]:
+    return orjson.loads((STATIC / "i18n" / f"{lang}.json").read_bytes())
+
+
+def translator(lang: str):
+    table = strings(lang)
+    fallback = strings("en")
+
+    def t(key: str, **kw: Any) -> str:
+        s = table.get(key) or fallback.get(key) or key
+        return re.sub(r"\{(\w+)\}", lambda m: str(kw.get(m.group(1), m.group(0))), s)
+
+    return t
+
+
+def request_lang(request: Request) -> str:
+    """The reader's language: the remembered choice (cookie set by the page), else Accept-Language."""
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LANGS:
+        return cookie
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+def html_lang(lang: str) -> str:
+    return "zh-CN" if lang == "zh" else "en"
+
+
+def base_context(request: Request, lang: str, entry: str, active: str) -> dict[str, Any]:
+    return {
+        "lang": lang,
+        "html_lang": html_lang(lang),
+        "t": translator(lang),
+        "strings": strings(lang),
+        "entry": entry,
+        "active": active,
+    }
+
+
+# ---- the default view ---------------------------------------------------------------------------------------
+
+
+def torch_print(a: np.ndarray, decimals: int = 2) -> str:
+    """A tensor as PyTorch prints it (the form people paste): aligned columns, one row per line.
+
+    >>> torch_print(np.array([[1.0, -0.5], [2.25, 3.0]]))
+    'tensor([[ 1.00, -0.50],\\n        [ 2.25,  3.00]])'
+    """
+    cells = [f"{v:.{decimals}f}" for v in a.ravel()]
+    width = max(len(c) for c in cells)
+    cells = [c.rjust(width) for c in cells]
+
+    def block(offset: int, depth: int) -> tuple[str, int]:
+        if depth == a.ndim - 1:
+            n = a.shape[depth]
+            return "[" + ", ".join(cells[offset : offset + n]) + "]", offset + n
+        parts = []
+        for _ in range(a.shape[depth]):
+            text, offset = block(offset, depth + 1)
+            parts.append(text)
+        sep = "," + "\n" * (a.ndim - 1 - depth) + " " * (8 + depth)
+        return "[" + sep.join(parts) + "]", offset
+
+    return "tensor(" + block(0, 0)[0] + ")"
+
+
+@cache
+def default_input_text() -> str:
+    """The opening example: BatchNorm2d on (N, C, H, W) = (2, 3, 4, 4), each channel with its own mean and spread,
+    so normalizing visibly moves and squeezes every channel."""
+    rng = np.random.default_rng(7)
+    loc = np.array([2.0, -1.0, 0.5]).reshape(1, 3, 1, 1)
+    scale = np.array([1.0, 0.4, 2.0]).reshape(1, 3, 1, 1)
+    x = np.round(rng.normal(loc, scale, size=(2, 3, 4, 4)), 2)
+    return torch_print(x)
+
+
+def default_state(lang: str) -> ViewState:
+    return ViewState.model_validate(
+        {
+            "layer": "batch_norm",
+            "input": {"text": default_input_text()},
+            "view": {"step": "input", "group": 0, "lang": lang},
+        }
+    )
+
+
+@lru_cache(maxsize=64)
+def _trace_for(request_json: bytes) -> bytes:
+    from app.routes.api import compute
+    from app.schemas import TraceRequest
+
+    return compute(TraceRequest.model_validate_json(request_json))
+
+
+def trace_dict(state: ViewState) -> dict[str, Any]:
+    """What POST /api/v1/trace returns for this state: the same function computes it (MathML included)."""
+    req = state.trace_request()
+    return orjson.loads(_trace_for(req.model_dump_json(exclude_unset=True).encode()))
+
+
+def client_state(state: ViewState, trace: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The page's state object: the ViewState's JSON plus what only the page needs (`ui`)."""
+    data = state.model_dump(mode="json", exclude_unset=False)
+    data["v"] = state.v
+    steps = [s["id"] for s in trace["steps"]]
+    step = state.view.step if state.view.step in steps else steps[0]
+    groups = int(np.prod(trace["grouping"]["stat_shape"])) if trace.get("grouping") else 0
+    group = state.view.group if state.view.group is not None and state.view.group < max(groups, 1) else 0
+    data["view"] = {"step": step, "group": group if trace.get("grouping") else state.view.group, "lang": lang}
+    inp = state.input
+    random = inp.random.model_dump(mode="json", exclude_none=True) if inp.random is not None else None
+    data["input"] = {k: v for k, v in data["input"].items() if v is not None}
+    if random is not None:
+        data["input"] = {"random": random}
+    cell = 0
+    ids = next((s["values"] for s in trace["steps"] if s["id"] == "grouping"), None)
+    if ids is not None and (hits := np.flatnonzero(np.asarray(ids).ravel() == group)).size:
+        cell = int(hits[0])
+    data["ui"] = {
+        "cell": cell,
+        "speed": 1,
+        "showAll": False,
+        "tab": "random" if random is not None else "text",
+        "text": inp.text if inp.text is not None else "",
+        "random": {
+            "shape": list(random["shape"]),
+            "seed": random.get("seed", 0),
+            "distribution": random.get("distribution", "normal"),
+        }
+        if random is not None
+        else {"shape": list(trace["shape"]), "seed": 0, "distribution": "normal"},
+        "fillText": False,
+    }
+    return data
+
+
+def torch_class(trace: dict[str, Any], fallback: str) -> str:
+    m = re.search(r"\b(?:nn|torch\.nn)\.(\w+)\(", trace.get("torch_code") or "")
+    return f"nn.{m.group(1)}" if m else fallback
+
+
+def render_explain(
+    request: Request, state: ViewState, lang: str | None = None, extra: dict[str, Any] | None = None
+) -> HTMLResponse:
+    """The explain page for any ViewState (default view, example, permalink). `extra` adds to the context:
+    shared views (app.routes.links) pass Open Graph tags, the example, and lang_fixed (keep the link's language)."""
+    import core
+
+    lang = lang or request_lang(request)
+    t = translator(lang)
+    trace = trace_dict(state)
+    cstate = client_state(state, trace, lang)
+    specs = [s.to_dict() for s in core.specs()]
+    spec = next(s for s in specs if s["name"] == state.layer)
+    index = next(i for i, s in enumerate(trace["steps"]) if s["id"] == cstate["view"]["step"])
+    step = trace["steps"][index]
+    meta = [t("lesson.input_shape", shape=" × ".join(map(str, trace["shape"]))), trace["dtype"]]
+    if "training" in trace["params"]:
+        meta.append(t("lesson.training" if trace["params"]["training"] else "lesson.eval"))
+    if trace.get("grouping"):
+        g = trace["grouping"]
+        meta.append(t("lesson.groups", k=int(np.prod(g["stat_shape"])), m=g["group_size"]))
+    phase = t("player.backward" if step["phase"] == "backward" else "player.forward")
+    ctx = base_context(request, lang, "main.js", "explain") | {
+        "state": cstate,
+        "trace": trace,
+        "step": step,
+        "step_index": index,
+        "specs": specs,
+        "layer_spec": spec,
+        "lesson_title": t("lesson.title", layer=torch_class(trace, spec["title"][lang])),
+        "lesson_meta": " · ".join(meta),
+        "step_count": f"{t('player.step_of', i=index + 1, n=len(trace['steps']))} · {phase}",
+        "config": {
+            "plotly_url": plotly_bundle().url,
+            "i18n": {code: static_url(f"i18n/{code}.json") for code in LANGS},
+        },
+    }
+    if extra:
+        ctx |= extra
+        ctx["config"]["lang_fixed"] = bool(extra.get("lang_fixed"))
+    return templates.TemplateResponse(request, "explain.html", ctx)
+
+
+# ---- routes -------------------------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> HTMLResponse:
+    lang = request_lang(request)
+    return templates.TemplateResponse(request, "index.html", base_context(request, lang, "home.js", "home"))
+
+
+@router.get("/explain", response_class=HTMLResponse)
+async def explain(request: Request) -> HTMLResponse:
+    lang = request_lang(request)
+    return render_explain(request, default_state(lang), lang)
+
+
+@router.api_route("/static-vendor/plotly-{version}.min.js", methods=["GET", "HEAD"])
+async def plotly_js(version: str, request: Request) -> Response:
+    bundle = plotly_bundle()
+    if not bundle.url.endswith(f"/plotly-{version}.min.js"):
+        return Response(status_code=404)
+    headers = {"Cache-Control": CACHE_FOREVER, "ETag": bundle.etag, "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == bundle.etag:
+        return Response(status_code=304, headers=headers)
+    coding, body = bundle.pick(request.headers.get("accept-encoding", ""))
+    if coding:
+        headers["Content-Encoding"] = coding
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(status_code=200, headers=headers, media_type="text/javascript; charset=utf-8")
+    return Response(body, headers=headers, media_type="text/javascript; charset=utf-8")
+
+
+def warm() -> None:
+    """Compress Plotly and compute the default trace now, not on the first request."""
+    plotly_bundle()
+    trace_dict(default_state("en"))

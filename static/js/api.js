@@ -1,0 +1,54 @@
+// The JSON API, same origin: POST /api/v1/trace, POST /api/v1/parse, GET /api/v1/layers.
+
+const BASE = "/api/v1";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(`HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function request(method, path, body, signal) {
+  const init = { method, signal, headers: { accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(BASE + path, init);
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export const trace = (body, signal) => request("POST", "/trace", body, signal);
+export const parse = (text, signal) => request("POST", "/parse", { text }, signal);
+export const layers = (signal) => request("GET", "/layers", undefined, signal);
+
+/** A readable message for an error in language `lang`; knows FastAPI's {detail} shapes and {message: {en, zh}}. */
+export function errorMessage(err, lang) {
+  if (!(err instanceof ApiError)) return String(err?.message || err);
+  const body = err.body || {};
+  const pickText = (m) => (m && typeof m === "object" && (m[lang] || m.en)) || m;
+  const d = body.detail ?? body.error ?? body;
+  if (typeof d === "string") return d;
+  if (Array.isArray(d)) {
+    return d
+      .map((e) => {
+        const loc = Array.isArray(e.loc) ? e.loc.filter((x) => x !== "body").join(".") : "";
+        return (loc ? loc + ": " : "") + (pickText(e.message) || e.msg || JSON.stringify(e));
+      })
+      .join("; ");
+  }
+  if (d && typeof d === "object") {
+    const msg = pickText(d.message) || d.msg;
+    if (typeof msg === "string") return msg;
+  }
+  return `HTTP ${err.status}`;
+}

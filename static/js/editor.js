@@ -1,0 +1,190 @@
+// The input editor: pasted text with live feedback (format and shape, or the error's line and column, from
+// POST /api/v1/parse, debounced), a reproducible random tensor, an optional reshape, and the run options
+// (dtype, backward pass with an upstream gradient of ones or random).
+
+import * as api from "./api.js";
+import { parseIntList, shapeText } from "./format.js";
+
+const $ = (id) => document.getElementById(id);
+const PARSE_DELAY = 250;
+
+/** ctx: {state(), set(patch), t, lang()} */
+export function initEditor(ctx) {
+  const text = $("input-text");
+  const feedback = $("input-feedback");
+  let timer = null;
+  let inflight = null;
+
+  const show = (kind, message) => {
+    feedback.textContent = message;
+    feedback.dataset.kind = kind;
+    text.setAttribute("aria-invalid", String(kind === "error"));
+  };
+
+  const describe = (r) => {
+    const fmtName = ctx.t(`input.format_${r.format}`);
+    const n = r.shape.reduce((a, b) => a * b, 1);
+    return ctx.t("input.parsed", { format: fmtName, shape: shapeText(r.shape), n: n.toLocaleString() });
+  };
+
+  async function check() {
+    const value = text.value;
+    const ui = { ...ctx.state().ui, text: value };
+    if (!value.trim()) {
+      show("info", ctx.t("input.empty"));
+      ctx.set({ ui });
+      return;
+    }
+    inflight?.abort();
+    inflight = new AbortController();
+    show("busy", ctx.t("input.reading"));
+    try {
+      const r = await api.parse(value, inflight.signal);
+      show("ok", describe(r));
+      ctx.set({ ui, input: { text: value } });
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      show("error", pasteError(err, ctx));
+      ctx.set({ ui });
+    }
+  }
+
+  text.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(check, PARSE_DELAY);
+  });
+
+  // tabs: paste / random (roving tabindex, arrows move between them)
+  const tabs = [...document.querySelectorAll('.tabs [role="tab"]')];
+  const selectTab = (mode, focus) => {
+    for (const tab of tabs) {
+      const on = tab.dataset.mode === mode;
+      tab.setAttribute("aria-selected", String(on));
+      tab.tabIndex = on ? 0 : -1;
+      $(tab.getAttribute("aria-controls")).hidden = !on;
+      if (on && focus) tab.focus();
+    }
+  };
+  for (const tab of tabs) {
+    tab.addEventListener("click", () => activate(tab.dataset.mode));
+    tab.addEventListener("keydown", (e) => {
+      if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+      e.preventDefault();
+      const i = tabs.indexOf(tab);
+      const next = tabs[(i + (e.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+      activate(next.dataset.mode, true);
+    });
+  }
+  function activate(mode, focus) {
+    selectTab(mode, focus);
+    const s = ctx.state();
+    if (mode === (s.input.random ? "random" : "text")) return ctx.set({ ui: { ...s.ui, tab: mode } });
+    if (mode === "random") ctx.set({ ui: { ...s.ui, tab: mode }, input: { random: { ...s.ui.random } } });
+    else if (s.ui.text && s.ui.text.trim()) {
+      ctx.set({ ui: { ...s.ui, tab: mode } });
+      check();
+    } else ctx.set({ ui: { ...s.ui, tab: mode, fillText: true } });
+  }
+
+  // random tensor
+  const readRandom = () => {
+    const shape = parseIntList($("rand-shape").value);
+    if (!shape || !shape.length || shape.some((d) => d < 1)) throw new Error("shape");
+    return { shape, seed: Math.max(0, Math.floor(Number($("rand-seed").value) || 0)), distribution: $("rand-dist").value };
+  };
+  const generate = () => {
+    let random;
+    try {
+      random = readRandom();
+    } catch {
+      $("rand-shape").setAttribute("aria-invalid", "true");
+      return;
+    }
+    $("rand-shape").removeAttribute("aria-invalid");
+    const s = ctx.state();
+    ctx.set({ ui: { ...s.ui, random }, input: { random } });
+  };
+  $("rand-go").addEventListener("click", generate);
+  $("rand-reseed").addEventListener("click", () => {
+    $("rand-seed").value = String((Number($("rand-seed").value) || 0) + 1);
+    generate();
+  });
+  for (const id of ["rand-seed", "rand-dist"]) $(id).addEventListener("change", generate);
+  $("rand-shape").addEventListener("keydown", (e) => e.key === "Enter" && generate());
+
+  // reshape
+  const reshape = $("reshape");
+  reshape.addEventListener("change", () => {
+    let shape;
+    try {
+      shape = parseIntList(reshape.value);
+    } catch {
+      reshape.setAttribute("aria-invalid", "true");
+      return;
+    }
+    reshape.removeAttribute("aria-invalid");
+    ctx.set({ shape });
+  });
+
+  // options
+  $("dtype").addEventListener("change", (e) => ctx.set({ dtype: e.target.value }));
+  const gradFromControls = () => {
+    if (!$("backward").checked) return null;
+    const kind = document.querySelector('input[name="grad-kind"]:checked')?.value || "fill";
+    const seed = Math.max(0, Math.floor(Number($("grad-seed").value) || 0));
+    return kind === "random" ? { random: { seed } } : { fill: 1 };
+  };
+  const onGrad = () => {
+    $("grad-options").disabled = !$("backward").checked;
+    ctx.set({ grad_output: gradFromControls() });
+  };
+  $("backward").addEventListener("change", onGrad);
+  for (const r of document.querySelectorAll('input[name="grad-kind"]')) r.addEventListener("change", onGrad);
+  $("grad-seed").addEventListener("change", onGrad);
+
+  return {
+    check,
+    /** Fill the textarea with the current input (after a random draw) so it can be edited. */
+    fill(values) {
+      text.value = values;
+      const s = ctx.state();
+      ctx.set({ ui: { ...s.ui, text: values, fillText: false } });
+      check();
+    },
+    /** Point at a pasted-text error reported by the trace endpoint. */
+    showError(message) {
+      selectTab("text");
+      show("error", message);
+    },
+    sync() {
+      const s = ctx.state();
+      selectTab(s.input.random ? "random" : "text");
+      if (s.ui.random) {
+        $("rand-shape").value = s.ui.random.shape.join(", ");
+        $("rand-seed").value = String(s.ui.random.seed);
+        $("rand-dist").value = s.ui.random.distribution;
+      }
+      reshape.value = s.shape ? s.shape.join(", ") : "";
+      $("dtype").value = s.dtype;
+      $("backward").checked = !!s.grad_output;
+      $("grad-options").disabled = !s.grad_output;
+      if (s.grad_output?.random) {
+        $("grad-random").checked = true;
+        $("grad-seed").value = String(s.grad_output.random.seed ?? 0);
+      } else if (s.grad_output) $("grad-ones").checked = true;
+    },
+    describeInitial(trace) {
+      if (trace.input_format && text.value.trim()) {
+        show("ok", describe({ format: trace.input_format, shape: trace.request?.input?.shape || trace.shape }));
+      }
+    },
+  };
+}
+
+function pasteError(err, ctx) {
+  const items = Array.isArray(err?.body?.detail) ? err.body.detail : [];
+  const e = items[0];
+  if (e && e.line) return ctx.t("input.error_at", { line: e.line, column: e.column ?? 1, message: e.msg });
+  return e?.msg || api.errorMessage(err, ctx.lang());
+}
+

@@ -1,0 +1,103 @@
+// Bar charts with their numbers: one bar per statistic group (mean, variance, std, mean square, rms and their
+// gradients), per parameter entry (dgamma, dbeta), or the running statistics before and after a training step.
+// Pure: trace -> {data, layout, frames}.
+
+import { fmt } from "../format.js";
+import { flat, groupLabel, paramShape, unravel } from "../tensor.js";
+import { COLORS, baseLayout, groupWindow, sparseTicks } from "./common.js";
+
+const axisFont = { size: 11, color: COLORS.muted };
+
+function barLayout(view, labels, extra = {}) {
+  const width = view.width || 640;
+  const ticks = sparseTicks(labels, Math.max(3, Math.floor((width - 80) / 52)));
+  return baseLayout({
+    height: 300,
+    margin: { l: 56, r: 12, t: 28, b: 52 },
+    xaxis: { ...ticks, tickfont: axisFont, fixedrange: true, showgrid: false, title: { text: extra.xTitle || "", font: axisFont, standoff: 6 } },
+    yaxis: { tickfont: axisFont, gridcolor: COLORS.grid, zeroline: true, zerolinecolor: COLORS.muted, fixedrange: true, title: { text: extra.yTitle || "", font: axisFont, standoff: 4 } },
+    bargap: 0.25,
+    hovermode: "closest",
+    ...extra.layout,
+  });
+}
+
+function bar(values, selected, start, labels, name) {
+  const n = values.length;
+  const showText = n <= 24;
+  return {
+    type: "bar",
+    x: labels.map((_, k) => k),
+    y: Array.from(values),
+    width: n <= 4 ? 0.45 : undefined, // a few groups: slim bars, not slabs
+    customdata: labels.map((_, k) => start + k),
+    text: showText ? Array.from(values, (v) => fmt(v)) : undefined,
+    textposition: showText ? "outside" : "none",
+    cliponaxis: false,
+    textfont: { size: n <= 8 ? 12 : 10, color: COLORS.ink },
+    marker: { color: labels.map((_, k) => (start + k === selected ? COLORS.accent : COLORS.blueSoft)), line: { width: 0 } },
+    hovertext: labels.map((l, k) => `${l}: ${fmt(values[k], 7)}`),
+    hovertemplate: "%{hovertext}<extra></extra>",
+    name,
+  };
+}
+
+/** One bar per statistic group; the selected group in the accent colour. Clicking a bar selects its group. */
+export function statFigure(trace, stepIndex, view) {
+  const step = trace.steps[stepIndex];
+  const v = flat(step.values) || [];
+  const [g0, g1] = groupWindow(v.length, view.group ?? 0, Math.max(6, Math.min(64, Math.floor(((view.width || 640) - 80) / 14))));
+  const labels = [];
+  for (let g = g0; g < g1; g++) labels.push(groupLabel(trace, g));
+  const data = [bar(v.slice(g0, g1), view.group ?? 0, g0, labels, step.id)];
+  return { data, layout: barLayout(view, labels, { xTitle: view.t("fig.groups_axis"), yTitle: view.pick(step.title) }), frames: [], meta: { kind: "groups", start: g0 } };
+}
+
+/** One bar per parameter entry (dgamma, dbeta): the entry the selected cell uses is highlighted. */
+export function paramFigure(trace, stepIndex, view) {
+  const step = trace.steps[stepIndex];
+  const v = flat(step.values) || [];
+  const pshape = step.shape || paramShape(trace) || [v.length];
+  const selected = view.paramIndex ?? -1;
+  const [s0, s1] = groupWindow(v.length, Math.max(0, selected), Math.max(6, Math.min(64, Math.floor(((view.width || 640) - 80) / 14))));
+  const labels = [];
+  for (let j = s0; j < s1; j++) labels.push(pshape.length === 1 ? `${j}` : `(${unravel(j, pshape).join(",")})`);
+  const data = [bar(v.slice(s0, s1), selected, s0, labels, step.id)];
+  return { data, layout: barLayout(view, labels, { xTitle: view.t("fig.param_index"), yTitle: view.pick(step.title) }), frames: [], meta: { kind: "params", start: s0 } };
+}
+
+/** Running statistics: the value before this batch, the batch statistic, and the updated value, per channel. */
+export function runningFigure(trace, stepIndex, view) {
+  const step = trace.steps[stepIndex];
+  const t = view.t;
+  const isVar = step.id === "running_var";
+  const before = flat(isVar ? trace.parameters?.running_var : trace.parameters?.running_mean);
+  const after = flat(step.values);
+  const batchStat = flat(isVar ? trace.stats?.var : trace.stats?.mean);
+  if (!before || !after) return statFigure(trace, stepIndex, view);
+  const n = after.length;
+  const labels = Array.from({ length: n }, (_, k) => (trace.layer === "batch_norm" ? groupLabel(trace, k) : `${k}`));
+  const xs = labels.map((_, k) => k);
+  const mk = (vals, name, color, pattern) => ({
+    type: "bar",
+    x: xs,
+    y: Array.from(vals),
+    name,
+    marker: { color, line: { width: 0 }, pattern },
+    text: n <= 8 ? Array.from(vals, (v) => fmt(v)) : undefined,
+    textposition: n <= 8 ? "outside" : "none",
+    cliponaxis: false,
+    textfont: { size: 10, color: COLORS.ink },
+    hovertemplate: `${name}: %{y:.6g}<extra>%{x}</extra>`,
+  });
+  const data = [mk(before, t("fig.running_before"), COLORS.faint)];
+  if (batchStat && batchStat.length === n) data.push(mk(batchStat, isVar ? t("fig.batch_var") : t("fig.batch_mean"), COLORS.blueSoft));
+  data.push(mk(after, t("fig.running_after"), COLORS.accent));
+  const layout = barLayout(view, labels, {
+    xTitle: t("fig.channel"),
+    yTitle: view.pick(step.title),
+    layout: { barmode: "group", showlegend: true, legend: { orientation: "h", x: 0, y: 1.14, font: { size: 11 } }, margin: { l: 56, r: 12, t: 40, b: 52 } },
+  });
+  return { data, layout, frames: [], meta: { kind: "running" } };
+}
+

@@ -1,0 +1,59 @@
+// Number formatting for cells, formulas and tables. Display only: the full value is always kept beside it
+// (data-value attributes, hover text), so rounding here never changes what the page claims.
+
+const MINUS = "\u2212";
+
+/** A short, readable rendering: 4 significant digits, trailing zeros dropped, exponent for tiny/huge values.
+ *  fmt(0.73125) -> "0.7313", fmt(-0.5) -> "−0.5", fmt(1e-5) -> "1e−5". */
+export function fmt(v, digits = 4) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "–";
+  if (!Number.isFinite(v)) return v > 0 ? "∞" : MINUS + "∞";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  let s;
+  if (a >= 1e-3 && a < 1e5) {
+    s = v.toPrecision(digits);
+    if (s.includes("e")) s = s.replace(/\.?0+e/, "e").replace("e+", "e");
+    else if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
+  } else {
+    s = v.toExponential(Math.max(0, digits - 2)).replace(/\.?0+e/, "e").replace("e+", "e");
+  }
+  return s.replace("-", MINUS);
+}
+
+/** Compact text for a heatmap cell, at most 5 characters: 2 decimals below 10 ("−0.03", "2.6"), fewer above,
+ *  "≈0" for tiny non-zero values. The hover text and the table carry the full value. */
+export function fmtCell(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "";
+  const a = Math.abs(v);
+  if (v === 0) return "0";
+  if (a < 0.005) return "≈0";
+  if (a >= 1e5) return fmt(v, 2);
+  const s = v.toFixed(a < 10 ? 2 : a < 100 ? 1 : 0);
+  return (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s).replace("-", MINUS);
+}
+
+/** The exact value as JavaScript prints a double (shortest round-trip form); used for data-value. */
+export const exact = (v) => (v === null || v === undefined ? "" : String(v));
+
+/** "[2, 3, 4, 4]" -> "2 × 3 × 4 × 4". */
+export const shapeText = (shape) => (shape && shape.length ? shape.join(" × ") : "scalar");
+
+/** "1, 2, 3" or "[1,2,3]" -> [1, 2, 3]; null when empty; throws on anything else. */
+export function parseIntList(text) {
+  const t = String(text || "").replace(/[[\]()]/g, " ").trim();
+  if (!t) return null;
+  const parts = t.split(/[\s,×x*]+/).filter(Boolean);
+  const out = parts.map((p) => Number(p));
+  if (out.some((n) => !Number.isInteger(n))) throw new Error(text);
+  return out;
+}
+
+/** "0.5, 1, -2" -> [0.5, 1, -2]; null when empty; throws on anything else. */
+export function parseFloatList(text) {
+  const t = String(text || "").replace(/[[\]()]/g, " ").trim();
+  if (!t) return null;
+  const out = t.split(/[\s,]+/).filter(Boolean).map((p) => Number(p));
+  if (out.some((n) => !Number.isFinite(n))) throw new Error(text);
+  return out;
+}

@@ -1,0 +1,82 @@
+// Interface strings in English and Simplified Chinese. The page ships the current language's strings in a JSON
+// block; the other language is fetched once when the reader switches. Elements carry data-i18n="key" (text) or
+// data-i18n-attr="aria-label:key;title:key2" (attributes) so one pass re-labels the page.
+
+const STORAGE_KEY = "normlens.lang";
+const strings = {};
+let lang = "en";
+let urls = {};
+
+export const LANGS = ["en", "zh"];
+export const htmlLang = (l) => (l === "zh" ? "zh-CN" : "en");
+
+export function init(initialStrings, initialLang, stringUrls) {
+  strings[initialLang] = initialStrings;
+  lang = initialLang;
+  urls = stringUrls || {};
+}
+
+export const current = () => lang;
+
+/** The reader's language: remembered choice, else the browser's, else English. */
+export function preferred() {
+  let stored = null;
+  try {
+    stored = localStorage.getItem(STORAGE_KEY);
+  } catch {
+    stored = null;
+  }
+  if (LANGS.includes(stored)) return stored;
+  const nav = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+  return nav.toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+/** t("player.step_of", {i: 3, n: 9}) -> "Step 3 of 9". Missing keys fall back to English, then the key. */
+export function t(key, vars) {
+  let s = strings[lang]?.[key] ?? strings.en?.[key] ?? key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  return s;
+}
+
+/** A {en, zh} text from the API in the current language. */
+export const pick = (text) => (text && typeof text === "object" ? text[lang] ?? text.en ?? "" : text ?? "");
+
+export async function load(l) {
+  if (!strings[l]) {
+    const res = await fetch(urls[l] || `/static/i18n/${l}.json`);
+    strings[l] = await res.json();
+  }
+  if (!strings.en && l !== "en") {
+    // English is the fallback for any key a translation lacks
+    const res = await fetch(urls.en || "/static/i18n/en.json");
+    strings.en = await res.json();
+  }
+}
+
+/** Switch language: strings, <html lang>, the remembered choice (localStorage, plus a cookie so the server
+ *  renders the next page in it), then re-label the document. */
+export async function use(l) {
+  if (!LANGS.includes(l)) return;
+  await load(l);
+  lang = l;
+  document.documentElement.lang = htmlLang(l);
+  document.documentElement.dataset.lang = l;
+  try {
+    localStorage.setItem(STORAGE_KEY, l);
+  } catch {
+    /* private mode: the choice lasts for this page only */
+  }
+  document.cookie = `normlens_lang=${l}; path=/; max-age=31536000; samesite=lax`;
+  apply(document);
+}
+
+export function apply(root) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-attr]")) {
+    for (const pair of el.dataset.i18nAttr.split(";")) {
+      const [attr, key] = pair.split(":");
+      if (attr && key) el.setAttribute(attr.trim(), t(key.trim()));
+    }
+  }
+  for (const btn of root.querySelectorAll(".lang-btn")) btn.setAttribute("aria-pressed", String(btn.dataset.lang === lang));
+}

@@ -1,0 +1,253 @@
+// Entry point of /explain: reads the page's JSON blocks (state, trace, layer specs, strings), wires the
+// modules, and keeps the page in step with the state. Text renders first; Plotly loads after the first paint.
+
+import * as api from "./api.js";
+import { initEditor } from "./editor.js";
+import { initForm, startingParams } from "./form.js";
+import * as i18n from "./i18n.js";
+import { renderLesson, renderNumbers, renderStep } from "./narrative.js";
+import { initPermalink } from "./permalink.js";
+import { initPlayer } from "./player.js";
+import { createStage, loadPlotly } from "./stage.js";
+import * as S from "./state.js";
+import { renderTable } from "./table.js";
+import { groupIds, members, paramIndex, paramMembers } from "./tensor.js";
+
+const read = (id) => JSON.parse(document.getElementById(id).textContent);
+const $ = (id) => document.getElementById(id);
+
+const config = read("page-config");
+const specs = read("layer-specs");
+let trace = read("initial-trace");
+let traceCount = 0;
+trace.__id = ++traceCount;
+S.init(read("initial-state"));
+i18n.init(read("i18n-strings"), S.get().view.lang, config.i18n);
+
+const t = (k, v) => i18n.t(k, v);
+const pick = (x) => i18n.pick(x);
+const spec = () => specs.find((s) => s.name === S.get().layer);
+
+function stepIndex() {
+  const id = S.get().view.step;
+  const i = trace.steps.findIndex((s) => s.id === id);
+  return i < 0 ? 0 : i;
+}
+
+const view = () => {
+  const s = S.get();
+  return { group: s.view.group, cell: s.ui.cell, lang: s.view.lang, speed: s.ui.speed, t, pick, paramIndex: paramIndex(trace, s.ui.cell) };
+};
+const textCtx = () => ({ t, pick, spec: spec(), stepIndex: stepIndex() });
+
+// ---- modules ------------------------------------------------------------------------------------------------
+
+const form = initForm({ specs, state: S.get, setParams: (params) => S.set({ params }), t, pick });
+const editor = initEditor({ state: S.get, set: S.set, t, lang: () => S.get().view.lang });
+const player = initPlayer({
+  count: () => trace.steps.length,
+  index: stepIndex,
+  go: (i) => S.set({ view: { ...S.get().view, step: trace.steps[i].id } }),
+  speed: () => S.get().ui.speed || 1,
+  setSpeed: (speed) => S.set({ ui: { ...S.get().ui, speed } }),
+  t,
+});
+const stage = createStage({
+  cell: (i) => selectCell(i),
+  group: (g) => selectGroup(g),
+  param: (j) => {
+    const feed = paramMembers(trace, j);
+    if (feed.length) selectCell(feed[0]);
+  },
+});
+
+function selectCell(i) {
+  const ids = groupIds(trace);
+  const s = S.get();
+  S.set({ ui: { ...s.ui, cell: i }, view: { ...s.view, group: ids ? ids[i] : s.view.group } });
+}
+
+function selectGroup(g) {
+  const s = S.get();
+  const ids = groupIds(trace);
+  const cell = ids && ids[s.ui.cell] === g ? s.ui.cell : members(trace, g)[0] ?? 0;
+  S.set({ ui: { ...s.ui, cell }, view: { ...s.view, group: g } });
+}
+
+// ---- rendering ------------------------------------------------------------------------------------------------
+
+function renderTableNow() {
+  const s = S.get();
+  renderTable($("numbers-table"), trace, stepIndex(), { group: s.view.group, cell: s.ui.cell, showAll: s.ui.showAll, t, pick });
+}
+
+function renderAll() {
+  renderLesson(trace, S.get(), textCtx());
+  renderTableNow();
+  player.sync();
+  stage.render(trace, stepIndex(), view());
+}
+
+S.subscribe((s, changed, prev) => {
+  if (changed.includes("layer")) {
+    // (a change of params alone comes from the form itself: re-rendering it would steal the focus)
+    $("layer").value = s.layer;
+    form.render();
+  }
+  if (changed.some((k) => S.TRACE_KEYS.includes(k))) scheduleTrace();
+  if (changed.includes("view")) {
+    if (s.view.lang !== prev.view.lang) {
+      i18n.use(s.view.lang).then(() => {
+        form.render();
+        renderAll();
+      });
+      return;
+    }
+    if (s.view.step !== prev.view.step) {
+      renderStep(trace, s, textCtx());
+      renderTableNow();
+      player.sync();
+      stage.render(trace, stepIndex(), view(), { animate: true });
+      return;
+    }
+  }
+  if (changed.includes("view") || changed.includes("ui")) {
+    if (s.ui.showAll !== prev.ui.showAll || s.view.group !== prev.view.group || s.ui.cell !== prev.ui.cell) {
+      renderNumbers(trace, s, textCtx());
+      renderTableNow();
+      stage.render(trace, stepIndex(), view());
+    }
+  }
+});
+
+// ---- tracing ---------------------------------------------------------------------------------------------------
+
+let traceTimer = null;
+let traceAbort = null;
+const status = $("run-status");
+
+function scheduleTrace() {
+  clearTimeout(traceTimer);
+  traceTimer = setTimeout(runTrace, 150);
+}
+
+async function runTrace() {
+  traceAbort?.abort();
+  traceAbort = new AbortController();
+  status.dataset.kind = "busy";
+  status.textContent = t("run.computing");
+  document.body.classList.add("is-computing");
+  try {
+    const next = await api.trace(S.toRequest(S.get()), traceAbort.signal);
+    next.__id = ++traceCount;
+    adopt(next);
+    status.dataset.kind = "ok";
+    status.textContent = "";
+    form.clearErrors();
+  } catch (err) {
+    if (err.name === "AbortError") return;
+    status.dataset.kind = "error";
+    status.textContent = traceError(err);
+  } finally {
+    document.body.classList.remove("is-computing");
+  }
+}
+
+function traceError(err) {
+  const items = Array.isArray(err?.body?.detail) ? err.body.detail : [];
+  for (const e of items) {
+    const loc = e.loc || [];
+    if (loc[1] === "params" && loc[2] && form.showError(loc[2], e.msg)) return t("run.fix_argument", { name: loc[2] });
+    if (loc[1] === "input" && loc[2] === "text") {
+      editor.showError(e.line ? t("input.error_at", { line: e.line, column: e.column ?? 1, message: e.msg }) : e.msg);
+      return t("run.fix_input");
+    }
+  }
+  return api.errorMessage(err, S.get().view.lang);
+}
+
+/** A new trace: keep the step (by id) and the selection where they still exist. */
+function adopt(next) {
+  trace = next;
+  const s = S.get();
+  const ids = groupIds(trace);
+  const n = trace.steps[0].shape.reduce((a, b) => a * b, 1);
+  let cell = s.ui.cell < n ? s.ui.cell : 0;
+  let group = ids ? ids[cell] : s.view.group;
+  if (ids && s.view.group !== null && s.view.group < trace.grouping.stat_shape.reduce((a, b) => a * b, 1) && ids[cell] !== s.view.group) {
+    // the old group still exists but this cell left it: keep the cell, follow its group
+    group = ids[cell];
+  }
+  const stepId = trace.steps.some((x) => x.id === s.view.step) ? s.view.step : trace.steps[0].id;
+  S.set({ view: { ...s.view, step: stepId, group }, ui: { ...s.ui, cell } });
+  renderAll();
+  if (s.ui.fillText && trace.steps[0].values) editor.fill(pyText(trace.steps[0].values));
+}
+
+/** A tensor as PyTorch prints it, to edit after a random draw. */
+function pyText(values) {
+  const num = (v) => {
+    const s = Number(v.toPrecision(4)).toString();
+    return s.includes(".") || s.includes("e") ? s : `${s}.`;
+  };
+  const walk = (v, depth) => (Array.isArray(v) ? `[${v.map((x) => walk(x, depth + 1)).join(Array.isArray(v[0]) ? ",\n" + " ".repeat(8 + depth + 1) : ", ")}]` : num(v));
+  return `tensor(${walk(values, 0)})`;
+}
+
+// ---- wiring ----------------------------------------------------------------------------------------------------
+
+$("setup-toggle").addEventListener("click", () => {
+  const open = $("setup-toggle").getAttribute("aria-expanded") !== "true";
+  $("setup-toggle").setAttribute("aria-expanded", String(open));
+  document.querySelector(".setup").classList.toggle("is-open", open);
+});
+// a new layer starts from PyTorch's defaults, adjusted to the input where they would not fit it
+$("layer").addEventListener("change", (e) => S.set({ layer: e.target.value, params: startingParams(e.target.value, trace.shape) }));
+$("numbers-all").addEventListener("change", (e) => S.set({ ui: { ...S.get().ui, showAll: e.target.checked } }));
+for (const b of document.querySelectorAll(".lang-btn")) {
+  b.addEventListener("click", () => S.set({ view: { ...S.get().view, lang: b.dataset.lang } }));
+}
+$("copy-code").addEventListener("click", async () => {
+  const btn = $("copy-code");
+  try {
+    await navigator.clipboard.writeText(trace.torch_code || "");
+    btn.textContent = t("code.copied");
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents($("torch-code"));
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    btn.textContent = t("code.select");
+  }
+  setTimeout(() => (btn.textContent = t("code.copy")), 1600);
+});
+
+// ---- start -----------------------------------------------------------------------------------------------------
+
+initPermalink({ S, t }); // the address bar follows the view; Share makes a short link
+form.render();
+editor.sync();
+editor.describeInitial(trace);
+renderAll();
+$("numbers-all").checked = !!S.get().ui.showAll;
+
+const preferred = i18n.preferred();
+if (preferred !== S.get().view.lang && !config.lang_fixed) S.set({ view: { ...S.get().view, lang: preferred } });
+
+const autoplay = new URLSearchParams(location.search).get("autoplay") === "1";
+const startPlotly = () =>
+  loadPlotly(config.plotly_url)
+    .then((P) => {
+      stage.ready(P);
+      performance.mark("normlens:first-figure"); // both figures drawn (bench: time to first animated frame)
+      document.documentElement.dataset.plotly = "ready";
+      if (autoplay) player.start();
+    })
+    .catch(() => {
+      for (const el of document.querySelectorAll(".plot-loading")) el.textContent = t("fig.load_failed");
+    });
+// after the first paint: the text is on screen before 4.8 MB of Plotly is parsed
+requestAnimationFrame(() => setTimeout(startPlotly, 0));
+
+// for tests and the console: the current trace and state, read-only
+window.normlens = { get trace() { return trace; }, get state() { return S.get(); }, stage };

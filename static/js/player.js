@@ -1,0 +1,87 @@
+// Step controls: previous / play-pause / next, a scrubber, the speed, the step rail, and the keys
+// (left / right arrows, space to play or pause, Home / End). prefers-reduced-motion turns animation into
+// instant steps; ?autoplay=1 plays once through.
+
+const $ = (id) => document.getElementById(id);
+const STEP_MS = 2200; // one step at speed 1: the transition plus time to read
+
+export const reducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+/** ctx: {count(), index(), go(i), speed(), setSpeed(s), t} */
+export function initPlayer(ctx) {
+  let timer = null;
+  const play = $("btn-play");
+
+  const setPlaying = (on) => {
+    play.setAttribute("aria-pressed", String(on));
+    play.classList.toggle("is-playing", on);
+    play.setAttribute("aria-label", ctx.t(on ? "player.pause" : "player.play"));
+    play.dataset.i18nAttr = on ? "aria-label:player.pause;title:player.play_key" : "aria-label:player.play;title:player.play_key";
+  };
+  const stop = () => {
+    clearTimeout(timer);
+    timer = null;
+    setPlaying(false);
+  };
+  const tick = () => {
+    if (ctx.index() >= ctx.count() - 1) return stop();
+    ctx.go(ctx.index() + 1);
+    timer = setTimeout(tick, STEP_MS / ctx.speed());
+  };
+  const start = () => {
+    if (ctx.index() >= ctx.count() - 1) ctx.go(0);
+    setPlaying(true);
+    clearTimeout(timer);
+    timer = setTimeout(tick, reducedMotion() ? 900 / ctx.speed() : STEP_MS / ctx.speed() / 2);
+  };
+  const toggle = () => (timer ? stop() : start());
+  const step = (d) => {
+    stop();
+    const i = Math.max(0, Math.min(ctx.count() - 1, ctx.index() + d));
+    if (i !== ctx.index()) ctx.go(i);
+  };
+
+  $("btn-prev").addEventListener("click", () => step(-1));
+  $("btn-next").addEventListener("click", () => step(1));
+  play.addEventListener("click", toggle);
+  $("scrubber").addEventListener("input", (e) => {
+    stop();
+    ctx.go(Number(e.target.value));
+  });
+  $("speed").addEventListener("change", (e) => ctx.setSpeed(Number(e.target.value)));
+  $("step-rail").addEventListener("click", (e) => {
+    const b = e.target.closest(".rail-step");
+    if (!b) return;
+    stop();
+    ctx.go(Number(b.dataset.index));
+  });
+
+  document.addEventListener("keydown", (e) => {
+    if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+    const el = e.target;
+    const tag = el?.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el?.isContentEditable || el?.getAttribute?.("role") === "tab") return;
+    if (e.key === "ArrowRight") step(1);
+    else if (e.key === "ArrowLeft") step(-1);
+    else if (e.key === "Home") step(-ctx.count());
+    else if (e.key === "End") step(ctx.count());
+    else if (e.key === " " && tag !== "BUTTON" && tag !== "A") toggle();
+    else return;
+    e.preventDefault();
+  });
+
+  return {
+    stop,
+    start,
+    isPlaying: () => timer !== null,
+    /** After the trace or step changed elsewhere: sync the scrubber. */
+    sync() {
+      const s = $("scrubber");
+      s.max = String(ctx.count() - 1);
+      s.value = String(ctx.index());
+      s.setAttribute("aria-valuetext", ctx.t("player.step_of", { i: ctx.index() + 1, n: ctx.count() }));
+      $("btn-prev").disabled = ctx.index() === 0;
+      $("btn-next").disabled = ctx.index() >= ctx.count() - 1;
+    },
+  };
+}

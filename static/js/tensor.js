@@ -1,0 +1,168 @@
+// Reading a trace's arrays: flattening nested lists, index arithmetic, and which cells share a statistic.
+// Mirrors core/trace.py's Grouping: stat_index[stat_axis] = index[axis] // divisor for mapped axes.
+
+const flatCache = new WeakMap();
+
+/** Nested lists -> Float64Array in row-major order (cached per array object). flat([[1, 2], [3, 4]]) -> [1, 2, 3, 4] */
+export function flat(values) {
+  if (values === null || values === undefined) return null;
+  if (typeof values === "number" || typeof values === "boolean") return Float64Array.of(Number(values));
+  const hit = flatCache.get(values);
+  if (hit) return hit;
+  const out = [];
+  (function walk(v) {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else out.push(v === null ? NaN : Number(v));
+  })(values);
+  const arr = Float64Array.from(out);
+  flatCache.set(values, arr);
+  return arr;
+}
+
+export const size = (shape) => shape.reduce((a, b) => a * b, 1);
+
+export function strides(shape) {
+  const s = new Array(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+/** Flat index -> multi-index. unravel(5, [2, 3]) -> [1, 2] */
+export function unravel(i, shape) {
+  const idx = new Array(shape.length);
+  for (let a = shape.length - 1; a >= 0; a--) {
+    idx[a] = i % shape[a];
+    i = Math.floor(i / shape[a]);
+  }
+  return idx;
+}
+
+export function ravel(idx, shape) {
+  let i = 0;
+  for (let a = 0; a < shape.length; a++) i = i * shape[a] + idx[a];
+  return i;
+}
+
+const groupCache = new WeakMap();
+
+/** The flat statistic index of every input element (Int32Array), or null for layers without statistics. */
+export function groupIds(trace) {
+  const g = trace.grouping;
+  if (!g) return null;
+  const hit = groupCache.get(trace);
+  if (hit) return hit;
+  const shape = trace.shape;
+  const n = size(shape);
+  const ids = new Int32Array(n);
+  const statStrides = strides(g.stat_shape);
+  const inStrides = strides(shape);
+  for (let a = 0; a < shape.length; a++) {
+    const m = g.axis_map[a];
+    if (!m) continue;
+    const [statAxis, divisor] = m;
+    for (let i = 0; i < n; i++) {
+      const k = Math.floor(i / inStrides[a]) % shape[a];
+      ids[i] += Math.floor(k / divisor) * statStrides[statAxis];
+    }
+  }
+  groupCache.set(trace, ids);
+  return ids;
+}
+
+export const groupCount = (trace) => (trace.grouping ? size(trace.grouping.stat_shape) : 0);
+
+/** Flat indices of the cells in group g, in memory order. */
+export function members(trace, g) {
+  const ids = groupIds(trace);
+  if (!ids) return [];
+  const out = [];
+  for (let i = 0; i < ids.length; i++) if (ids[i] === g) out.push(i);
+  return out;
+}
+
+/** Axis letters for the input: BatchNorm2d (N, C, H, W), channels-last (N, H, W, C), LayerNorm (N, L, D)... */
+export function axisNames(trace) {
+  const rank = trace.shape.length;
+  const perLayer = ["layer_norm", "rms_norm"].includes(trace.layer);
+  const base = {
+    1: ["D"],
+    2: perLayer ? ["N", "D"] : ["N", "C"],
+    3: perLayer ? ["N", "L", "D"] : ["N", "C", "L"],
+    4: ["N", "C", "H", "W"],
+    5: ["N", "C", "D", "H", "W"],
+  }[rank] || trace.shape.map((_, i) => `d${i}`);
+  if (channelsLast(trace) && rank >= 3) return [base[0], ...base.slice(2), "C"];
+  return base;
+}
+
+export const channelsLast = (trace) => /last/i.test(String(trace.params?.layout ?? ""));
+
+/** The channel axis (where one exists): 1, or the last axis for channels-last input. */
+export function channelAxis(trace) {
+  const rank = trace.shape.length;
+  if (rank < 2) return null;
+  return channelsLast(trace) ? rank - 1 : 1;
+}
+
+/** A group's label from its statistic index: "C=1", "N=0, G=1"... (G when several channels share a group). */
+export function groupLabel(trace, g) {
+  const gr = trace.grouping;
+  if (!gr) return "";
+  const names = axisNames(trace);
+  const statIdx = unravel(g, gr.stat_shape);
+  const parts = [];
+  gr.axis_map.forEach((m, axis) => {
+    if (!m) return;
+    const [statAxis, divisor] = m;
+    const name = divisor > 1 ? "G" : names[axis];
+    parts[statAxis] = `${name}=${statIdx[statAxis]}`;
+  });
+  return parts.filter(Boolean).join(", ") || "all";
+}
+
+/** "(0, 1, 2, 3)" for a flat index. */
+export const indexText = (i, shape) => `(${unravel(i, shape).join(", ")})`;
+
+/** Which parameter entry (gamma/beta) an input cell uses, as a flat index into the parameter array, and the
+ *  parameter's shape. Per-channel parameters (BatchNorm, GroupNorm, InstanceNorm) or per normalized element
+ *  (LayerNorm, RMSNorm). */
+export function paramIndex(trace, cell) {
+  const pshape = paramShape(trace);
+  if (!pshape) return null;
+  const idx = unravel(cell, trace.shape);
+  if (["layer_norm", "rms_norm"].includes(trace.layer)) {
+    const tail = idx.slice(idx.length - pshape.length);
+    return ravel(tail, pshape);
+  }
+  const c = channelAxis(trace);
+  return c === null ? null : idx[c];
+}
+
+export function paramShape(trace) {
+  const p = trace.parameters || {};
+  for (const key of ["gamma", "beta", "running_mean"]) {
+    if (p[key] !== null && p[key] !== undefined) return shapeOf(p[key]);
+  }
+  return null;
+}
+
+/** Shape of a nested list. shapeOf([[1, 2, 3]]) -> [1, 3] */
+export function shapeOf(v) {
+  const out = [];
+  while (Array.isArray(v)) {
+    out.push(v.length);
+    v = v[0];
+  }
+  return out;
+}
+
+/** The input cells that feed one parameter entry (the sum in dgamma / dbeta). */
+export function paramMembers(trace, j) {
+  const n = size(trace.shape);
+  const out = [];
+  for (let i = 0; i < n; i++) if (paramIndex(trace, i) === j) out.push(i);
+  return out;
+}
+
+/** A trace's step by id, or undefined. */
+export const stepById = (trace, id) => trace.steps.find((s) => s.id === id);

@@ -1,0 +1,248 @@
+"""The HTML pages on the server side: what renders before any script, the CSP contract, the strings in both
+languages, and how Plotly's script is served."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import orjson
+import plotly
+import pytest
+
+from app.assets import CACHE_FOREVER, plotly_bundle
+from app.formulas import to_mathml, with_mathml
+from app.routes.pages import default_input_text, script_json, torch_print
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "static"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+class Page(HTMLParser):
+    """Collects scripts, JSON blocks, attributes, element ids and static URLs of an HTML page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.scripts: list[tuple[dict, str]] = []
+        self.handlers: list[str] = []
+        self.ids: dict[str, dict] = {}
+        self.urls: list[str] = []
+        self.html_attrs: dict = {}
+        self._script: dict | None = None
+        self._text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.html_attrs = a
+        self.handlers += [k for k in a if k.startswith("on")]
+        if "id" in a:
+            self.ids[a["id"]] = a
+        for key in ("src", "href"):
+            if a.get(key, "").startswith(("/static", "/static-vendor")):
+                self.urls.append(a[key])
+        if tag == "script":
+            self._script, self._text = a, []
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script, "".join(self._text)))
+            self._script = None
+
+    def json_block(self, block_id: str):
+        return next(json.loads(text) for attrs, text in self.scripts if attrs.get("id") == block_id)
+
+
+@pytest.fixture(scope="module")
+def explain(client):
+    r = client.get("/explain", headers={"accept-language": "en-US,en;q=0.9"})
+    assert r.status_code == 200
+    return r.text, Page(r.text)
+
+
+def test_explain_renders_the_first_step_with_mathml(explain):
+    html, page = explain
+    assert page.html_attrs["lang"] == "en"
+    assert re.search(r'<h1 id="lesson-title">nn\.BatchNorm2d, step by step</h1>', html)
+    assert '<h2 id="step-title" class="step-title">Input x</h2>' in html
+    formula = html.split('id="step-formula"', 1)[1].split("</div>", 1)[0]
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML"' in formula
+    assert "<mtext>\\mathbf" not in formula  # converted, not the LaTeX fallback
+    assert html.count('class="rail-step') == len(page.json_block("initial-trace")["steps"])
+    assert "nn.BatchNorm2d(3" in html  # the PyTorch snippet, escaped into <code>
+
+
+def test_initial_trace_is_what_the_api_returns(explain, client):
+    _, page = explain
+    state = page.json_block("initial-state")
+    trace = page.json_block("initial-trace")
+    body = {k: state[k] for k in ("layer", "input", "params", "grad_output", "dtype", "detail")}
+    api = client.post("/api/v1/trace", json=body).json()
+    assert trace == api
+    assert all(s["formula_mathml"].startswith("<math") for s in api["steps"])
+    assert state["view"] == {"step": "input", "group": 0, "lang": "en"}
+    assert state["ui"]["text"] == default_input_text()
+
+
+def test_no_inline_script_and_no_handlers(explain, client):
+    """CSP script-src 'self': scripts come from files; inline <script> elements only hold JSON data."""
+    for path in ("/", "/explain"):
+        page = Page(client.get(path).text)
+        assert page.handlers == [], path
+        for attrs, text in page.scripts:
+            if attrs.get("src"):
+                assert text.strip() == ""
+                assert attrs["src"].startswith("/static/")
+            else:
+                assert attrs.get("type") == "application/json", attrs
+                json.loads(text)
+
+
+def test_static_urls_exist_and_are_versioned(explain, client):
+    _, page = explain
+    config = page.json_block("page-config")
+    for url in [*page.urls, *config["i18n"].values()]:
+        assert "?v=" in url and "v=missing" not in url, url
+        assert client.get(url).status_code == 200, url
+
+
+def test_home_leads_to_the_explainer(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert 'href="/explain"' in r.text
+    assert "<h1" in r.text
+
+
+@pytest.mark.parametrize(
+    ("headers", "cookies", "lang"),
+    [
+        ({"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}, {}, "zh"),
+        ({"accept-language": "en-GB"}, {}, "en"),
+        ({"accept-language": "zh-CN"}, {"normlens_lang": "en"}, "en"),  # the remembered choice wins
+        ({"accept-language": "fr"}, {"normlens_lang": "zh"}, "zh"),
+    ],
+)
+def test_language_from_cookie_then_accept_language(client, headers, cookies, lang):
+    client.cookies.clear()
+    for k, v in cookies.items():
+        client.cookies.set(k, v)
+    page = Page(client.get("/explain", headers=headers).text)
+    client.cookies.clear()
+    assert page.html_attrs["lang"] == ("zh-CN" if lang == "zh" else "en")
+    strings = page.json_block("i18n-strings")
+    assert strings["numbers.heading"] == ("数值" if lang == "zh" else "Numbers")
+    assert page.json_block("initial-state")["view"]["lang"] == lang
+
+
+def test_both_languages_have_every_string():
+    en = orjson.loads((STATIC / "i18n" / "en.json").read_bytes())
+    zh = orjson.loads((STATIC / "i18n" / "zh.json").read_bytes())
+    assert set(en) == set(zh)
+    assert all(zh.values()) and all(en.values())
+    for key, text in en.items():  # the same placeholders in both
+        assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", zh[key])), key
+    used: set[str] = set()
+    for path in [*ROOT.joinpath("templates").rglob("*.html"), *STATIC.joinpath("js").rglob("*.js")]:
+        text = path.read_text()
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z]+\.[a-z0-9_]+)["']""", text))
+        used |= set(re.findall(r'data-i18n="([a-z]+\.[a-z0-9_]+)"', text))
+        used |= set(
+            re.findall(r"[:;]([a-z]+\.[a-z0-9_]+)(?=[;\"])", " ".join(re.findall(r'data-i18n-attr="([^"]+)"', text)))
+        )
+    used |= {f"input.dist_{d}" for d in ("normal", "uniform", "integers")} | {
+        f"numbers.{k}" for k in ("count", "min", "max")
+    }
+    missing = sorted(k for k in used if k not in en and not k.endswith("_"))  # "input.dist_" + d: listed above
+    assert missing == []
+
+
+def test_plotly_is_served_compressed_and_immutable(client):
+    bundle = plotly_bundle()
+    assert re.fullmatch(r"/static-vendor/plotly-\d+\.\d+\.\d+\.min\.js", bundle.url)
+    r = client.get(bundle.url, headers={"accept-encoding": "gzip"})
+    assert r.status_code == 200
+    assert r.headers["content-encoding"] == "gzip"
+    assert r.headers["cache-control"] == CACHE_FOREVER == "public, max-age=31536000, immutable"
+    assert r.headers["vary"] == "Accept-Encoding"
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert int(r.headers["content-length"]) == len(bundle.encoded["gzip"]) < len(bundle.identity) / 3
+    assert gzip.decompress(bundle.encoded["gzip"]) == PLOTLY_JS.read_bytes()
+    assert r.content == PLOTLY_JS.read_bytes()  # the client decodes it
+
+
+def test_plotly_identity_etag_head_and_wrong_version(client):
+    bundle = plotly_bundle()
+    r = client.get(bundle.url, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in r.headers
+    assert int(r.headers["content-length"]) == PLOTLY_JS.stat().st_size
+    refused = client.get(bundle.url, headers={"accept-encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
+    again = client.get(bundle.url, headers={"if-none-match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    head = client.head(bundle.url, headers={"accept-encoding": "gzip"})
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == len(bundle.encoded["gzip"])
+    assert client.get("/static-vendor/plotly-0.0.1.min.js").status_code == 404
+
+
+def test_explain_page_points_at_the_bundle(explain):
+    _, page = explain
+    assert page.json_block("page-config")["plotly_url"] == plotly_bundle().url
+
+
+def test_script_json_cannot_close_the_script_element():
+    text = str(script_json({"a": "</script><script>alert(1)</script>", "b": "<!--", "c": "&'"}))
+    assert "<" not in text and ">" not in text and "&" not in text and "'" not in text
+    assert json.loads(text)["a"] == "</script><script>alert(1)</script>"
+
+
+def test_to_mathml_converts_and_falls_back():
+    assert to_mathml(r"\hat{x} = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}").count("<mfrac>") == 1
+    broken = to_mathml(r"\frac{1}{")
+    assert broken.startswith("<math") and "<mtext>" in broken
+    assert to_mathml("") == ""
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape", "params"),
+    [
+        ("batch_norm", [2, 3, 2, 2], {"training": False}),
+        ("layer_norm", [2, 3, 4], {}),
+        ("group_norm", [2, 4, 3], {"num_groups": 2}),
+        ("instance_norm", [2, 2, 3], {"affine": True}),
+        ("rms_norm", [3, 4], {}),
+        ("dropout", [2, 5], {"p": 0.3}),
+    ],
+)
+def test_every_formula_converts(client, layer, shape, params):
+    """latex2mathml reads every formula the core writes (no LaTeX fallback on the page)."""
+    r = client.post(
+        "/api/v1/trace",
+        json={
+            "layer": layer,
+            "input": {"random": {"shape": shape, "seed": 1}},
+            "params": params,
+            "grad_output": {"fill": 1},
+        },
+    )
+    assert r.status_code == 200, r.text
+    for step in r.json()["steps"]:
+        assert step["formula_mathml"].startswith("<math"), step["id"]
+        assert "<mtext>\\" not in step["formula_mathml"], (step["id"], step["formula"])
+    assert with_mathml({"steps": [{"formula": "x"}]})["steps"][0]["formula_mathml"].startswith("<math")
+
+
+def test_default_input_parses_back_exactly(client):
+    text = default_input_text()
+    r = client.post("/api/v1/parse", json={"text": text}).json()
+    assert r["format"] == "torch" and r["shape"] == [2, 3, 4, 4]
+    assert torch_print(__import__("numpy").array(r["values"])) == text

@@ -1,0 +1,378 @@
+"""The explain page in Chromium: paste, step, switch layer and language, fit a phone, stay on our origin.
+
+The checks of this module share one page (Plotly is parsed once); they run in file order and each leaves the
+page at the default BatchNorm example in English.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.e2e.conftest import new_page, shot, wait_ready, wait_until
+
+pytestmark = pytest.mark.e2e
+
+PASTED = """tensor([[[[ 0.5000,  1.2000, -0.3000],
+          [ 2.0000,  0.1000,  0.7000]],
+
+         [[-1.0000,  3.0000,  0.2500],
+          [ 0.0000, -2.5000,  1.7500]]],
+
+
+        [[[ 1.5000, -0.5000,  0.9000],
+          [-1.2000,  0.3000,  2.2000]],
+
+         [[ 0.6000, -0.4000,  1.1000],
+          [ 2.4000, -1.6000,  0.0500]]]], requires_grad=True)"""
+
+
+@pytest.fixture(scope="module")
+def explain(browser, server_url):
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto("/explain")
+    wait_ready(page)
+    yield page
+    context.close()
+
+
+def steps(page) -> list[str]:
+    return page.evaluate("window.normlens.trace.steps.map(s => s.id)")
+
+
+def current(page) -> str:
+    return page.get_attribute("#step-card", "data-step-id")
+
+
+def go_home(page) -> None:
+    page.locator("#lesson-title").click()  # focus on the page, not on a field
+    page.keyboard.press("Home")
+    page.wait_for_selector('#step-card[data-step-id="input"]')
+
+
+def table_values(page, role: str = "value") -> list[float]:
+    return [
+        float(v)
+        for v in page.locator(f'#numbers-table td[data-role="{role}"]').evaluate_all(
+            "cells => cells.map(c => c.dataset.value)"
+        )
+    ]
+
+
+def flat(nested) -> list[float]:
+    out: list[float] = []
+
+    def walk(v):
+        if isinstance(v, list):
+            for x in v:
+                walk(x)
+        else:
+            out.append(float(v))
+
+    walk(nested)
+    return out
+
+
+def test_first_view_is_the_default_example(explain):
+    page = explain
+    assert page.locator("#lesson-title").inner_text() == "nn.BatchNorm2d, step by step"
+    assert current(page) == "input"
+    assert page.locator("#step-formula math").count() == 1
+    assert page.locator("#step-numbers math").count() == 1
+    assert page.locator("#plot-tensor .main-svg").count() >= 1
+    shot(page, "explain-desktop")
+
+
+def test_pasted_torch_printout_gives_the_api_numbers(explain):
+    page = explain
+    page.fill("#input-text", PASTED)
+    page.wait_for_selector('#input-feedback[data-kind="ok"]:has-text("2 × 2 × 2 × 3")')
+    wait_until(page, "window.normlens.trace.shape.join() === '2,2,2,3'")
+    page.locator("#lesson-title").click()
+    page.keyboard.press("End")
+    last_forward = [s for s in page.evaluate("window.normlens.trace.steps") if s["phase"] == "forward"][-1]["id"]
+    # End goes to the last step; the output is the last forward step (running_var follows output in training)
+    ids = steps(page)
+    for _ in range(len(ids) - 1 - ids.index("output")):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_selector('#step-card[data-step-id="output"]')
+    assert last_forward in ids
+    page.check("#numbers-all")
+    shown = table_values(page)
+
+    api = page.request.post(
+        "/api/v1/trace",
+        data=json.dumps({"layer": "batch_norm", "input": {"text": PASTED}, "dtype": "float32"}),
+        headers={"content-type": "application/json"},
+    ).json()
+    assert shown == flat(api["output"])  # exactly: the page shows the API's numbers, nothing recomputed
+    assert table_values(page, "input") == flat(api["steps"][0]["values"])
+    # the substituted formula ends with the selected cell's output, rounded for reading
+    cell = page.evaluate("window.normlens.state.ui.cell")
+    printed = float(page.locator("#step-numbers").text_content().split("=")[-1].replace("\u2212", "-"))
+    assert printed == pytest.approx(shown[cell], rel=1e-3, abs=1e-4)
+    page.uncheck("#numbers-all")
+    shot(page, "explain-pasted-output")
+
+
+def test_keyboard_steps_through_every_step(explain):
+    page = explain
+    go_home(page)
+    ids = steps(page)
+    seen = [current(page)]
+    for _ in ids[1:]:
+        page.keyboard.press("ArrowRight")
+        seen.append(current(page))
+    assert seen == ids
+    page.keyboard.press("ArrowRight")  # past the end: stays
+    assert current(page) == ids[-1]
+    page.keyboard.press("ArrowLeft")
+    assert current(page) == ids[-2]
+    go_home(page)
+    page.keyboard.press("Space")
+    assert page.get_attribute("#btn-play", "aria-pressed") == "true"
+    wait_until(page, "document.querySelector('#step-card').dataset.stepId !== 'input'", timeout=5)
+    page.keyboard.press("Space")
+    assert page.get_attribute("#btn-play", "aria-pressed") == "false"
+    assert current(page) in ids[1:]
+
+
+def test_steps_animate_between_frames(explain):
+    """Centered to normalized: the strip figure moves its points with Plotly.animate, not a redraw."""
+    page = explain
+    go_home(page)
+    page.locator(".rail-step", has_text="Centered").click()
+    page.wait_for_selector('#plot-story[data-key="strip:forward"][data-step="centered"]')
+    page.wait_for_timeout(300)
+    ms = page.evaluate(
+        """() => new Promise(resolve => {
+            const gd = document.getElementById('plot-story');
+            const t0 = performance.now();
+            gd.once('plotly_animated', () => resolve(performance.now() - t0));
+            setTimeout(() => resolve(-1), 4000);
+            [...document.querySelectorAll('.rail-step')].find(b => b.textContent.includes('Normalized')).click();
+        })"""
+    )
+    assert current(page) == "normalized"
+    assert ms > 0, "no plotly_animated event: the step was redrawn instead of animated"
+    print(f"\nstep transition (Plotly.animate, 650 ms at speed 1) completed in {ms:.0f} ms")
+
+
+def test_layer_norm_highlights_a_different_group(explain):
+    page = explain
+    go_home(page)
+    bn_cells = page.locator("#numbers-table tbody tr").evaluate_all("rows => rows.map(r => +r.dataset.index)")
+    bn_group = page.get_attribute("#plot-tensor", "data-group")
+    page.select_option("#layer", "layer_norm")
+    wait_until(page, "window.normlens.trace.layer === 'layer_norm'")
+    page.wait_for_selector("#lesson-title:has-text('LayerNorm')")
+    ln_cells = page.locator("#numbers-table tbody tr").evaluate_all("rows => rows.map(r => +r.dataset.index)")
+    assert set(bn_cells) != set(ln_cells)
+    # BatchNorm2d: a channel across the batch; LayerNorm([C, H, W]): one whole sample
+    shape = page.evaluate("window.normlens.trace.shape")
+    assert len(ln_cells) == shape[1] * shape[2] * shape[3]
+    assert len(bn_cells) == shape[0] * shape[2] * shape[3]
+    page.locator(".rail-step", has_text="Grouping").click()
+    page.wait_for_selector('#plot-story[data-key="sets"]')
+    shot(page, "explain-layernorm-grouping")
+    assert bn_group is not None
+    page.select_option("#layer", "batch_norm")
+    wait_until(page, "window.normlens.trace.layer === 'batch_norm'")
+
+
+def test_clicking_a_cell_selects_its_group(explain):
+    page = explain
+    go_home(page)
+    wait_until(page, "window.normlens.trace.layer === 'batch_norm'")
+    # the top-right cell of the mosaic is in the last channel; find its pixel position from Plotly's axes
+    x, y = page.evaluate(
+        """() => {
+            const gd = document.getElementById('plot-tensor');
+            const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+            const cols = gd.data[0].z[0].length;
+            return [box.left + fl.xaxis._offset + fl.xaxis.d2p(cols - 1), box.top + fl.yaxis._offset + fl.yaxis.d2p(0)];
+        }"""
+    )
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    wait_until(page, "window.normlens.state.view.group !== 0")
+    c = page.evaluate("window.normlens.trace.shape[1]")
+    assert page.evaluate("window.normlens.state.view.group") == c - 1
+    assert f"C={c - 1}" in page.inner_text("#numbers-table caption")
+
+
+def test_backward_pass_and_dropout(explain):
+    page = explain
+    page.check("#backward")
+    wait_until(page, "window.normlens.trace.steps.some(s => s.phase === 'backward')")
+    page.locator(".rail-step", has_text="Gradient of the input").click()
+    page.wait_for_selector('#step-card[data-step-id="dinput"]')
+    shot(page, "explain-backward")
+    page.select_option("#layer", "dropout")
+    wait_until(page, "window.normlens.trace.layer === 'dropout'")
+    page.locator(".rail-step", has_text=re.compile("Rescale|Output")).first.click()
+    page.wait_for_selector('#plot-story[data-key="dropout:forward"]')
+    shot(page, "explain-dropout")
+    page.uncheck("#backward")
+    page.select_option("#layer", "batch_norm")
+    wait_until(page, "window.normlens.trace.layer === 'batch_norm' && !window.normlens.trace.grads")
+
+
+def test_chinese_is_remembered(explain):
+    page = explain
+    title_en = page.inner_text("#step-title")
+    before = page.url
+    page.click('.lang-btn[data-lang="zh"]')
+    page.wait_for_selector('html[lang="zh-CN"]')
+    assert page.inner_text("#step-title") != title_en
+    assert re.search(r"[\u4e00-\u9fff]", page.inner_text("#step-title"))
+    assert page.inner_text("#numbers-heading") == "数值"
+    shot(page, "explain-zh")
+    wait_until(page, "location.href !== " + json.dumps(before))  # the address bar follows the view (permalink)
+    page.reload()
+    wait_ready(page)
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert re.search(r"[\u4e00-\u9fff]", page.inner_text("#setup-heading"))
+    page.goto("/explain")  # a fresh visit: the choice is remembered
+    wait_ready(page)
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert page.inner_text("#numbers-heading") == "数值"
+    page.click('.lang-btn[data-lang="en"]')
+    page.wait_for_selector('html[lang="en"]')
+    assert page.inner_text("#numbers-heading") == "Numbers"
+
+
+def test_without_plotly_the_text_is_all_there(browser, server_url):
+    """Our modules render the lesson's text and numbers on their own; Plotly only adds the figures."""
+    context, page = new_page(browser, server_url, viewport={"width": 1024, "height": 800})
+    page.route("**/static-vendor/**", lambda route: route.abort())
+    page.goto("/explain")
+    page.wait_for_selector("#numbers-table table")
+    page.wait_for_selector(".plot-loading:has-text('could not be loaded')")
+    assert page.locator("#step-formula math").count() == 1
+    assert page.locator("#numbers-table td[data-value]").count() > 0
+    page.locator("#lesson-title").click()
+    page.keyboard.press("ArrowRight")
+    assert current(page) == "grouping"
+    assert [e for e in page.log.errors if "pageerror" in e] == []
+    context.close()
+
+
+def test_phone_has_no_horizontal_scroll(browser, server_url):
+    context, page = new_page(
+        browser, server_url, viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    for path in ("/explain", "/"):
+        page.goto(path)
+        if path == "/explain":
+            wait_ready(page)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 375, path
+    page.goto("/explain")
+    wait_ready(page)
+    shot(page, "phone-explain", full_page=True)
+    page.click("#setup-toggle")
+    assert page.locator("#input-text").is_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
+    shot(page, "phone-setup-open")
+    assert page.log.errors == []
+    context.close()
+
+
+def test_autoplay_plays_once(browser, server_url):
+    context, page = new_page(browser, server_url, viewport={"width": 1024, "height": 800})
+    page.goto("/explain?autoplay=1")
+    wait_ready(page)
+    assert page.get_attribute("#btn-play", "aria-pressed") == "true"
+    wait_until(page, "document.querySelector('#step-card').dataset.stepId !== 'input'", timeout=5)
+    context.close()
+
+
+CASES = [
+    {"layer": "batch_norm", "input": {"random": {"shape": [2, 3, 2, 2]}}},
+    {"layer": "batch_norm", "input": {"random": {"shape": [3, 2, 2]}}, "params": {"layout": "channels_last"}},
+    {"layer": "batch_norm", "input": {"random": {"shape": [2, 2, 2, 3, 2]}}},
+    {"layer": "layer_norm", "input": {"random": {"shape": [2, 3, 4]}}},
+    {"layer": "layer_norm", "input": {"random": {"shape": [2, 3, 2, 2]}}, "params": {"normalized_shape": [2, 2]}},
+    {"layer": "group_norm", "input": {"random": {"shape": [2, 6, 3]}}, "params": {"num_groups": 3}},
+    {"layer": "instance_norm", "input": {"random": {"shape": [2, 3, 4]}}},
+    {"layer": "rms_norm", "input": {"random": {"shape": [5]}}},
+    {"layer": "dropout", "input": {"random": {"shape": [2, 3, 2]}}, "params": {"variant": "channel"}},
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['layer']}-{c['input']['random']['shape']}")
+def test_page_modules_agree_with_the_core(explain, case):
+    """The page's own index arithmetic against the core: the group of every cell (tensor.js vs the grouping
+    step), every cell drawn exactly once in the tensor mosaic, and each substituted formula ending in the
+    step's own value."""
+    result = explain.evaluate(
+        """async (body) => {
+            const res = await fetch('/api/v1/trace', {
+                method: 'POST', headers: {'content-type': 'application/json'},
+                body: JSON.stringify({...body, grad_output: {random: {seed: 3}}})});
+            const trace = await res.json();
+            const T = await import('/static/js/tensor.js');
+            const H = await import('/static/js/figures/heatmap.js');
+            const F = await import('/static/js/formula.js');
+            const grouping = trace.steps.find(s => s.id === 'grouping');
+            const ids = T.groupIds(trace);
+            const m = H.mosaic(trace);
+            const drawn = Array.from(m.cellOf).filter(i => i >= 0).sort((a, b) => a - b);
+            const t = (k) => k;
+            const ends = trace.steps.map((s, i) => {
+                const ml = F.substituted(trace, i, {group: ids ? ids[1] : null, cell: 1, t});
+                if (!ml) return null;
+                const text = new DOMParser().parseFromString(ml, 'text/html').body.textContent;
+                return [s.id, text.split('=').pop().replace('\u2212', '-')];
+            }).filter(Boolean);
+            const value = (s) => {
+                if (s.id === 'grouping') return trace.grouping.group_size; // "...; m = 8"
+                const v = T.flat(s.values);
+                if (s.kind === 'tensor') return v[1];
+                return s.kind === 'param' ? v[T.paramIndex(trace, 1)] : v[ids ? ids[1] : 1];
+            };
+            return {
+                groupsMatch: grouping
+                    ? JSON.stringify(Array.from(ids)) === JSON.stringify(Array.from(T.flat(grouping.values)))
+                    : null,
+                size: T.size(trace.shape), drawn, truncated: m.truncated,
+                ends: ends.map(([id, text]) => [id, parseFloat(text), value(trace.steps.find(s => s.id === id))]),
+            };
+        }""",
+        case,
+    )
+    if result["groupsMatch"] is not None:
+        assert result["groupsMatch"]
+    assert result["drawn"] == list(range(result["size"]))
+    assert result["ends"], "no formula was substituted"
+    for step_id, printed, value in result["ends"]:
+        assert printed == pytest.approx(value, rel=1e-3, abs=1e-4), step_id
+
+
+def test_no_console_errors_and_no_foreign_requests(explain, server_url):
+    page = explain
+    assert page.log.errors == []
+    foreign = [u for u in page.log.requests if not (u.startswith(server_url + "/") or u.startswith(("data:", "blob:")))]
+    assert foreign == []
+
+
+def test_reduced_motion_steps_without_animation(browser, server_url):
+    context, page = new_page(browser, server_url, viewport={"width": 1024, "height": 800}, reduced_motion="reduce")
+    page.goto("/explain")
+    wait_ready(page)
+    page.locator(".rail-step", has_text="Centered").click()
+    page.wait_for_selector('#plot-story[data-step="centered"]')
+    animated = page.evaluate(
+        """() => new Promise(resolve => {
+            const gd = document.getElementById('plot-story');
+            gd.once('plotly_animated', () => resolve(true));
+            setTimeout(() => resolve(false), 1500);
+            [...document.querySelectorAll('.rail-step')].find(b => b.textContent.includes('Normalized')).click();
+        })"""
+    )
+    assert current(page) == "normalized"
+    assert animated is False  # drawn at once
+    assert page.log.errors == []
+    context.close()
