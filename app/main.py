@@ -1,0 +1,41 @@
+"""The ASGI app: middleware, routers and static files wired together; routers hold the HTTP concerns.
+
+>>> create_app().title
+'NormLens'
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import errors
+from app.middleware import BodyLimit, SecurityHeaders
+from app.routes import api, docs, links, pages
+from app.settings import ROOT, Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    application = FastAPI(
+        title="NormLens",
+        version="1",
+        description="Step-by-step, exact traces of BatchNorm, LayerNorm, GroupNorm, InstanceNorm, RMSNorm and Dropout.",
+        docs_url=None,  # app.routes.docs serves Swagger UI without a CDN or inline script
+        redoc_url=None,
+    )
+    errors.install(application)
+    # Added last = outermost: the security headers also go on the body limit's own 413 responses.
+    application.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    application.add_middleware(SecurityHeaders)
+    application.include_router(api.router)
+    application.include_router(docs.router)
+    application.include_router(pages.router)
+    application.include_router(links.router)
+    application.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    # Plotly compressed and the default trace computed once per process, before the first request.
+    pages.warm()
+    return application
+
+
+app = create_app()
