@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.responses import dumps
@@ -114,3 +115,19 @@ class BodyLimit:
         ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class Compress(GZipMiddleware):
+    """gzip for pages and JSON, except under `precompressed_prefix`: those responses are compressed once at
+    start-up, and Starlette's check of Accept-Encoding (a substring test) would otherwise gzip the 4.8 MB Plotly
+    file again on every request from a client that sends `gzip;q=0`."""
+
+    def __init__(self, app: ASGIApp, precompressed_prefix: str, minimum_size: int = 1024) -> None:
+        super().__init__(app, minimum_size=minimum_size, compresslevel=6)
+        self.prefix = precompressed_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)

@@ -133,9 +133,7 @@ def module_for(layer: str, x: np.ndarray, p: Mapping[str, Any]) -> tuple[nn.Modu
     return m, ident, ident
 
 
-def reference(
-    layer: str, x: np.ndarray, p: Mapping[str, Any], dy: np.ndarray | None = None
-) -> dict[str, Any]:
+def reference(layer: str, x: np.ndarray, p: Mapping[str, Any], dy: np.ndarray | None = None) -> dict[str, Any]:
     """What PyTorch computes: output, the module after the call and, with dy, the gradients."""
     m, to, back = module_for(layer, x, p)
     xt = t(x, grad=dy is not None)

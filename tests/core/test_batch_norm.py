@@ -44,9 +44,7 @@ def _case(rank: int, dtype, training: bool, affine: bool, layout: str, track: bo
 
 
 CASES = list(
-    itertools.product(
-        RANKS, DTYPES, (True, False), (True, False), ("channels_first", "channels_last"), (True, False)
-    )
+    itertools.product(RANKS, DTYPES, (True, False), (True, False), ("channels_first", "channels_last"), (True, False))
 )
 
 
@@ -76,9 +74,7 @@ def test_matches_torch(rank, dtype, training, affine, layout, track):
     else:
         assert tr.running is None
     # dx cancels to ~0 when m is tiny (m = 2: x_hat = +-1 whatever x is): compare at the scale of dy*gamma/std
-    dx_scale = float(
-        np.abs(dy).max() * np.abs(tr.step("normalized").values).max() / np.min(tr.step("std").values)
-    )
+    dx_scale = float(np.abs(dy).max() * np.abs(tr.step("normalized").values).max() / np.min(tr.step("std").values))
     dx_scale *= max(np.abs(p.get("gamma", [1.0])))
     close(tr.grads["input"], ref["grad_input"], grad=True, what="grad input", scale=dx_scale)
     if affine:

@@ -57,9 +57,7 @@ def test_output_is_x_times_mask_over_keep_probability(variant, p, dtype):
         x, dy = data(shape, dtype, i)
         t = dropout(x, dy, p=p, variant=variant, seed=i)
         mask = torch.from_numpy(t.step("mask").values)
-        assert (
-            set(np.unique(mask.numpy())) <= {0.0, 1.0} and mask.shape == x.shape and mask.dtype == xt_dtype(x)
-        )
+        assert set(np.unique(mask.numpy())) <= {0.0, 1.0} and mask.shape == x.shape and mask.dtype == xt_dtype(x)
         # x * mask / (1-p) may differ in the last bit from nn.Dropout's x * (mask / (1-p)); ours is the latter
         for exact, expr in [
             (False, lambda xt, m=mask: xt * m / (1 - p)),
@@ -127,9 +125,7 @@ def test_alpha_keeps_mean_and_variance(p):
     se_var = np.sqrt((((y - mean) ** 4).mean() - var**2) / n)
     assert abs(mean) < 6 * se_mean
     assert abs(var - 1) < 6 * se_var
-    plain = dropout(
-        x, p=p, variant="element", seed=5
-    ).output  # plain dropout inflates the variance to 1/(1-p)
+    plain = dropout(x, p=p, variant="element", seed=5).output  # plain dropout inflates the variance to 1/(1-p)
     assert abs(plain.var() - 1 / (1 - p)) < 6 * np.sqrt(((plain**4).mean() - plain.var() ** 2) / n)
 
 
@@ -198,9 +194,7 @@ def test_p_one_is_x_times_zero_like_torch(variant, dtype):
     np.testing.assert_array_equal(np.signbit(t.output), np.signbit(y.detach().numpy()))  # -0.0 where x < 0
     np.testing.assert_array_equal(t.grads["input"], xt.grad.numpy())
     assert not t.step("mask").values.any() and not t.output.any()
-    assert [w.code for w in t.warnings] == ["all_dropped"] and t.step(
-        "output"
-    ).formula == r"y_i = x_i \cdot 0"
+    assert [w.code for w in t.warnings] == ["all_dropped"] and t.step("output").formula == r"y_i = x_i \cdot 0"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -32,9 +32,7 @@ def _check(tr, ref, x, dy, p, affine_gamma: bool, affine_beta: bool, stat_axes, 
         shape = tr.grouping.stat_shape  # (1,) rather than () for a single statistic
         close(tr.stats["mean"], xt.mean(stat_axes).reshape(shape), what="mean")
         close(tr.stats["var"], xt.var(stat_axes, unbiased=False).reshape(shape), what="var")
-    dx_scale = float(
-        np.abs(dy).max() * np.abs(tr.step("normalized").values).max() / np.min(tr.step("std").values)
-    )
+    dx_scale = float(np.abs(dy).max() * np.abs(tr.step("normalized").values).max() / np.min(tr.step("std").values))
     if affine_gamma:
         dx_scale *= float(np.abs(tr.parameters["gamma"]).max())
     close(tr.grads["input"], ref["grad_input"], grad=True, what="grad input", scale=dx_scale)
@@ -180,9 +178,7 @@ def test_one_spatial_element_warns_with_torchs_message():
         tr = core.trace("instance_norm", x, training=training, affine=True, beta=[1, 2, 3, 4])
         (w,) = tr.warnings
         assert w.torch_error == str(err.value)
-        np.testing.assert_array_equal(
-            tr.output, np.broadcast_to(np.float32([1, 2, 3, 4])[:, None], (2, 4, 1))
-        )
+        np.testing.assert_array_equal(tr.output, np.broadcast_to(np.float32([1, 2, 3, 4])[:, None], (2, 4, 1)))
     # with running statistics, evaluation is fine in PyTorch too
     assert core.trace("instance_norm", x, training=False, track_running_stats=True).warnings == []
     tr = core.trace("instance_norm", x, track_running_stats=True, running_var=[2, 2, 2, 2])

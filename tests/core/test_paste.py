@@ -81,8 +81,7 @@ ACCEPTED = [
         ["ignored device='cuda:0'"],
     ),
     (
-        "Parameter containing:\ntensor([[-0.8567,  1.1006],\n        [-1.0712,  0.1227]],"
-        " requires_grad=True)",
+        "Parameter containing:\ntensor([[-0.8567,  1.1006],\n        [-1.0712,  0.1227]], requires_grad=True)",
         "torch",
         [[-0.8567, 1.1006], [-1.0712, 0.1227]],
         None,
@@ -413,9 +412,7 @@ def test_long_digit_runs_do_not_backtrack():
 # --------------------------------------------------------------------------------------- fast vs exact path
 
 FINITE = st.floats(allow_nan=False, allow_infinity=False, width=64)
-ARRAYS = hnp.arrays(
-    np.float64, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4), elements=FINITE
-)
+ARRAYS = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4), elements=FINITE)
 
 
 def exact(text: str):
@@ -451,11 +448,7 @@ def test_fast_and_exact_paths_agree_on_valid_lists(a, comma, data):
     assert fast_comma == exact_comma
 
 
-@given(
-    st.lists(
-        st.sampled_from(["[", "]", ",", " ", "\n", "1", "-2.5", "3e2", ".5", "5.", "e", "+", "1-2", "..."])
-    )
-)
+@given(st.lists(st.sampled_from(["[", "]", ",", " ", "\n", "1", "-2.5", "3e2", ".5", "5.", "e", "+", "1-2", "..."])))
 def test_fast_path_never_accepts_what_the_exact_path_rejects(tokens):
     text = "[" + "".join(tokens)
     fast = _fast_body(text, MAX_ELEMENTS, 8)
@@ -544,17 +537,12 @@ def test_round_trip_torch_str(a):  # (10 printed digits of 1.8e308 would round p
     np.testing.assert_allclose(p.values, a, rtol=1e-9, atol=1e-10)
 
 
-@given(
-    hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4), elements=FINITE)
-)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4), elements=FINITE))
 def test_round_trip_rows_and_blocks(a):
     if a.size == 1:
         return
     for sep in (",", "\t", " ", ";"):
-        blocks = [
-            "\n".join(sep.join(repr(float(x)) for x in row) for row in m)
-            for m in a.reshape(-1, *a.shape[-2:])
-        ]
+        blocks = ["\n".join(sep.join(repr(float(x)) for x in row) for row in m) for m in a.reshape(-1, *a.shape[-2:])]
         p = parse("\n\n".join(blocks) + "\n")
         want = a[0] if a.ndim == 3 and a.shape[0] == 1 else a  # one block reads as 2-D
         want = want[0] if want.ndim == 2 and want.shape[0] == 1 else want  # one row reads as 1-D

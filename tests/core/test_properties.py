@@ -95,16 +95,12 @@ def test_constant_channel_gives_exactly_beta(x, value, dtype, gamma, beta):
         out = core.trace("instance_norm", x, affine=True, gamma=g, beta=b).output
         assert (out[:, 0] == dtype(beta)).all()
     row = np.full(x.shape[1:], dtype(value))
-    out = core.trace(
-        "layer_norm", row[None], normalized_shape=list(row.shape), beta=np.full(row.size, beta)
-    ).output
+    out = core.trace("layer_norm", row[None], normalized_shape=list(row.shape), beta=np.full(row.size, beta)).output
     assert (out == dtype(beta)).all()
 
 
 @SETTINGS
-@given(
-    tensors(2, 4, min_side=2), st.sampled_from(["batch_norm", "layer_norm", "group_norm", "instance_norm"])
-)
+@given(tensors(2, 4, min_side=2), st.sampled_from(["batch_norm", "layer_norm", "group_norm", "instance_norm"]))
 def test_input_gradient_sums_to_zero_over_each_group(x, layer):
     if layer == "instance_norm" and x.ndim < 3:
         x = x[..., None].repeat(2, axis=-1)

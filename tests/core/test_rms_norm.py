@@ -22,9 +22,7 @@ SHAPES = [((7,), 1), ((3, 5), 1), ((2, 3, 8), 1), ((2, 3, 4), 2), ((2, 3, 2, 4),
 
 def torch_rms(x: np.ndarray, k: int, eps: float | None, gamma: np.ndarray | None, dy: np.ndarray):
     xt = torch.tensor(x, requires_grad=True)
-    layer = torch.nn.RMSNorm(
-        list(x.shape[-k:]), eps=eps, elementwise_affine=gamma is not None, dtype=xt.dtype
-    )
+    layer = torch.nn.RMSNorm(list(x.shape[-k:]), eps=eps, elementwise_affine=gamma is not None, dtype=xt.dtype)
     if gamma is not None:
         with torch.no_grad():
             layer.weight.copy_(torch.from_numpy(gamma))
@@ -88,9 +86,7 @@ def test_snippet_reproduces_output_and_grads(dtype, affine, eps, run_snippet):
 
 def test_snippet_loads_large_tensors_from_npy():
     t = rms_norm(np.ones((80, 64), np.float32))
-    assert "np.load('x.npy')" in t.torch_code and t.torch_code.startswith(
-        "import numpy as np\nimport torch\n"
-    )
+    assert "np.load('x.npy')" in t.torch_code and t.torch_code.startswith("import numpy as np\nimport torch\n")
 
 
 def test_steps_grouping_and_counts():
@@ -180,9 +176,7 @@ def test_warnings():
     codes = [w.code for w in rms_norm(x, eps=1e-3).warnings]
     assert codes == ["eps_dominates"]
     assert "1 of 2 groups" in rms_norm(x, eps=1e-3).warnings[0].message.en
-    assert [w.code for w in rms_norm(np.ones((3, 1)), normalized_shape=[1]).warnings] == [
-        "single_value_groups"
-    ]
+    assert [w.code for w in rms_norm(np.ones((3, 1)), normalized_shape=[1]).warnings] == ["single_value_groups"]
     assert rms_norm(x[1:]).warnings == []
 
 
