@@ -192,7 +192,7 @@ def client_state(state: ViewState, trace: dict[str, Any], lang: str) -> dict[str
         "speed": 1,
         "showAll": False,
         "tab": "random" if random is not None else "text",
-        "text": inp.text if inp.text is not None else "",
+        "text": inp.text if inp.text is not None else values_text(inp.values),
         "random": {
             "shape": list(random["shape"]),
             "seed": random.get("seed", 0),
@@ -203,6 +203,17 @@ def client_state(state: ViewState, trace: dict[str, Any], lang: str) -> dict[str
         "fillText": False,
     }
     return data
+
+
+def values_text(values: Any, limit: int = 4096) -> str:
+    """A tensor given as values (examples, API clients), written out for the editor: NumPy's layout, every value
+    exact (shortest round-trip digits), so editing it changes nothing that was not edited."""
+    if values is None:
+        return ""
+    a = np.asarray(values, dtype=np.float64)
+    if a.size > limit:
+        return ""
+    return np.array2string(a, separator=", ", threshold=limit + 1, floatmode="unique", max_line_width=88)
 
 
 def torch_class(trace: dict[str, Any], fallback: str) -> str:

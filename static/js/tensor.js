@@ -87,7 +87,7 @@ export function axisNames(trace) {
   const base = {
     1: ["D"],
     2: perLayer ? ["N", "D"] : ["N", "C"],
-    3: perLayer ? ["N", "L", "D"] : ["N", "C", "L"],
+    3: perLayer ? ["B", "S", "D"] : ["N", "C", "L"],
     4: ["N", "C", "H", "W"],
     5: ["N", "C", "D", "H", "W"],
   }[rank] || trace.shape.map((_, i) => `d${i}`);

@@ -4,18 +4,22 @@ languages, and how Plotly's script is served."""
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import orjson
 import plotly
 import pytest
 
 from app.assets import CACHE_FOREVER, plotly_bundle
+from app.examples import EXAMPLES
 from app.formulas import to_mathml, with_mathml
 from app.routes.pages import default_input_text, script_json, torch_print
+from core.paste import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
@@ -246,3 +250,11 @@ def test_default_input_parses_back_exactly(client):
     r = client.post("/api/v1/parse", json={"text": text}).json()
     assert r["format"] == "torch" and r["shape"] == [2, 3, 4, 4]
     assert torch_print(__import__("numpy").array(r["values"])) == text
+
+
+def test_an_example_given_as_values_shows_its_exact_tensor_in_the_editor(client):
+    example = next(e for e in EXAMPLES if e.state().input.values is not None)
+    page = client.get(f"/examples/{example.slug}").text
+    text = html.unescape(re.search(r'<textarea id="input-text"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+    assert text.strip(), "the editor is empty for an example given as values"
+    np.testing.assert_array_equal(parse(text).values, np.asarray(example.state().input.values, dtype=np.float64))
