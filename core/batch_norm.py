@@ -40,10 +40,8 @@ SPEC = LayerSpec(
     torch_classes=("nn.BatchNorm1d", "nn.BatchNorm2d", "nn.BatchNorm3d"),
     input_ranks=(2, 3, 4, 5),
     input_layout=Text(
-        "(N, C), (N, C, L), (N, C, H, W), (N, C, D, H, W); channels_last: (N, L, C), (N, H, W, C), (N, D, H,"
-        " W, C)",
-        "(N, C)、(N, C, L)、(N, C, H, W)、(N, C, D, H, W);channels_last 时为 (N, L, C)、(N, H, W, C)、(N, D,"
-        " H, W, C)",
+        "(N, C), (N, C, L), (N, C, H, W), (N, C, D, H, W); channels_last: (N, L, C), (N, H, W, C), (N, D, H, W, C)",
+        "(N, C)、(N, C, L)、(N, C, H, W)、(N, C, D, H, W);channels_last 时为 (N, L, C)、(N, H, W, C)、(N, D, H, W, C)",
     ),
     params=(
         Param(
@@ -62,8 +60,7 @@ SPEC = LayerSpec(
             "float",
             1e-5,
             Text(
-                "Added to the variance before the square root, so a constant channel does not divide by "
-                "zero.",
+                "Added to the variance before the square root, so a constant channel does not divide by zero.",
                 "开方前加到方差上,避免常数通道除以零。",
             ),
             minimum=0,
@@ -100,8 +97,7 @@ SPEC = LayerSpec(
             Text(
                 "Keep running_mean, running_var and num_batches_tracked buffers. False: no buffers, and "
                 "evaluation uses batch statistics too.",
-                "保存 running_mean、running_var 和 num_batches_tracked 缓冲区。false:没有缓冲区,评估时也用本"
-                "批统计量。",
+                "保存 running_mean、running_var 和 num_batches_tracked 缓冲区。false:没有缓冲区,评估时也用本批统计量。",
             ),
         ),
         Param(
@@ -151,8 +147,7 @@ SPEC = LayerSpec(
             Text(
                 "Training batches seen before this call; it goes up by one on each training call and sets "
                 "the factor 1/num_batches_tracked when momentum is null.",
-                "本次调用前已训练的 batch 数;每次训练调用加一,momentum 为 null 时决定系数 "
-                "1/num_batches_tracked。",
+                "本次调用前已训练的 batch 数;每次训练调用加一,momentum 为 null 时决定系数 1/num_batches_tracked。",
             ),
             minimum=0,
         ),
@@ -163,8 +158,7 @@ SPEC = LayerSpec(
             Text(
                 "Where the channel axis is: channels_first (N, C, ...) as in PyTorch, or channels_last (N, "
                 "..., C) as in Keras / TensorFlow.",
-                "通道维的位置:channels_first (N, C, ...)(PyTorch),或 channels_last (N, ..., C)(Keras / "
-                "TensorFlow)。",
+                "通道维的位置:channels_first (N, C, ...)(PyTorch),或 channels_last (N, ..., C)(Keras / TensorFlow)。",
             ),
             choices=("channels_first", "channels_last"),
         ),
@@ -189,11 +183,7 @@ def _batch_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
         raise ValueError(f"layout must be 'channels_first' or 'channels_last', got {layout!r}")
     last = layout == "channels_last"
     if x.ndim not in NAMES:
-        shape = (
-            "(N, L, C), (N, H, W, C) or (N, D, H, W, C)"
-            if last
-            else "(N, C, L), (N, C, H, W) or (N, C, D, H, W)"
-        )
+        shape = "(N, L, C), (N, H, W, C) or (N, D, H, W, C)" if last else "(N, C, L), (N, C, H, W) or (N, C, D, H, W)"
         want = "2D or 3D" if x.ndim < 2 else "5D"  # what BatchNorm1d / BatchNorm3d would say
         raise ValueError(
             f"batch_norm accepts 2D to 5D input, (N, C), {shape} (BatchNorm1d/2d/3d), got {x.ndim}D input "
@@ -209,9 +199,7 @@ def _batch_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     C = x.shape[c_axis]
     gamma = nz.param_arg("gamma", a["gamma"], (C,), dt, 1.0, affine, "affine", "channel")
     beta = nz.param_arg("beta", a["beta"], (C,), dt, 0.0, affine, "affine", "channel")
-    rm = nz.param_arg(
-        "running_mean", a["running_mean"], (C,), dt, 0.0, track, "track_running_stats", "channel"
-    )
+    rm = nz.param_arg("running_mean", a["running_mean"], (C,), dt, 0.0, track, "track_running_stats", "channel")
     rv = nz.param_arg("running_var", a["running_var"], (C,), dt, 1.0, track, "track_running_stats", "channel")
     if rv is not None and (rv < 0).any():
         raise ValueError("running_var must be >= 0 (it is a variance); check the values you pasted")
@@ -246,8 +234,7 @@ def _batch_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
                     "(d2l: after subtracting the mean every hidden unit is 0): training needs more than one "
                     "value per channel."
                     + (
-                        " The running variance is left unchanged, since its unbiased update divides by m − "
-                        "1 = 0."
+                        " The running variance is left unchanged, since its unbiased update divides by m − 1 = 0."
                         if training and track
                         else ""
                     ),
@@ -274,8 +261,7 @@ def _batch_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
                 Text(f"f = momentum = {momentum:g}", f"f = momentum = {momentum:g}")
                 if momentum is not None
                 else Text(
-                    f"f = 1/num_batches_tracked = 1/{new_nbt} (momentum=null: a plain average of all "
-                    "batches)",
+                    f"f = 1/num_batches_tracked = 1/{new_nbt} (momentum=null: a plain average of all batches)",
                     f"f = 1/num_batches_tracked = 1/{new_nbt}(momentum=null:对所有 batch 取简单平均)",
                 )
             )

@@ -8,6 +8,7 @@ ValueError: gamma must have 3 values (one per channel), got 2
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,16 +26,12 @@ def input_array(x: Any) -> np.ndarray:
     if a.dtype.name not in DTYPES:
         raise ValueError(f"input must be float32 or float64, got {a.dtype.name}")
     if a.ndim == 0 or a.size == 0:
-        raise ValueError(
-            f"input must be a non-empty tensor with at least one axis, got shape {list(a.shape)}"
-        )
+        raise ValueError(f"input must be a non-empty tensor with at least one axis, got shape {list(a.shape)}")
     if a.size > MAX_ELEMENTS:
         raise ValueError(f"input has {a.size:,} elements; the limit is {MAX_ELEMENTS:,}")
     if not np.isfinite(a).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-        raise ValueError(
-            f"input contains {a[bad]} at index {list(bad)}; only finite numbers can be normalized"
-        )
+        raise ValueError(f"input contains {a[bad]} at index {list(bad)}; only finite numbers can be normalized")
     return a
 
 
@@ -43,9 +40,7 @@ def resolve(spec: LayerSpec, params: Mapping[str, Any]) -> dict[str, Any]:
     known = {p.name for p in spec.params}
     unknown = sorted(set(params) - known)
     if unknown:
-        raise ValueError(
-            f"{spec.name} has no argument {unknown[0]!r}; its arguments are {', '.join(sorted(known))}"
-        )
+        raise ValueError(f"{spec.name} has no argument {unknown[0]!r}; its arguments are {', '.join(sorted(known))}")
     out = spec.defaults()
     out.update({k: v for k, v in params.items()})
     return out
@@ -63,7 +58,7 @@ def vector(
     """A parameter array (gamma, beta, running statistics) of exactly `size` values, reshaped to `size`."""
     shape = (size,) if isinstance(size, int) else tuple(size)
     a = np.asarray(value, dtype=np.float64)
-    want = int(np.prod(shape))
+    want = math.prod(shape)
     if a.size != want:
         raise ValueError(f"{name} must have {want} values (one per {per}), got {a.size}")
     if not np.isfinite(a).all():

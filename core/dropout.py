@@ -57,8 +57,7 @@ SPEC = LayerSpec(
             "float",
             0.5,
             Text(
-                "Probability of dropping a value (not of keeping it). 0 keeps everything; 1 drops "
-                "everything.",
+                "Probability of dropping a value (not of keeping it). 0 keeps everything; 1 drops everything.",
                 "把一个值丢弃(而非保留)的概率。0 全部保留;1 全部丢弃。",
             ),
             minimum=0,
@@ -261,9 +260,7 @@ def _args(args: dict[str, Any]) -> tuple[float, bool, int, str]:
     try:
         in_range("p", float(p), 0.0, 1.0)
     except ValueError as e:
-        raise ValueError(
-            f"{e} (PyTorch: dropout probability has to be between 0 and 1, but got {p})"
-        ) from None
+        raise ValueError(f"{e} (PyTorch: dropout probability has to be between 0 and 1, but got {p})") from None
     training = args["training"]
     if not isinstance(training, bool | np.bool_):
         raise ValueError(f"training must be true or false, got {training!r}")
@@ -303,15 +300,13 @@ def _scale_txt(p: float) -> str:
     return "∞" if p == 1 else f"{1 / (1 - p):.4g}"
 
 
-def _mask_step(
-    mask: np.ndarray, keep: np.ndarray, p: float, seed: int, variant: str, shape: tuple[int, ...]
-) -> Step:
+def _mask_step(mask: np.ndarray, keep: np.ndarray, p: float, seed: int, variant: str, shape: tuple[int, ...]) -> Step:
     if variant == "channel":
         maps, kept = (
             shape[0] * shape[1],
             int(keep[(slice(None), slice(None)) + (0,) * (len(shape) - 2)].sum()),
         )
-        size = int(np.prod(shape[2:]))
+        size = math.prod(shape[2:])
         en = (
             f"One Bernoulli(1 - p = {1 - p:g}) draw per (sample, channel) from "
             f"numpy.random.default_rng({seed}), broadcast over the {size} spatial values: {kept} of {maps} "
@@ -341,8 +336,7 @@ def _scaled_steps(dropped: np.ndarray, p: float, y: np.ndarray) -> list[Step]:
         "dropped",
         Text("Drop", "丢弃"),
         Text(
-            "Multiply by the mask: dropped values become 0, so the next layer cannot rely on them in this "
-            "step.",
+            "Multiply by the mask: dropped values become 0, so the next layer cannot rely on them in this step.",
             "乘以掩码:被丢弃的值变为 0,下一层在这一步无法依赖它们。",
         ),
         r"x_i \, m_i",
@@ -456,16 +450,13 @@ def _backward_steps(dy: np.ndarray, dx: np.ndarray, p: float, training: bool, va
     else:
         s = _scale_txt(p)
         en, zh, formula = (
-            f"The same mask and scale: kept values pass the gradient times 1/(1-p) = {s}; dropped ones get "
-            "0.",
+            f"The same mask and scale: kept values pass the gradient times 1/(1-p) = {s}; dropped ones get 0.",
             f"使用同一个掩码和缩放:保留的值把梯度乘以 1/(1-p) = {s} 传回;被丢弃的值梯度为 0。",
             r"\frac{\partial L}{\partial x_i} = \frac{m_i}{1 - p} \frac{\partial L}{\partial y_i}",
         )
     return [
         grad,
-        Step(
-            "dinput", Text("Gradient of the input", "输入的梯度"), Text(en, zh), formula, dx, phase="backward"
-        ),
+        Step("dinput", Text("Gradient of the input", "输入的梯度"), Text(en, zh), formula, dx, phase="backward"),
     ]
 
 
@@ -484,9 +475,7 @@ def _snippet(
     if not deterministic:
         assert keep is not None
         # channel variant: embed the (N, C, 1, ...) draws, not their broadcast copies
-        mask = (
-            keep[(slice(None), slice(None)) + (slice(0, 1),) * (x.ndim - 2)] if variant == "channel" else keep
-        )
+        mask = keep[(slice(None), slice(None)) + (slice(0, 1),) * (x.ndim - 2)] if variant == "channel" else keep
         mask = mask.astype(x.dtype)
     big = max(x.size, 0 if mask is None else mask.size) > MAX_EMBED
     lines = ["import math", ""] if variant == "alpha" and not deterministic else []

@@ -15,6 +15,7 @@ this module only says how each layer groups x and what its arguments mean.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -102,19 +103,15 @@ LAYER_NORM_SPEC = LayerSpec(
             "bool",
             True,
             Text(
-                "Learn γ (and β if bias) of the normalized shape: LayerNorm([C, H, W]) has 2·C·H·W "
-                "parameters.",
-                "学习形状为 normalized_shape 的 γ(bias 为 true 时还有 β):LayerNorm([C, H, W]) 有 2·C·H·W 个"
-                "参数。",
+                "Learn γ (and β if bias) of the normalized shape: LayerNorm([C, H, W]) has 2·C·H·W parameters.",
+                "学习形状为 normalized_shape 的 γ(bias 为 true 时还有 β):LayerNorm([C, H, W]) 有 2·C·H·W 个参数。",
             ),
         ),
         Param(
             "bias",
             "bool",
             True,
-            Text(
-                "Learn the shift β too (false halves the parameters).", "同时学习偏移 β(false 时参数减半)。"
-            ),
+            Text("Learn the shift β too (false halves the parameters).", "同时学习偏移 β(false 时参数减半)。"),
         ),
         _affine_param("gamma", "normalized element", "被归一化的元素", "prod(normalized_shape)"),
         _affine_param("beta", "normalized element", "被归一化的元素", "prod(normalized_shape)"),
@@ -201,8 +198,7 @@ INSTANCE_NORM_SPEC = LayerSpec(
             Text(
                 "Weight of the new batch in the running statistics. null: PyTorch's InstanceNorm passes 0, "
                 "so the running statistics never change.",
-                "新 batch 在滑动统计量中的权重。null:PyTorch 的 InstanceNorm 会传入 0,滑动统计量因此永不改变"
-                "。",
+                "新 batch 在滑动统计量中的权重。null:PyTorch 的 InstanceNorm 会传入 0,滑动统计量因此永不改变。",
             ),
             minimum=0,
             maximum=1,
@@ -302,7 +298,7 @@ def _layer_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     lead, norm = names[: x.ndim - k], names[x.ndim - k :]
     # a single statistic still has shape (1,): JSON has no 0-d arrays
     lead_shape = x.shape[: x.ndim - k] or (1,)
-    B, D = int(np.prod(lead_shape)), int(np.prod(ns))
+    B, D = math.prod(lead_shape), math.prod(ns)
     grouping = Grouping(x.shape, lead_shape, tuple((i, 1) for i in range(x.ndim - k)) + (None,) * k)
     axes = "(" + ", ".join(norm) + ")"
     lead_txt = "(" + ", ".join(lead) + ")"
@@ -329,10 +325,7 @@ def _layer_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     formula = f"g({idx}) = ({','.join(n.lower() for n in lead)})" if lead else f"g({idx}) = 0"
     plan = nz.Plan(grouping, (1, B, D), (B, D, 1), ns, notation, text, formula)
     res = nz.run(x, plan, eps=eps, gamma=gamma, beta=beta, grad_output=dy)
-    module = (
-        f"nn.LayerNorm({list(ns)}, eps={eps!r}, elementwise_affine={affine}, bias={bias}, "
-        f"dtype=torch.{dt.name})"
-    )
+    module = f"nn.LayerNorm({list(ns)}, eps={eps!r}, elementwise_affine={affine}, bias={bias}, dtype=torch.{dt.name})"
     code = nz.torch_snippet(x, module, _affine_buffers(gamma, beta), True, dy)
     learn = D * (2 if bias else 1) if affine else 0
     return Trace(
@@ -379,7 +372,7 @@ def _group_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
 
     names = CF_NAMES[x.ndim]
     spatial = names[2:]
-    S = int(np.prod(x.shape[2:]))
+    S = math.prod(x.shape[2:])
     Cg = C // G
     grouping = Grouping(x.shape, (N, G), ((0, 1), (1, Cg)) + (None,) * len(spatial))
     sp = "".join(",\\, " + n.lower() for n in spatial) if spatial else ""
@@ -435,11 +428,7 @@ def _instance_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
         want = {2: "2D or 3D", 3: "3D or 4D", 4: "4D or 5D"}
         hint = ""
         if x.ndim == 2:
-            hint = (
-                " (an unbatched (C, L) input: add the batch axis, shape [1, "
-                + ", ".join(map(str, x.shape))
-                + "])"
-            )
+            hint = " (an unbatched (C, L) input: add the batch axis, shape [1, " + ", ".join(map(str, x.shape)) + "])"
         raise ValueError(
             "instance_norm accepts (N, C, L), (N, C, H, W) or (N, C, D, H, W) input (InstanceNorm1d/2d/3d),"
             f" got {x.ndim}D input of shape {list(x.shape)}{hint} (PyTorch InstanceNorm1d: "
@@ -455,9 +444,7 @@ def _instance_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     N, C = x.shape[:2]
     gamma = nz.param_arg("gamma", a["gamma"], (C,), dt, 1.0, affine, "affine", "channel")
     beta = nz.param_arg("beta", a["beta"], (C,), dt, 0.0, affine, "affine", "channel")
-    rm = nz.param_arg(
-        "running_mean", a["running_mean"], (C,), dt, 0.0, track, "track_running_stats", "channel"
-    )
+    rm = nz.param_arg("running_mean", a["running_mean"], (C,), dt, 0.0, track, "track_running_stats", "channel")
     rv = nz.param_arg("running_var", a["running_var"], (C,), dt, 1.0, track, "track_running_stats", "channel")
     if rv is not None and (rv < 0).any():
         raise ValueError("running_var must be >= 0 (it is a variance); check the values you pasted")
@@ -465,7 +452,7 @@ def _instance_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
 
     names = CF_NAMES[x.ndim]
     spatial = names[2:]
-    S = int(np.prod(x.shape[2:]))
+    S = math.prod(x.shape[2:])
     grouping = Grouping(x.shape, (N, C), ((0, 1), (1, 1)) + (None,) * len(spatial))
     axes = "(" + ", ".join(spatial) + ")"
     notation = nz.Notation(

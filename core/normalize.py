@@ -19,6 +19,7 @@ contiguous array is free.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,8 +174,7 @@ def run(
     std = np.sqrt(var + dtype.type(eps))  # (K,): one square root per group, not per element
     if not np.all(std > 0):
         raise ValueError(
-            "eps is 0 and a group has zero variance, so x_hat = 0 / 0; use eps > 0 (PyTorch's default is "
-            "1e-5)"
+            "eps is 0 and a group has zero variance, so x_hat = 0 / 0; use eps > 0 (PyTorch's default is 1e-5)"
         )
     r = (1 / std).astype(dtype)
     x_hat3 = centered3 * _col(r)
@@ -199,22 +199,17 @@ def run(
     ids3 = np.empty(plan.stat_view, dtype=np.int32)
     ids3[...] = _col(np.arange(plan.stat_view[1], dtype=np.int32))
     ids = ids3.reshape(shape)
-    summary.remember(ids, _ids_summary(ids, int(np.prod(stat_shape))))
+    summary.remember(ids, _ids_summary(ids, math.prod(stat_shape)))
     x_in = x.view()  # the input step's own read-only view: the caller's array stays writable
     q = plan.stat_view[2]
-    if (
-        sums is not None
-        and x.size > summary.HISTOGRAM_EXACT_MAX
-        and q >= 8
-        and q % summary.sample_step(x.size) == 0
-    ):
+    if sums is not None and x.size > summary.HISTOGRAM_EXACT_MAX and q >= 8 and q % summary.sample_step(x.size) == 0:
         _remember_summaries(plan, x_in, sums, mean, r, centered, x_hat, scaled, out, gamma, beta)
     x_in.flags.writeable = False
     _freeze(centered, x_hat, scaled, out, mean_s, var_s, std_s)
 
     names = ", ".join(nt.names)
     dims = " \\times ".join(nt.names)
-    K = int(np.prod(stat_shape))
+    K = math.prod(stat_shape)
     used = "running" if fixed is not None else "batch"
     fwd = [
         Step(
@@ -241,8 +236,7 @@ def run(
                 "mean",
                 Text("Mean", "均值"),
                 Text(
-                    f"Average over {nt.axes.en}, one mean per {nt.per.en}: {K} mean(s), each over m = {m} "
-                    "values.",
+                    f"Average over {nt.axes.en}, one mean per {nt.per.en}: {K} mean(s), each over m = {m} values.",
                     f"在 {nt.axes.zh} 上求平均,每个{nt.per.zh}一个均值:共 {K} 个,每个由 m = {m} 个数算出。",
                 ),
                 f"\\mu{s} = \\frac{{1}}{{m}}\\sum_{{{nt.over}}} x{e}",
@@ -284,11 +278,7 @@ def run(
         )
     )
     if used == "batch":
-        extra_en = (
-            " The unbiased one (÷ (m − 1)) only enters the running-variance update."
-            if unbiased_update
-            else ""
-        )
+        extra_en = " The unbiased one (÷ (m − 1)) only enters the running-variance update." if unbiased_update else ""
         extra_zh = "无偏方差(÷ (m − 1))只用于更新滑动方差。" if unbiased_update else ""
         fwd.append(
             Step(
@@ -297,8 +287,7 @@ def run(
                 Text(
                     f"Mean of the squared centered values, dividing by m = {m}, not m − 1: this biased "
                     f"variance is the one PyTorch normalizes with.{extra_en}",
-                    f"去均值后平方再求平均,除以 m = {m} 而不是 m − 1:PyTorch 归一化时用的就是这个有偏方差"
-                    f"。{extra_zh}",
+                    f"去均值后平方再求平均,除以 m = {m} 而不是 m − 1:PyTorch 归一化时用的就是这个有偏方差。{extra_zh}",
                 ),
                 f"\\sigma^2{s} = \\frac{{1}}{{m}}\\sum_{{{nt.over}}} (x{e} - \\mu{s})^2",
                 var_s,
@@ -461,8 +450,7 @@ def _backward(
                     f"γ multiplies x̂, so its gradient is ∂L/∂y · x̂ summed over {nt.param_axes.en}.",
                     f"γ 与 x̂ 相乘,所以它的梯度是 ∂L/∂y · x̂ 在 {nt.param_axes.zh} 上的和。",
                 ),
-                f"\\frac{{\\partial L}}{{\\partial \\gamma{p}}} = \\sum_{{{nt.param_over}}} {dL}\\,"
-                f"\\hat{{x}}{e}",
+                f"\\frac{{\\partial L}}{{\\partial \\gamma{p}}} = \\sum_{{{nt.param_over}}} {dL}\\,\\hat{{x}}{e}",
                 dgamma,
                 kind="param",
                 phase="backward",
@@ -517,8 +505,7 @@ def _backward(
                 Text(
                     "The mean is subtracted from every value of its group: −Σ ∂L/∂x̂ / √(σ² + ε). Its path "
                     "through the variance adds nothing, because Σ (x − μ) = 0.",
-                    "均值从组内每个数中减去:−Σ ∂L/∂x̂ / √(σ² + ε)。它经由方差的那条路径贡献为 0,因为 Σ (x − "
-                    "μ) = 0。",
+                    "均值从组内每个数中减去:−Σ ∂L/∂x̂ / √(σ² + ε)。它经由方差的那条路径贡献为 0,因为 Σ (x − μ) = 0。",
                 ),
                 f"\\frac{{\\partial L}}{{\\partial \\mu{s}}} = "
                 f"-\\frac{{1}}{{\\sqrt{{\\sigma^2{s} + \\epsilon}}}}\\sum_{{{nt.over}}} {dLx}",
@@ -557,9 +544,7 @@ def _backward(
     for name, a in (("gamma gradient", dgamma), ("beta gradient", dbeta)):
         if a is not None:
             finite_result(name, a)
-    steps.append(
-        Step("dinput", Text("Gradient of the input", "输入的梯度"), dx_text, dx_formula, dx, phase="backward")
-    )
+    steps.append(Step("dinput", Text("Gradient of the input", "输入的梯度"), dx_text, dx_formula, dx, phase="backward"))
     _freeze(*(s.values for s in steps))
     return steps, {"input": dx, "gamma": dgamma, "beta": dbeta}
 
@@ -711,11 +696,9 @@ def running_update(
             Text(
                 f"running_mean ← (1 − f)·running_mean + f·μ{avg_en}, {momentum_text.en}. Evaluation mode "
                 "uses it instead of batch statistics.",
-                f"running_mean ← (1 − f)·running_mean + f·μ{avg_zh},{momentum_text.zh}。评估模式用它代替本批"
-                "统计量。",
+                f"running_mean ← (1 − f)·running_mean + f·μ{avg_zh},{momentum_text.zh}。评估模式用它代替本批统计量。",
             ),
-            f"\\mu^{{\\text{{run}}}}{p} \\leftarrow (1 - f)\\,\\mu^{{\\text{{run}}}}{p} + "
-            f"f\\,{avg}\\mu{_sub(nt.stat)}",
+            f"\\mu^{{\\text{{run}}}}{p} \\leftarrow (1 - f)\\,\\mu^{{\\text{{run}}}}{p} + f\\,{avg}\\mu{_sub(nt.stat)}",
             new_mean,
             kind="stat",
         ),
@@ -730,13 +713,9 @@ def running_update(
                 if m > 1
                 else "With m = 1 value per group the unbiased variance σ² · m/(m − 1) is 0/0, so the running "
                 "variance is left unchanged (PyTorch refuses this input).",
-                (
-                    f"滑动方差使用无偏方差 σ² · m/(m − 1),m = {m}{avg_zh},尽管归一化用的是有偏方差"
-                    f";{momentum_text.zh}。"
-                )
+                (f"滑动方差使用无偏方差 σ² · m/(m − 1),m = {m}{avg_zh},尽管归一化用的是有偏方差;{momentum_text.zh}。")
                 if m > 1
-                else "每组只有 m = 1 个数时,无偏方差 σ² · m/(m − 1) 是 0/0,"
-                "因此滑动方差保持不变(PyTorch 会直接报错)。",
+                else "每组只有 m = 1 个数时,无偏方差 σ² · m/(m − 1) 是 0/0,因此滑动方差保持不变(PyTorch 会直接报错)。",
             ),
             f"(\\sigma^2)^{{\\text{{run}}}}{p} \\leftarrow (1 - f)\\,(\\sigma^2)^{{\\text{{run}}}}{p} + "
             f"f\\,{avg}{mm}\\sigma^2{_sub(nt.stat)}",
@@ -793,8 +772,7 @@ def momentum_arg(value: Any) -> float | None:
     v = number("momentum", value)
     if not 0 <= v <= 1:
         raise ValueError(
-            "momentum must be between 0 and 1 (PyTorch's default 0.1; Keras' 0.99 is PyTorch's 0.01), "
-            f"got {v}"
+            f"momentum must be between 0 and 1 (PyTorch's default 0.1; Keras' 0.99 is PyTorch's 0.01), got {v}"
         )
     return v
 

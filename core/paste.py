@@ -151,9 +151,7 @@ def _number(word: str, at: int, hint: str = "", hint_zh: str = "") -> float:
             f"strings are not numbers (found {_show(word)}): remove the quotes",
             f"字符串不是数字（这里是 {_show(word)}）：请去掉引号",
         )
-    raise _Problem(
-        at, "not_number", f"{_show(word)} is not a number{hint}", f"{_show(word)} 不是数字{hint_zh}"
-    )
+    raise _Problem(at, "not_number", f"{_show(word)} is not a number{hint}", f"{_show(word)} 不是数字{hint_zh}")
 
 
 def _too_many(at: int, limit: int) -> _Problem:
@@ -385,9 +383,7 @@ def _exact_body(
         if counts:
             if prev == "value":
                 if mode == ",":
-                    raise _Problem(
-                        at, "separator", "missing ',' before this item", "这一项前面缺少 ','（逗号）"
-                    )
+                    raise _Problem(at, "separator", "missing ',' before this item", "这一项前面缺少 ','（逗号）")
                 mode = " "
             d = len(counts) - 1
             counts[d] += 1
@@ -415,9 +411,7 @@ def _exact_body(
         elif kind == 4 and _SCALAR_TYPE.fullmatch(tok):
             arg = _SCALAR_ARG.match(text, pos)
             if arg is None:
-                raise _Problem(
-                    pos, "not_number", f"expected a number in {tok}(...)", f"{tok}(...) 里应该是一个数字"
-                )
+                raise _Problem(pos, "not_number", f"expected a number in {tok}(...)", f"{tok}(...) 里应该是一个数字")
             x, pos = _number(arg.group(1), arg.start(1)), arg.end()
         else:
             x = _number(tok, at)  # raises: not a number (before any depth complaint: NumPy elides whole rows)
@@ -434,9 +428,7 @@ def _exact_body(
             raise _too_many(at, max_elements)
         values.append(x)
         prev = "value"
-    raise _Problem(
-        opened[-1], "unbalanced", "this '[' is never closed (missing ']')", "这个 '[' 没有闭合（缺少 ']'）"
-    )
+    raise _Problem(opened[-1], "unbalanced", "this '[' is never closed (missing ']')", "这个 '[' 没有闭合（缺少 ']'）")
 
 
 # ---------------------------------------------------------------------------------- wrappers and keywords
@@ -473,9 +465,7 @@ def _keywords(text: str, pos: int, shape: tuple[int, ...], wrapper: str) -> tupl
     while True:
         pos = _skip(text, pos)
         if pos >= len(text):
-            raise _Problem(
-                pos, "unbalanced", f"missing ')' to close {wrapper}(", f"缺少 ')' 来闭合 {wrapper}("
-            )
+            raise _Problem(pos, "unbalanced", f"missing ')' to close {wrapper}(", f"缺少 ')' 来闭合 {wrapper}(")
         if text[pos] == ")":
             return dtype, notes, pos + 1
         if text[pos] != ",":
@@ -562,11 +552,7 @@ def _fast_rows(
         values = np.array(cells, dtype=np.float64)
     except ValueError:
         return None
-    if (
-        values.size == 0
-        or not np.isfinite(values).all()
-        or (3 if blocks > 1 else 2 if tall > 1 else 1) > max_depth
-    ):
+    if values.size == 0 or not np.isfinite(values).all() or (3 if blocks > 1 else 2 if tall > 1 else 1) > max_depth:
         return None
     return values, blocks, tall, width
 
@@ -592,9 +578,7 @@ def _cells(line: str, delim: str | None) -> Iterator[tuple[int, str]]:
         start = end + 1
 
 
-def _exact_rows(
-    text: str, delim: str | None, max_elements: int, max_depth: int
-) -> tuple[np.ndarray, int, int, int]:
+def _exact_rows(text: str, delim: str | None, max_elements: int, max_depth: int) -> tuple[np.ndarray, int, int, int]:
     """Rows cell by cell, raising _Problem at the first problem in text order."""
     values: list[float] = []
     number = rf"[+-]?{_NUM}"
@@ -701,9 +685,7 @@ def _rows(text: str, max_elements: int, max_depth: int) -> Parsed:
     _guard_size(text, 0, max_elements)
     delim = _delimiter(text)
     fast = _fast_rows(text, delim, max_elements, max_depth)
-    values, blocks, tall, width = (
-        fast if fast is not None else _exact_rows(text, delim, max_elements, max_depth)
-    )
+    values, blocks, tall, width = fast if fast is not None else _exact_rows(text, delim, max_elements, max_depth)
     if values.size == 1:
         raise _scalar(_skip(text, 0))
     if blocks > 1:

@@ -12,6 +12,7 @@ elementwise_affine; otherwise normalized is the last step). With grad_output: gr
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -112,21 +113,17 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     if affine:
         per = "normalized element"
         gamma = (
-            np.ones(shape, x.dtype)
-            if args["gamma"] is None
-            else vector("gamma", args["gamma"], shape, x.dtype, per)
+            np.ones(shape, x.dtype) if args["gamma"] is None else vector("gamma", args["gamma"], shape, x.dtype, per)
         )
     elif args["gamma"] is not None:
-        raise ValueError(
-            "gamma was given but elementwise_affine is false; set elementwise_affine=true or drop gamma"
-        )
+        raise ValueError("gamma was given but elementwise_affine is false; set elementwise_affine=true or drop gamma")
     dy = None if grad_output is None else _grad_output(grad_output, x)
 
     axes = tuple(range(x.ndim - k, x.ndim))
     lead = x.shape[: x.ndim - k]
     grouping = Grouping(x.shape, lead, tuple((a, 1) for a in range(x.ndim - k)) + (None,) * k)
     m = grouping.group_size
-    groups = int(np.prod(lead))
+    groups = math.prod(lead)
     dt = x.dtype.type
 
     squares = finite_result("x^2", x * x)
@@ -187,8 +184,7 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
             Text(
                 f"Average the {m} squares of each group: {groups} values, from {float(ms.min()):.4g} to "
                 f"{float(ms.max()):.4g}.",
-                f"对每组的 {m} 个平方取平均:共 {groups} 个值,范围 {float(ms.min()):.4g} 到 "
-                f"{float(ms.max()):.4g}。",
+                f"对每组的 {m} 个平方取平均:共 {groups} 个值,范围 {float(ms.min()):.4g} 到 {float(ms.max()):.4g}。",
             ),
             r"\mathrm{ms}_i = \frac{1}{" + str(m) + r"} \sum_{j=1}^{" + str(m) + r"} x_{i,j}^2",
             ms,
@@ -198,8 +194,7 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
             "rms",
             Text("Root mean square", "均方根"),
             Text(
-                f"Add eps = {eps_txt} and take the square root. This is the typical size of a value in the "
-                "group.",
+                f"Add eps = {eps_txt} and take the square root. This is the typical size of a value in the group.",
                 f"加上 eps = {eps_txt} 后开方,得到组内数值的典型大小。",
             ),
             r"\mathrm{rms}_i = \sqrt{\mathrm{ms}_i + \epsilon}",
@@ -212,8 +207,7 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
             Text(
                 "Divide every value by its group's RMS: each group now has root mean square 1 (up to eps), "
                 "but its mean is not 0, unlike LayerNorm.",
-                "每个值除以所在组的 RMS:每组的均方根变为 1(eps 造成的偏差除外),但均值不为 0,这一点与 "
-                "LayerNorm 不同。",
+                "每个值除以所在组的 RMS:每组的均方根变为 1(eps 造成的偏差除外),但均值不为 0,这一点与 LayerNorm 不同。",
             ),
             r"\hat{x}_{i,j} = \frac{x_{i,j}}{\mathrm{rms}_i}",
             normalized,
@@ -317,8 +311,7 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
             Warning_(
                 "single_value_groups",
                 Text(
-                    "Each group holds one value, so RMSNorm maps x to about sign(x) * gamma: all magnitude "
-                    "is lost.",
+                    "Each group holds one value, so RMSNorm maps x to about sign(x) * gamma: all magnitude is lost.",
                     "每组只有一个值,RMSNorm 把 x 变成约 sign(x) * gamma:数值大小信息全部丢失。",
                 ),
             )
@@ -333,7 +326,7 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
         output=y,
         stats={"ms": ms},
         params={"normalized_shape": list(shape), "eps": eps, "elementwise_affine": affine},
-        param_counts={"learnable": int(np.prod(shape)) if affine else 0, "buffers": 0},
+        param_counts={"learnable": math.prod(shape) if affine else 0, "buffers": 0},
         torch_code=_snippet(x, shape, args["eps"], gamma, dy),
         parameters={"gamma": gamma},
         grads=grads,
@@ -352,9 +345,7 @@ def _normalized_shape(value: Any, x: np.ndarray) -> tuple[int, ...]:
     shape = tuple(int(d) for d in items)
     if not shape:
         raise ValueError(
-            "normalized_shape must name at least one axis, e.g. ["
-            + str(x.shape[-1])
-            + "] (PyTorch: Expected "
+            "normalized_shape must name at least one axis, e.g. [" + str(x.shape[-1]) + "] (PyTorch: Expected "
             "normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
             "normalized_shape = [])"
         )
@@ -399,15 +390,11 @@ def _grad_output(value: Any, x: np.ndarray) -> np.ndarray:
     return finite_result("grad_output", g.astype(x.dtype))
 
 
-def _snippet(
-    x: np.ndarray, shape: tuple[int, ...], eps: Any, gamma: np.ndarray | None, dy: np.ndarray | None
-) -> str:
+def _snippet(x: np.ndarray, shape: tuple[int, ...], eps: Any, gamma: np.ndarray | None, dy: np.ndarray | None) -> str:
     dt = "torch.float64" if x.dtype == np.float64 else "torch.float32"
     big = max(x.size, 0 if gamma is None else gamma.size) > MAX_EMBED
     eps_arg = "None" if eps is None else repr(float(eps))
-    eps_note = (
-        f"  # None: finfo({x.dtype.name}).eps = {float(np.finfo(x.dtype).eps)!r}" if eps is None else ""
-    )
+    eps_note = f"  # None: finfo({x.dtype.name}).eps = {float(np.finfo(x.dtype).eps)!r}" if eps is None else ""
     lines = ["import numpy as np", "import torch"] if big else ["import torch"]
     lines += [
         "",
@@ -421,8 +408,7 @@ def _snippet(
     if dy is not None:
         lines += [
             tensor_code("grad_output", dy),
-            "y.backward(grad_output)  # fills x.grad"
-            + (" and layer.weight.grad" if gamma is not None else ""),
+            "y.backward(grad_output)  # fills x.grad" + (" and layer.weight.grad" if gamma is not None else ""),
         ]
     lines.append("print(y)")
     return "\n".join(lines) + "\n"

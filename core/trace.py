@@ -10,6 +10,7 @@ A layer function returns a `Trace`; `Trace.to_dict()` turns it into the service'
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,13 +60,13 @@ class Grouping:
     @property
     def group_size(self) -> int:
         """Number of input elements that share one statistic (m in the formulas)."""
-        return int(np.prod(self.input_shape)) // max(1, int(np.prod(self.stat_shape)))
+        return math.prod(self.input_shape) // max(1, math.prod(self.stat_shape))
 
     def group_ids(self) -> np.ndarray:
         """The flat statistic index of every input element, as an int32 array of the input's shape."""
         shape = self.input_shape
         ids = np.zeros(shape, dtype=np.int32)
-        strides = [int(np.prod(self.stat_shape[i + 1 :])) for i in range(len(self.stat_shape))]
+        strides = [math.prod(self.stat_shape[i + 1 :]) for i in range(len(self.stat_shape))]
         for axis, m in enumerate(self.axis_map):
             if m is None:
                 continue
