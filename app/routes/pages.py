@@ -261,6 +261,8 @@ def render_explain(
     if extra:
         ctx |= extra
         ctx["config"]["lang_fixed"] = bool(extra.get("lang_fixed"))
+        # an example plays once, from the input up to the step it is about
+        ctx["config"]["autoplay"] = extra.get("example") is not None
     return templates.TemplateResponse(request, "explain.html", ctx)
 
 

@@ -234,7 +234,9 @@ $("numbers-all").checked = !!S.get().ui.showAll;
 const preferred = i18n.preferred();
 if (preferred !== S.get().view.lang && !config.lang_fixed) S.set({ view: { ...S.get().view, lang: preferred } });
 
+// ?autoplay=1 plays once through; an example plays once from the input up to the step it is about
 const autoplay = new URLSearchParams(location.search).get("autoplay") === "1";
+const exampleStep = config.autoplay ? stepIndex() : null;
 const startPlotly = () =>
   loadPlotly(config.plotly_url)
     .then((P) => {
@@ -242,6 +244,7 @@ const startPlotly = () =>
       performance.mark("normlens:first-figure"); // both figures drawn (bench: time to first animated frame)
       document.documentElement.dataset.plotly = "ready";
       if (autoplay) player.start();
+      else if (exampleStep > 0 && stepIndex() === exampleStep) player.start({ from: 0, until: exampleStep }); // unless the user moved
     })
     .catch(() => {
       for (const el of document.querySelectorAll(".plot-loading")) el.textContent = t("fig.load_failed");

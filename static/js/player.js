@@ -1,6 +1,6 @@
 // Step controls: previous / play-pause / next, a scrubber, the speed, the step rail, and the keys
 // (left / right arrows, space to play or pause, Home / End). prefers-reduced-motion turns animation into
-// instant steps; ?autoplay=1 plays once through.
+// instant steps. start({from, until}) plays once from one step to another (examples build up to their step).
 
 const $ = (id) => document.getElementById(id);
 const STEP_MS = 2200; // one step at speed 1: the transition plus time to read
@@ -23,13 +23,16 @@ export function initPlayer(ctx) {
     timer = null;
     setPlaying(false);
   };
+  let last = Infinity; // the step to stop at
   const tick = () => {
-    if (ctx.index() >= ctx.count() - 1) return stop();
+    if (ctx.index() >= Math.min(last, ctx.count() - 1)) return stop();
     ctx.go(ctx.index() + 1);
     timer = setTimeout(tick, STEP_MS / ctx.speed());
   };
-  const start = () => {
-    if (ctx.index() >= ctx.count() - 1) ctx.go(0);
+  const start = ({ from = null, until = Infinity } = {}) => {
+    last = until;
+    if (from !== null && from !== ctx.index()) ctx.go(from);
+    else if (ctx.index() >= ctx.count() - 1) ctx.go(0);
     setPlaying(true);
     clearTimeout(timer);
     timer = setTimeout(tick, reducedMotion() ? 900 / ctx.speed() : STEP_MS / ctx.speed() / 2);

@@ -376,3 +376,25 @@ def test_reduced_motion_steps_without_animation(browser, server_url):
     assert animated is False  # drawn at once
     assert page.log.errors == []
     context.close()
+
+
+def test_a_paste_error_shows_its_line_and_column_as_you_type_in_both_languages(browser, server_url):
+    # its own page: Chromium logs the parse endpoint's 422 as a console error, which the shared page must not see
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page.goto("/explain")
+        feedback = page.locator("#input-feedback")
+        page.fill("#input-text", "[[1, 2, 3],\n [4, 5]]")
+        page.wait_for_selector('#input-feedback[data-kind="error"]')
+        assert re.match(r"Line 2, column \d+: .*(length|values|has)", feedback.text_content())
+        page.fill("#input-text", "[[1, 2, 3],\n [4, 5, 6]]")
+        page.wait_for_selector('#input-feedback[data-kind="ok"]')
+        assert "2 × 3" in feedback.text_content()
+        page.click('.lang-btn[data-lang="zh"]')
+        page.wait_for_selector('html[lang="zh-CN"]')
+        page.fill("#input-text", "[[1, 2, nan]]")
+        page.wait_for_selector('#input-feedback[data-kind="error"]')
+        text = feedback.text_content()
+        assert text.startswith("第 1 行第") and re.search(r"[\u4e00-\u9fff]{4,}", text.split(":", 1)[1]), text
+    finally:
+        context.close()

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import new_page, shot, wait_ready
+from tests.e2e.conftest import new_page, shot, wait_ready, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -115,6 +115,14 @@ def test_an_example_card_opens_its_example(browser, server_url):
         page.wait_for_url("**/examples/bn-worked-example")
         wait_ready(page)
         assert page.is_visible("#example-note")
+        # an example plays once, from the input up to the step it is about, then stops there
+        assert page.get_attribute("#btn-play", "aria-pressed") == "true"
+        wait_until(
+            page,
+            "() => window.normlens.state.view.step === 'mean'"
+            " && document.getElementById('btn-play').getAttribute('aria-pressed') === 'false'",
+            timeout=20,
+        )
         view = page.evaluate(VIEW_JS)
         assert view["view"]["step"] == "mean" and view["shape"] == [2, 2, 2, 2]
         assert view["mean"] == [4.5, 1.375]  # channel 1: (1+2+...+8)/8; channel 2: (2+0+1+1+0+3+2+2)/8
