@@ -105,23 +105,33 @@ def _summarize(a: np.ndarray) -> dict[str, Any]:
 def _summarize_small(values: list[float], n: int) -> dict[str, Any]:
     """The same summary for a few values, in Python floats: fsum sums exactly, the bins use the same float64
     arithmetic as `counts`, so the histogram is identical."""
-    finite = [float(v) for v in values if math.isfinite(v)]
+    finite = values if all(map(math.isfinite, values)) else [v for v in values if math.isfinite(v)]
     if not finite:
         return {"count": n, "min": None, "max": None, "mean": None, "std": None, "histogram": None}
-    lo, hi, k = min(finite), max(finite), len(finite)
-    mean = math.fsum(finite) / k
-    std = math.sqrt(math.fsum((v - mean) * (v - mean) for v in finite) / k)
-    c = [0] * BINS
+    lo, hi, k = float(min(finite)), float(max(finite)), len(finite)
+    try:
+        mean, std = _moments_small(finite)
+    except OverflowError:  # sums beyond float64's range: the moments of the values scaled into range
+        scale = max(abs(lo), abs(hi))
+        mean, std = _moments_small([v / scale for v in finite])
+        mean, std = mean * scale, std * scale
+    c = [0] * (BINS + 1)  # one spare slot: the maximum itself lands at index BINS and joins the last bin
     if hi > lo:
-        scale = BINS / (hi - lo)
+        h = 0.5 if math.isinf(hi - lo) else 1.0  # a range beyond float64's: bin the halves, exactly as counts()
+        scale = BINS / (hi * h - lo * h)
         for v in finite:
-            c[min(int((v - lo) * scale), BINS - 1)] += 1
+            c[int((v * h - lo * h) * scale)] += 1
+        c[BINS - 1] += c.pop()
         edge_lo, edge_hi = lo, hi
     else:
+        c.pop()
         c[BINS // 2] = k
         edge_lo, edge_hi = lo - 0.5, hi + 0.5
-    step = (edge_hi - edge_lo) / BINS
-    edges = [edge_lo + i * step for i in range(BINS)] + [edge_hi]  # as np.linspace computes them
+    if math.isinf(edge_hi - edge_lo):
+        edges = [edge_lo * (1 - i / BINS) + edge_hi * (i / BINS) for i in range(BINS + 1)]  # cannot overflow
+    else:
+        step = (edge_hi - edge_lo) / BINS
+        edges = [edge_lo + i * step for i in range(BINS)] + [edge_hi]  # as np.linspace computes them
     return {
         "count": n,
         "min": lo,
@@ -130,6 +140,16 @@ def _summarize_small(values: list[float], n: int) -> dict[str, Any]:
         "std": std,
         "histogram": {"edges": edges, "counts": c, "sampled": k},
     }
+
+
+def _moments_small(values: list[float]) -> tuple[float, float]:
+    """(mean, population std) by exact summation; OverflowError when a sum leaves float64's range."""
+    k = len(values)
+    mean = math.fsum(values) / k
+    var = math.fsum([(v - mean) * (v - mean) for v in values]) / k
+    if math.isinf(var):
+        raise OverflowError("squares beyond float64's range")
+    return mean, math.sqrt(var)
 
 
 def _moments(flat: np.ndarray) -> tuple[float, float]:
@@ -173,8 +193,10 @@ def counts(sample: np.ndarray, lo: float, hi: float, weight: int = 1) -> dict[st
     """The histogram of `sample` (each value standing for `weight` values) over [lo, hi]."""
     if hi > lo:
         w, idx = _scratch(sample.size)
-        np.subtract(sample, lo, out=w.reshape(sample.shape), dtype=np.float64)
-        w *= BINS / (hi - lo)
+        h = 0.5 if math.isinf(hi - lo) else 1.0  # a range beyond float64's: bin the halves (exact scaling)
+        np.multiply(sample, h, out=w.reshape(sample.shape), dtype=np.float64)
+        w -= lo * h
+        w *= BINS / (hi * h - lo * h)
         np.copyto(idx, w, casting="unsafe")  # truncation = floor, since w >= 0
         np.minimum(idx, BINS - 1, out=idx)  # hi itself goes in the last bin
         c = np.bincount(idx, minlength=BINS)
@@ -182,7 +204,11 @@ def counts(sample: np.ndarray, lo: float, hi: float, weight: int = 1) -> dict[st
         c = np.zeros(BINS, dtype=np.int64)
         c[BINS // 2] = sample.size
         lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, BINS + 1)
+    if math.isinf(hi - lo):
+        t = np.arange(BINS + 1) / BINS
+        edges = lo * (1 - t) + hi * t  # cannot overflow
+    else:
+        edges = np.linspace(lo, hi, BINS + 1)
     return {"edges": edges, "counts": c * weight if weight != 1 else c, "sampled": int(sample.size) * weight}
 
 

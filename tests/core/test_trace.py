@@ -253,3 +253,16 @@ def test_small_summary_path_equals_the_numpy_path(dtype, n, monkeypatch):
         assert list(small["histogram"]["counts"]) == list(big["histogram"]["counts"])
         assert list(small["histogram"]["edges"]) == list(big["histogram"]["edges"])
         np.testing.assert_allclose([small["mean"], small["std"]], [big["mean"], big["std"]], rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [4, 1000])
+def test_summary_of_a_range_wider_than_float64_bins_every_value(n):
+    a = np.resize(np.array([1e308, -1e308, 0.0, 5e307]), n)
+    s = summary.summarize(a)
+    edges = np.asarray(s["histogram"]["edges"], dtype=np.float64)
+    assert s["min"] == -1e308 and s["max"] == 1e308 and np.isfinite(s["std"]) and np.isfinite(edges).all()
+    assert edges[0] == -1e308 and edges[-1] == 1e308 and (np.diff(edges) > 0).all()
+    assert sum(s["histogram"]["counts"]) == n and s["histogram"]["counts"][BIN_OF_ZERO] >= n // 4
+
+
+BIN_OF_ZERO = summary.BINS // 2
