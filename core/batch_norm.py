@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from core import normalize as nz
-from core.checks import input_array, resolve
+from core.checks import grad_output_array, input_array, resolve
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Text, Trace, Warning_
 
@@ -203,7 +203,7 @@ def _batch_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     rv = nz.param_arg("running_var", a["running_var"], (C,), dt, 1.0, track, "track_running_stats", "channel")
     if rv is not None and (rv < 0).any():
         raise ValueError("running_var must be >= 0 (it is a variance); check the values you pasted")
-    dy = None if grad_output is None else nz.grad_output_arg(grad_output, x)
+    dy = None if grad_output is None else grad_output_array(grad_output, x)
 
     plan = _plan(x.shape, last)
     m = plan.grouping.group_size

@@ -72,3 +72,16 @@ def finite_result(name: str, a: np.ndarray) -> np.ndarray:
         hint = " Use dtype float64." if a.dtype == np.float32 else ""
         raise ValueError(f"{name} overflows {a.dtype.name} for this input (the result is not finite).{hint}")
     return a
+
+
+def grad_output_array(value: Any, x: np.ndarray) -> np.ndarray:
+    """The upstream gradient: x's shape, finite, cast to x's dtype (a fresh C-contiguous array)."""
+    try:
+        g = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("grad_output must be an array of numbers with the input's shape") from None
+    if g.shape != x.shape:
+        raise ValueError(f"grad_output must have the input's shape {list(x.shape)}, got {list(g.shape)}")
+    if not np.isfinite(g).all():
+        raise ValueError("grad_output must contain finite numbers only")
+    return finite_result("grad_output", np.array(g, dtype=x.dtype, order="C"))

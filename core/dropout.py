@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from core.checks import finite_result, in_range, input_array, resolve
+from core.checks import finite_result, grad_output_array, in_range, input_array, resolve
 from core.snippet import MAX_EMBED, tensor_code
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Step, Text, Trace, Warning_
@@ -115,7 +115,7 @@ def _dropout(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     args = resolve(SPEC, params)
     p, training, seed, variant = _args(args)
     _check_rank(x, variant)
-    dy = None if grad_output is None else _grad_output(grad_output, x)
+    dy = None if grad_output is None else grad_output_array(grad_output, x)
     grouping = None
     if variant == "channel":
         grouping = Grouping(x.shape, x.shape[:2], ((0, 1), (1, 1)) + (None,) * (x.ndim - 2))
@@ -281,19 +281,6 @@ def _check_rank(x: np.ndarray, variant: str) -> None:
         )
     if x.ndim not in SPEC.input_ranks:
         raise ValueError(f"input must have 1 to 5 axes for dropout, got shape {list(x.shape)}")
-
-
-def _grad_output(value: Any, x: np.ndarray) -> np.ndarray:
-    """The upstream gradient, with x's shape, cast to x's dtype."""
-    try:
-        g = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("grad_output must be an array of numbers with the input's shape") from None
-    if g.shape != x.shape:
-        raise ValueError(f"grad_output must have the input's shape {list(x.shape)}, got {list(g.shape)}")
-    if not np.isfinite(g).all():
-        raise ValueError("grad_output must contain finite numbers only")
-    return finite_result("grad_output", g.astype(x.dtype))
 
 
 def _scale_txt(p: float) -> str:

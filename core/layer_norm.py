@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from core import normalize as nz
-from core.checks import input_array, resolve
+from core.checks import grad_output_array, input_array, resolve
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Text, Trace, Warning_
 
@@ -291,7 +291,7 @@ def _layer_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     if a["beta"] is not None and affine and not bias:
         raise ValueError("beta was given but bias is false; set bias=true or drop beta")
     beta = nz.param_arg("beta", a["beta"], ns, dt, 0.0, affine and bias, "elementwise_affine", per)
-    dy = None if grad_output is None else nz.grad_output_arg(grad_output, x)
+    dy = None if grad_output is None else grad_output_array(grad_output, x)
 
     k = len(ns)
     names = LN_NAMES[x.ndim]
@@ -368,7 +368,7 @@ def _group_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     dt = x.dtype
     gamma = nz.param_arg("gamma", a["gamma"], (C,), dt, 1.0, affine, "affine", "channel")
     beta = nz.param_arg("beta", a["beta"], (C,), dt, 0.0, affine, "affine", "channel")
-    dy = None if grad_output is None else nz.grad_output_arg(grad_output, x)
+    dy = None if grad_output is None else grad_output_array(grad_output, x)
 
     names = CF_NAMES[x.ndim]
     spatial = names[2:]
@@ -448,7 +448,7 @@ def _instance_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     rv = nz.param_arg("running_var", a["running_var"], (C,), dt, 1.0, track, "track_running_stats", "channel")
     if rv is not None and (rv < 0).any():
         raise ValueError("running_var must be >= 0 (it is a variance); check the values you pasted")
-    dy = None if grad_output is None else nz.grad_output_arg(grad_output, x)
+    dy = None if grad_output is None else grad_output_array(grad_output, x)
 
     names = CF_NAMES[x.ndim]
     spatial = names[2:]

@@ -777,19 +777,6 @@ def momentum_arg(value: Any) -> float | None:
     return v
 
 
-def grad_output_arg(value: Any, x: np.ndarray) -> np.ndarray:
-    """The upstream gradient: x's shape, finite, cast to x's dtype (a fresh array)."""
-    try:
-        g = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("grad_output must be an array of numbers with the input's shape") from None
-    if g.shape != x.shape:
-        raise ValueError(f"grad_output must have the input's shape {list(x.shape)}, got {list(g.shape)}")
-    if not np.isfinite(g).all():
-        raise ValueError("grad_output must contain finite numbers only")
-    return np.array(g, dtype=x.dtype, order="C")
-
-
 def param_arg(
     name: str,
     value: Any,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from core.checks import finite_result, input_array, resolve, vector
+from core.checks import finite_result, grad_output_array, input_array, resolve, vector
 from core.snippet import MAX_EMBED, tensor_code
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Step, Text, Trace, Warning_
@@ -117,7 +117,7 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
         )
     elif args["gamma"] is not None:
         raise ValueError("gamma was given but elementwise_affine is false; set elementwise_affine=true or drop gamma")
-    dy = None if grad_output is None else _grad_output(grad_output, x)
+    dy = None if grad_output is None else grad_output_array(grad_output, x)
 
     axes = tuple(range(x.ndim - k, x.ndim))
     lead = x.shape[: x.ndim - k]
@@ -375,19 +375,6 @@ def _eps(value: Any, dtype: np.dtype) -> float:
     if not (np.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a finite number >= 0 (or null for PyTorch's default), got {eps}")
     return eps
-
-
-def _grad_output(value: Any, x: np.ndarray) -> np.ndarray:
-    """The upstream gradient, with x's shape, cast to x's dtype."""
-    try:
-        g = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("grad_output must be an array of numbers with the input's shape") from None
-    if g.shape != x.shape:
-        raise ValueError(f"grad_output must have the input's shape {list(x.shape)}, got {list(g.shape)}")
-    if not np.isfinite(g).all():
-        raise ValueError("grad_output must contain finite numbers only")
-    return finite_result("grad_output", g.astype(x.dtype))
 
 
 def _snippet(x: np.ndarray, shape: tuple[int, ...], eps: Any, gamma: np.ndarray | None, dy: np.ndarray | None) -> str:
