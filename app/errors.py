@@ -24,6 +24,7 @@ from app.responses import json_response
 log = logging.getLogger("normlens")
 _SCALARS = (str, int, float, bool)
 LIFTED = ("line", "column", "code", "msg_zh")  # pasted-text errors: position, stable code, Chinese message
+# (core's argument errors carry msg_zh too: app.routes.api.compute puts it straight into the Unprocessable item)
 
 
 class Unprocessable(Exception):

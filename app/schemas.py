@@ -560,7 +560,9 @@ class ErrorItem(BaseModel):
     line: int | None = Field(None, description="Pasted text errors: 1-based line.")
     column: int | None = Field(None, description="Pasted text errors: 1-based column.")
     code: str | None = Field(None, description='Pasted text errors: a stable code ("ragged", "not_number", ...).')
-    msg_zh: str | None = Field(None, description="Pasted text errors: the message in Chinese.")
+    msg_zh: str | None = Field(
+        None, description="Pasted text errors and the layers' argument errors: the message in Chinese."
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from core import batch_norm, dropout, layer_norm, rms_norm
+from core.checks import ArgumentError
 from core.spec import LayerSpec
 from core.trace import Grouping, Step, Text, Trace
 
@@ -31,7 +32,10 @@ LAYERS: dict[str, tuple[LayerSpec, Callable[..., Trace]]] = {
 def trace(layer: str, x: np.ndarray, grad_output: np.ndarray | None = None, **params: Any) -> Trace:
     """Run `layer` on `x` with PyTorch-named arguments and return every step (backward too if grad_output)."""
     if layer not in LAYERS:
-        raise ValueError(f"layer must be one of {', '.join(LAYERS)}, got {layer!r}")
+        raise ArgumentError(
+            f"layer must be one of {', '.join(LAYERS)}, got {layer!r}",
+            f"layer 必须是 {', '.join(LAYERS)} 之一，实际为 {layer!r}",
+        )
     _, fn = LAYERS[layer]
     return fn(x, grad_output=grad_output, **params)
 

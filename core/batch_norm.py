@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from core import normalize as nz
-from core.checks import grad_output_array, input_array, resolve
+from core.checks import ArgumentError, grad_output_array, input_array, resolve
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Text, Trace, Warning_
 
@@ -180,14 +180,21 @@ def _batch_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     track = nz.flag("track_running_stats", a["track_running_stats"])
     layout = a["layout"]
     if layout not in ("channels_first", "channels_last"):
-        raise ValueError(f"layout must be 'channels_first' or 'channels_last', got {layout!r}")
+        raise ArgumentError(
+            f"layout must be 'channels_first' or 'channels_last', got {layout!r}",
+            f"layout 必须是 'channels_first' 或 'channels_last'，实际为 {layout!r}",
+        )
     last = layout == "channels_last"
     if x.ndim not in NAMES:
         shape = "(N, L, C), (N, H, W, C) or (N, D, H, W, C)" if last else "(N, C, L), (N, C, H, W) or (N, C, D, H, W)"
         want = "2D or 3D" if x.ndim < 2 else "5D"  # what BatchNorm1d / BatchNorm3d would say
-        raise ValueError(
+        raise ArgumentError(
             f"batch_norm accepts 2D to 5D input, (N, C), {shape} (BatchNorm1d/2d/3d), got {x.ndim}D input "
-            f"of shape {list(x.shape)} (PyTorch: expected {want} input (got {x.ndim}D input))"
+            f"of shape {list(x.shape)} (PyTorch: expected {want} input (got {x.ndim}D input))",
+            "batch_norm 接受 2D 到 5D 的输入：(N, C)、"
+            f"{shape.replace('), (', ')、(').replace(' or ', ' 或 ')}（BatchNorm1d/2d/3d），"
+            f"实际是形状为 {list(x.shape)} 的 {x.ndim}D 输入"
+            f"（PyTorch 报错：expected {want} input (got {x.ndim}D input)）",
         )
     # bn_training: batch statistics are used (PyTorch: training or not track_running_stats)
     use_batch = training or not track
@@ -202,7 +209,10 @@ def _batch_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     rm = nz.param_arg("running_mean", a["running_mean"], (C,), dt, 0.0, track, "track_running_stats", "channel")
     rv = nz.param_arg("running_var", a["running_var"], (C,), dt, 1.0, track, "track_running_stats", "channel")
     if rv is not None and (rv < 0).any():
-        raise ValueError("running_var must be >= 0 (it is a variance); check the values you pasted")
+        raise ArgumentError(
+            "running_var must be >= 0 (it is a variance); check the values you pasted",
+            "running_var 必须 >= 0（它是方差）；请检查粘贴的数值",
+        )
     dy = None if grad_output is None else grad_output_array(grad_output, x)
 
     plan = _plan(x.shape, last)

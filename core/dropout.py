@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from core.checks import finite_result, grad_output_array, in_range, input_array, resolve
+from core.checks import ArgumentError, finite_result, grad_output_array, in_range, input_array, resolve
 from core.snippet import MAX_EMBED, tensor_code
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Step, Text, Trace, Warning_
@@ -256,31 +256,47 @@ def apply_mask_grad(dy: np.ndarray, keep: np.ndarray, p: float, alpha: bool = Fa
 def _args(args: dict[str, Any]) -> tuple[float, bool, int, str]:
     p = args["p"]
     if isinstance(p, bool) or not isinstance(p, int | float | np.integer | np.floating):
-        raise ValueError(f"p must be a number between 0 and 1, got {p!r}")
+        raise ArgumentError(f"p must be a number between 0 and 1, got {p!r}", f"p 必须是 0 到 1 之间的数，实际为 {p!r}")
     try:
         in_range("p", float(p), 0.0, 1.0)
-    except ValueError as e:
-        raise ValueError(f"{e} (PyTorch: dropout probability has to be between 0 and 1, but got {p})") from None
+    except ArgumentError as e:
+        raise ArgumentError(
+            f"{e} (PyTorch: dropout probability has to be between 0 and 1, but got {p})",
+            f"{e.zh}（PyTorch 报错：dropout probability has to be between 0 and 1, but got {p}）",
+        ) from None
     training = args["training"]
     if not isinstance(training, bool | np.bool_):
-        raise ValueError(f"training must be true or false, got {training!r}")
+        raise ArgumentError(
+            f"training must be true or false, got {training!r}", f"training 必须是 true 或 false，实际为 {training!r}"
+        )
     seed = args["seed"]
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= 2**32 - 1:
-        raise ValueError(f"seed must be an integer from 0 to {2**32 - 1}, got {seed!r}")
+        raise ArgumentError(
+            f"seed must be an integer from 0 to {2**32 - 1}, got {seed!r}",
+            f"seed 必须是 0 到 {2**32 - 1} 之间的整数，实际为 {seed!r}",
+        )
     variant = args["variant"]
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+        raise ArgumentError(
+            f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}",
+            f"variant 必须是 {', '.join(VARIANTS)} 之一，实际为 {variant!r}",
+        )
     return float(p), bool(training), int(seed), str(variant)
 
 
 def _check_rank(x: np.ndarray, variant: str) -> None:
     if variant == "channel" and x.ndim not in CHANNEL_CLASSES:
-        raise ValueError(
+        raise ArgumentError(
             "variant 'channel' (nn.Dropout1d/2d/3d) needs input of shape (N, C, L), (N, C, H, W) or (N, C, "
-            f"D, H, W), got {list(x.shape)}; use variant 'element' for other shapes"
+            f"D, H, W), got {list(x.shape)}; use variant 'element' for other shapes",
+            "variant 'channel'（nn.Dropout1d/2d/3d）需要形状为 (N, C, L)、(N, C, H, W) 或 (N, C, D, H, W) 的输入，"
+            f"实际为 {list(x.shape)}；其他形状请使用 variant 'element'",
         )
     if x.ndim not in SPEC.input_ranks:
-        raise ValueError(f"input must have 1 to 5 axes for dropout, got shape {list(x.shape)}")
+        raise ArgumentError(
+            f"input must have 1 to 5 axes for dropout, got shape {list(x.shape)}",
+            f"dropout 的 input 必须有 1 到 5 个轴，实际形状为 {list(x.shape)}",
+        )
 
 
 def _scale_txt(p: float) -> str:

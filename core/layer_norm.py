@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from core import normalize as nz
-from core.checks import grad_output_array, input_array, resolve
+from core.checks import ArgumentError, grad_output_array, input_array, resolve
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Text, Trace, Warning_
 
@@ -280,7 +280,10 @@ def _layer_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     x = input_array(x)
     a = resolve(LAYER_NORM_SPEC, params)
     if x.ndim not in LN_NAMES:
-        raise ValueError(f"layer_norm accepts input with 1 to 5 axes, got shape {list(x.shape)}")
+        raise ArgumentError(
+            f"layer_norm accepts input with 1 to 5 axes, got shape {list(x.shape)}",
+            f"layer_norm 接受有 1 到 5 个轴的输入，实际形状为 {list(x.shape)}",
+        )
     ns = _normalized_shape(a["normalized_shape"], x)
     eps = nz.eps_arg(a["eps"])
     affine = nz.flag("elementwise_affine", a["elementwise_affine"])
@@ -289,7 +292,10 @@ def _layer_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     per = "normalized element"
     gamma = nz.param_arg("gamma", a["gamma"], ns, dt, 1.0, affine, "elementwise_affine", per)
     if a["beta"] is not None and affine and not bias:
-        raise ValueError("beta was given but bias is false; set bias=true or drop beta")
+        raise ArgumentError(
+            "beta was given but bias is false; set bias=true or drop beta",
+            "给出了 beta，但 bias 为 false；请设置 bias=true 或去掉 beta",
+        )
     beta = nz.param_arg("beta", a["beta"], ns, dt, 0.0, affine and bias, "elementwise_affine", per)
     dy = None if grad_output is None else grad_output_array(grad_output, x)
 
@@ -349,19 +355,27 @@ def _group_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     x = input_array(x)
     a = resolve(GROUP_NORM_SPEC, params)
     if x.ndim not in CF_NAMES:
-        raise ValueError(
-            "group_norm accepts (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W) input, got "
-            f"shape {list(x.shape)} (PyTorch: Expected at least 2 dimensions for input tensor but "
-            f"received {x.ndim})"
-            if x.ndim < 2
-            else f"group_norm accepts input with 2 to 5 axes (N, C, *), got shape {list(x.shape)}"
+        if x.ndim < 2:
+            raise ArgumentError(
+                "group_norm accepts (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W) input, got "
+                f"shape {list(x.shape)} (PyTorch: Expected at least 2 dimensions for input tensor but "
+                f"received {x.ndim})",
+                "group_norm 接受形状为 (N, C)、(N, C, L)、(N, C, H, W) 或 (N, C, D, H, W) 的输入，实际形状为 "
+                f"{list(x.shape)}（PyTorch 报错：Expected at least 2 dimensions for input tensor but "
+                f"received {x.ndim}）",
+            )
+        raise ArgumentError(
+            f"group_norm accepts input with 2 to 5 axes (N, C, *), got shape {list(x.shape)}",
+            f"group_norm 接受有 2 到 5 个轴的输入 (N, C, *)，实际形状为 {list(x.shape)}",
         )
     G = nz.integer("num_groups", a["num_groups"], 1)
     N, C = x.shape[:2]
     if C % G:
-        raise ValueError(
+        raise ArgumentError(
             f"num_groups must divide the {C} channels; pick one of {_divisors(C)} (PyTorch: num_channels "
-            f"({C}) must be divisible by num_groups ({G}))"
+            f"({C}) must be divisible by num_groups ({G}))",
+            f"num_groups 必须能整除通道数 {C}；请从 {_divisors(C)} 中选一个（PyTorch 报错：num_channels ({C}) must be "
+            f"divisible by num_groups ({G})）",
         )
     eps = nz.eps_arg(a["eps"])
     affine = nz.flag("affine", a["affine"])
@@ -426,13 +440,17 @@ def _instance_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     a = resolve(INSTANCE_NORM_SPEC, params)
     if x.ndim not in (3, 4, 5):
         want = {2: "2D or 3D", 3: "3D or 4D", 4: "4D or 5D"}
-        hint = ""
+        hint = hint_zh = ""
         if x.ndim == 2:
             hint = " (an unbatched (C, L) input: add the batch axis, shape [1, " + ", ".join(map(str, x.shape)) + "])"
-        raise ValueError(
+            hint_zh = "（这是不带批维的 (C, L) 输入：请加上批维，形状为 [1, " + ", ".join(map(str, x.shape)) + "]）"
+        raise ArgumentError(
             "instance_norm accepts (N, C, L), (N, C, H, W) or (N, C, D, H, W) input (InstanceNorm1d/2d/3d),"
             f" got {x.ndim}D input of shape {list(x.shape)}{hint} (PyTorch InstanceNorm1d: "
-            f"expected {want[2]} input (got {x.ndim}D input))"
+            f"expected {want[2]} input (got {x.ndim}D input))",
+            "instance_norm 接受形状为 (N, C, L)、(N, C, H, W) 或 (N, C, D, H, W) 的输入（InstanceNorm1d/2d/3d），"
+            f"实际是形状为 {list(x.shape)} 的 {x.ndim}D 输入{hint_zh}（PyTorch InstanceNorm1d 报错："
+            f"expected {want[2]} input (got {x.ndim}D input)）",
         )
     training = nz.flag("training", a["training"])
     affine = nz.flag("affine", a["affine"])
@@ -447,7 +465,10 @@ def _instance_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     rm = nz.param_arg("running_mean", a["running_mean"], (C,), dt, 0.0, track, "track_running_stats", "channel")
     rv = nz.param_arg("running_var", a["running_var"], (C,), dt, 1.0, track, "track_running_stats", "channel")
     if rv is not None and (rv < 0).any():
-        raise ValueError("running_var must be >= 0 (it is a variance); check the values you pasted")
+        raise ArgumentError(
+            "running_var must be >= 0 (it is a variance); check the values you pasted",
+            "running_var 必须 >= 0（它是方差）；请检查粘贴的数值",
+        )
     dy = None if grad_output is None else grad_output_array(grad_output, x)
 
     names = CF_NAMES[x.ndim]
@@ -605,17 +626,26 @@ def _normalized_shape(value: Any, x: np.ndarray) -> tuple[int, ...]:
     if not isinstance(items, list | tuple) or not all(
         isinstance(d, int | np.integer) and not isinstance(d, bool) and d > 0 for d in items
     ):
-        raise ValueError(f"normalized_shape must be a list of positive integers such as [4], got {value!r}")
+        raise ArgumentError(
+            f"normalized_shape must be a list of positive integers such as [4], got {value!r}",
+            f"normalized_shape 必须是正整数列表，例如 [4]，实际为 {value!r}",
+        )
     shape = tuple(int(d) for d in items)
     if not shape:
-        raise ValueError(f"normalized_shape must name at least one axis, e.g. [{x.shape[-1]}]")
+        raise ArgumentError(
+            f"normalized_shape must name at least one axis, e.g. [{x.shape[-1]}]",
+            f"normalized_shape 至少要指定一个轴，例如 [{x.shape[-1]}]",
+        )
     ns = ", ".join(map(str, shape))
     if len(shape) > x.ndim or x.shape[x.ndim - len(shape) :] != shape:
         fit = list(x.shape[-len(shape) :]) if len(shape) <= x.ndim else list(x.shape)
-        raise ValueError(
+        raise ArgumentError(
             f"normalized_shape [{ns}] must equal the input's last {len(shape)} axes; use {fit} for input "
             f"shape {list(x.shape)} (PyTorch: Given normalized_shape=[{ns}], expected input with shape [*,"
-            f" {ns}], but got input of size{list(x.shape)})"
+            f" {ns}], but got input of size{list(x.shape)})",
+            f"normalized_shape [{ns}] 必须等于 input 的最后 {len(shape)} 个轴；input 形状为 {list(x.shape)} 时请用 "
+            f"{fit}（PyTorch 报错：Given normalized_shape=[{ns}], expected input with shape [*, {ns}], but got "
+            f"input of size{list(x.shape)}）",
         )
     return shape
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from core import summary
-from core.checks import finite_result, vector
+from core.checks import ArgumentError, finite_result, vector
 from core.snippet import tensor_code
 from core.trace import Grouping, Step, Text
 
@@ -173,8 +173,9 @@ def run(
     finite_result("variance", var)
     std = np.sqrt(var + dtype.type(eps))  # (K,): one square root per group, not per element
     if not np.all(std > 0):
-        raise ValueError(
-            "eps is 0 and a group has zero variance, so x_hat = 0 / 0; use eps > 0 (PyTorch's default is 1e-5)"
+        raise ArgumentError(
+            "eps is 0 and a group has zero variance, so x_hat = 0 / 0; use eps > 0 (PyTorch's default is 1e-5)",
+            "eps 为 0 且有一组的方差为 0，于是 x_hat = 0 / 0；请使用 eps > 0（PyTorch 的默认值是 1e-5）",
         )
     r = (1 / std).astype(dtype)
     x_hat3 = centered3 * _col(r)
@@ -731,24 +732,29 @@ def running_update(
 
 def flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
+        raise ArgumentError(
+            f"{name} must be true or false, got {value!r}", f"{name} 必须是 true 或 false，实际为 {value!r}"
+        )
     return bool(value)
 
 
 def number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ArgumentError(f"{name} must be a number, got {value!r}", f"{name} 必须是数字，实际为 {value!r}")
     v = float(value)
     if not np.isfinite(v):
-        raise ValueError(f"{name} must be a finite number, got {v}")
+        raise ArgumentError(f"{name} must be a finite number, got {v}", f"{name} 必须是有限数，实际为 {v}")
     return v
 
 
 def integer(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+        raise ArgumentError(
+            f"{name} must be a whole number >= {minimum}, got {value!r}",
+            f"{name} 必须是 >= {minimum} 的整数，实际为 {value!r}",
+        )
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ArgumentError(f"{name} must be >= {minimum}, got {value}", f"{name} 必须 >= {minimum}，实际为 {value}")
     return int(value)
 
 
@@ -758,10 +764,15 @@ def eps_arg(value: Any, torch_message: bool = False) -> float:
     eps = number("eps", value)
     if eps <= 0:
         if torch_message:
-            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
-        raise ValueError(
+            raise ArgumentError(
+                f"batch_norm eps must be positive during training, but got {eps}",
+                f"训练时 eps 必须为正数，实际为 {eps}（PyTorch 报错：batch_norm eps must be positive during training, "
+                f"but got {eps}）",
+            )
+        raise ArgumentError(
             f"eps must be positive, got {eps}: with eps <= 0 a constant group divides 0 by 0 (PyTorch's "
-            "default is 1e-5)"
+            "default is 1e-5)",
+            f"eps 必须为正数，实际为 {eps}：eps <= 0 时，取值全相同的一组会出现 0 除以 0（PyTorch 的默认值是 1e-5）",
         )
     return eps
 
@@ -771,8 +782,9 @@ def momentum_arg(value: Any) -> float | None:
         return None
     v = number("momentum", value)
     if not 0 <= v <= 1:
-        raise ValueError(
-            f"momentum must be between 0 and 1 (PyTorch's default 0.1; Keras' 0.99 is PyTorch's 0.01), got {v}"
+        raise ArgumentError(
+            f"momentum must be between 0 and 1 (PyTorch's default 0.1; Keras' 0.99 is PyTorch's 0.01), got {v}",
+            f"momentum 必须在 0 到 1 之间（PyTorch 的默认值是 0.1；Keras 的 0.99 相当于 PyTorch 的 0.01），实际为 {v}",
         )
     return v
 
@@ -791,7 +803,10 @@ def param_arg(
     absent."""
     if not on:
         if value is not None:
-            raise ValueError(f"{name} was given but {switch} is false; set {switch}=true or drop {name}")
+            raise ArgumentError(
+                f"{name} was given but {switch} is false; set {switch}=true or drop {name}",
+                f"给出了 {name}，但 {switch} 为 false；请设置 {switch}=true 或去掉 {name}",
+            )
         return None
     if value is None:
         return np.full(shape, fill, dtype=dtype)
@@ -800,7 +815,9 @@ def param_arg(
     except (TypeError, ValueError) as err:
         if "must have" in str(err) or "finite" in str(err):
             raise
-        raise ValueError(f"{name} must be a list of numbers, got {value!r}") from None
+        raise ArgumentError(
+            f"{name} must be a list of numbers, got {value!r}", f"{name} 必须是数字列表，实际为 {value!r}"
+        ) from None
 
 
 # ---- the PyTorch snippet (contract in core/snippet.py) ----

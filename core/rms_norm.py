@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from core.checks import finite_result, grad_output_array, input_array, resolve, vector
+from core.checks import ArgumentError, finite_result, grad_output_array, input_array, resolve, vector
 from core.snippet import MAX_EMBED, tensor_code
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Step, Text, Trace, Warning_
@@ -101,13 +101,19 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     x = input_array(x)
     args = resolve(SPEC, params)
     if x.ndim not in SPEC.input_ranks:
-        raise ValueError(f"input must have 1 to 5 axes for rms_norm, got shape {list(x.shape)}")
+        raise ArgumentError(
+            f"input must have 1 to 5 axes for rms_norm, got shape {list(x.shape)}",
+            f"rms_norm 的 input 必须有 1 到 5 个轴，实际形状为 {list(x.shape)}",
+        )
     shape = _normalized_shape(args["normalized_shape"], x)
     k = len(shape)
     eps = _eps(args["eps"], x.dtype)
     affine = args["elementwise_affine"]
     if not isinstance(affine, bool | np.bool_):
-        raise ValueError(f"elementwise_affine must be true or false, got {affine!r}")
+        raise ArgumentError(
+            f"elementwise_affine must be true or false, got {affine!r}",
+            f"elementwise_affine 必须是 true 或 false，实际为 {affine!r}",
+        )
     affine = bool(affine)
     gamma = None
     if affine:
@@ -116,7 +122,10 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
             np.ones(shape, x.dtype) if args["gamma"] is None else vector("gamma", args["gamma"], shape, x.dtype, per)
         )
     elif args["gamma"] is not None:
-        raise ValueError("gamma was given but elementwise_affine is false; set elementwise_affine=true or drop gamma")
+        raise ArgumentError(
+            "gamma was given but elementwise_affine is false; set elementwise_affine=true or drop gamma",
+            "给出了 gamma，但 elementwise_affine 为 false；请设置 elementwise_affine=true 或去掉 gamma",
+        )
     dy = None if grad_output is None else grad_output_array(grad_output, x)
 
     axes = tuple(range(x.ndim - k, x.ndim))
@@ -130,9 +139,11 @@ def _rms_norm(x: Any, grad_output: Any, params: dict[str, Any]) -> Trace:
     ms = squares.mean(axis=axes)  # (*lead, *shape) -> lead
     rms = np.sqrt(ms + dt(eps))
     if not (rms > 0).all():
-        raise ValueError(
+        raise ArgumentError(
             f"a group whose mean(x^2) is 0 in {x.dtype.name} (all zeros, or squares that underflow) divides "
-            "by zero with eps=0 (PyTorch returns NaN); set eps > 0 or null"
+            "by zero with eps=0 (PyTorch returns NaN); set eps > 0 or null",
+            f"有一组在 {x.dtype.name} 下的 mean(x^2) 为 0（全是 0，或平方后下溢），eps=0 时会除以 0"
+            "（PyTorch 会返回 NaN）；请设置 eps > 0 或 null",
         )
     keep = (slice(None),) * (x.ndim - k) + (None,) * k  # lead -> (*lead, 1, ..., 1), broadcast over the group
     r = dt(1) / rms
@@ -341,27 +352,39 @@ def _normalized_shape(value: Any, x: np.ndarray) -> tuple[int, ...]:
     if not isinstance(items, list | tuple) or not all(
         isinstance(d, int | np.integer) and not isinstance(d, bool) and d > 0 for d in items
     ):
-        raise ValueError(f"normalized_shape must be a list of positive integers such as [4], got {value!r}")
+        raise ArgumentError(
+            f"normalized_shape must be a list of positive integers such as [4], got {value!r}",
+            f"normalized_shape 必须是正整数列表，例如 [4]，实际为 {value!r}",
+        )
     shape = tuple(int(d) for d in items)
     if not shape:
-        raise ValueError(
+        raise ArgumentError(
             "normalized_shape must name at least one axis, e.g. [" + str(x.shape[-1]) + "] (PyTorch: Expected "
             "normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
-            "normalized_shape = [])"
+            "normalized_shape = [])",
+            "normalized_shape 至少要指定一个轴，例如 [" + str(x.shape[-1]) + "]（PyTorch 报错：Expected "
+            "normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
+            "normalized_shape = []）",
         )
     ns = ", ".join(map(str, shape))
     if len(shape) > x.ndim:
-        raise ValueError(
+        raise ArgumentError(
             f"normalized_shape [{ns}] names {len(shape)} axes but the input has only {x.ndim}; use "
             f"{list(x.shape)} or fewer trailing axes (PyTorch: Input tensor must have at least {len(shape)} "
-            f"dimensions, but got {x.ndim})"
+            f"dimensions, but got {x.ndim})",
+            f"normalized_shape [{ns}] 指定了 {len(shape)} 个轴，但 input 只有 {x.ndim} 个；请用 {list(x.shape)} "
+            f"或更少的末尾轴（PyTorch 报错：Input tensor must have at least {len(shape)} dimensions, "
+            f"but got {x.ndim}）",
         )
     if x.shape[x.ndim - len(shape) :] != shape:
-        raise ValueError(
+        raise ArgumentError(
             f"normalized_shape [{ns}] must equal the input's last {len(shape)} axes; use "
             f"{list(x.shape[-len(shape) :])} for input shape {list(x.shape)} (PyTorch: Given "
             f"normalized_shape=[{ns}], expected input with shape [*{ns}], but got input of "
-            f"size{list(x.shape)})"
+            f"size{list(x.shape)})",
+            f"normalized_shape [{ns}] 必须等于 input 的最后 {len(shape)} 个轴；input 形状为 {list(x.shape)} 时请用 "
+            f"{list(x.shape[-len(shape) :])}（PyTorch 报错：Given normalized_shape=[{ns}], expected input with shape "
+            f"[*{ns}], but got input of size{list(x.shape)}）",
         )
     return shape
 
@@ -370,10 +393,15 @@ def _eps(value: Any, dtype: np.dtype) -> float:
     if value is None:  # PyTorch: finfo of the computation type (float32 for float32 input)
         return float(np.finfo(dtype).eps)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"eps must be a number >= 0 or null, got {value!r}")
+        raise ArgumentError(
+            f"eps must be a number >= 0 or null, got {value!r}", f"eps 必须是 >= 0 的数或 null，实际为 {value!r}"
+        )
     eps = float(value)
     if not (np.isfinite(eps) and eps >= 0):
-        raise ValueError(f"eps must be a finite number >= 0 (or null for PyTorch's default), got {eps}")
+        raise ArgumentError(
+            f"eps must be a finite number >= 0 (or null for PyTorch's default), got {eps}",
+            f"eps 必须是 >= 0 的有限数（或 null，即 PyTorch 的默认值），实际为 {eps}",
+        )
     return eps
 
 

@@ -192,7 +192,10 @@ def compute(request: TraceRequest) -> bytes:
         with np.errstate(all="ignore"):
             result = core.trace(request.layer, x, grad_output=grad, **request.params)
     except ValueError as e:
-        raise Unprocessable(error_loc(request.layer, str(e)), str(e)) from None
+        # core's ArgumentError words the message in Chinese too; the page shows msg_zh when its language is zh
+        zh = getattr(e, "zh", None)
+        extra = {"msg_zh": zh} if zh else {}
+        raise Unprocessable(error_loc(request.layer, str(e)), str(e), **extra) from None
     out = with_mathml(result.to_dict(request.detail, settings.auto_max_values))  # formula_mathml per step
     if request.input.kind == "text":
         out["input_format"] = request.input.parsed_format

@@ -31,6 +31,11 @@ export const trace = (body, signal) => request("POST", "/trace", body, signal);
 export const parse = (text, signal) => request("POST", "/parse", { text }, signal);
 export const layers = (signal) => request("GET", "/layers", undefined, signal);
 
+/** One {detail} item's message in language `lang`: the core and the paste parser send msg_zh beside msg. */
+export function itemMessage(e, lang) {
+  return (lang === "zh" && e?.msg_zh) || e?.msg;
+}
+
 /** A readable message for an error in language `lang`; knows FastAPI's {detail} shapes and {message: {en, zh}}. */
 export function errorMessage(err, lang) {
   if (!(err instanceof ApiError)) return String(err?.message || err);
@@ -42,7 +47,7 @@ export function errorMessage(err, lang) {
     return d
       .map((e) => {
         const loc = Array.isArray(e.loc) ? e.loc.filter((x) => x !== "body").join(".") : "";
-        return (loc ? loc + ": " : "") + (pickText(e.message) || e.msg || JSON.stringify(e));
+        return (loc ? loc + ": " : "") + (pickText(e.message) || itemMessage(e, lang) || JSON.stringify(e));
       })
       .join("; ");
   }

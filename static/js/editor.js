@@ -184,7 +184,7 @@ export function initEditor(ctx) {
 function pasteError(err, ctx) {
   const items = Array.isArray(err?.body?.detail) ? err.body.detail : [];
   const e = items[0];
-  const msg = e && ctx.lang() === "zh" && e.msg_zh ? e.msg_zh : e?.msg; // the parser words its errors in both
+  const msg = api.itemMessage(e, ctx.lang()); // the parser words its errors in both languages
   if (e && e.line) return ctx.t("input.error_at", { line: e.line, column: e.column ?? 1, message: msg });
   return msg || api.errorMessage(err, ctx.lang());
 }

@@ -155,15 +155,17 @@ async function runTrace() {
 
 function traceError(err) {
   const items = Array.isArray(err?.body?.detail) ? err.body.detail : [];
+  const lang = S.get().view.lang;
   for (const e of items) {
     const loc = e.loc || [];
-    if (loc[1] === "params" && loc[2] && form.showError(loc[2], e.msg)) return t("run.fix_argument", { name: loc[2] });
+    const msg = api.itemMessage(e, lang);
+    if (loc[1] === "params" && loc[2] && form.showError(loc[2], msg)) return t("run.fix_argument", { name: loc[2] });
     if (loc[1] === "input" && loc[2] === "text") {
-      editor.showError(e.line ? t("input.error_at", { line: e.line, column: e.column ?? 1, message: e.msg }) : e.msg);
+      editor.showError(e.line ? t("input.error_at", { line: e.line, column: e.column ?? 1, message: msg }) : msg);
       return t("run.fix_input");
     }
   }
-  return api.errorMessage(err, S.get().view.lang);
+  return api.errorMessage(err, lang);
 }
 
 /** A new trace: keep the step (by id) and the selection where they still exist. */

@@ -398,3 +398,22 @@ def test_a_paste_error_shows_its_line_and_column_as_you_type_in_both_languages(b
         assert text.startswith("第 1 行第") and re.search(r"[\u4e00-\u9fff]{4,}", text.split(":", 1)[1]), text
     finally:
         context.close()
+
+
+def test_a_trace_error_is_shown_in_chinese_on_the_chinese_page(browser, server_url):
+    # its own page: the trace endpoint's 422 is logged as a console error, which the shared page must not see
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page.goto("/explain")
+        messages = page.evaluate(
+            """async () => {
+                const api = await import('/static/js/api.js');
+                const body = {layer: 'group_norm', input: {random: {shape: [2, 4, 3]}}, params: {num_groups: 3}};
+                const err = await api.trace(body).then(() => null, (e) => e);
+                return {en: api.errorMessage(err, 'en'), zh: api.errorMessage(err, 'zh')};
+            }"""
+        )
+        assert "num_channels (4) must be divisible by num_groups (3)" in messages["en"]
+        assert messages["zh"].startswith("params.num_groups: ") and re.search(r"[\u4e00-\u9fff]{4,}", messages["zh"])
+    finally:
+        context.close()
