@@ -68,6 +68,18 @@ def _affine_param(name: str, what: str, what_zh: str, length: str) -> Param:
     )
 
 
+# LayerNorm and RMSNorm take the same argument
+NORMALIZED_SHAPE = Param(
+    "normalized_shape",
+    "int_list",
+    None,
+    Text(
+        "The trailing axes to normalize over; they must equal the input's last axes. null means the "
+        "last axis only, [D].",
+        "参与归一化的末尾维度,必须与输入的最后几个维度一致。null 表示只用最后一维 [D]。",
+    ),
+)
+
 LAYER_NORM_SPEC = LayerSpec(
     name="layer_norm",
     title=Text("LayerNorm", "层归一化 LayerNorm"),
@@ -87,16 +99,7 @@ LAYER_NORM_SPEC = LayerSpec(
         "(*, *normalized_shape),例如 (B, S, D) 配 normalized_shape=[D],(N, C, H, W) 配 [C, H, W]",
     ),
     params=(
-        Param(
-            "normalized_shape",
-            "int_list",
-            None,
-            Text(
-                "The trailing axes to normalize over; they must equal the input's last axes. null means the "
-                "last axis only, [D].",
-                "参与归一化的末尾维度,必须与输入的最后几个维度一致。null 表示只用最后一维 [D]。",
-            ),
-        ),
+        NORMALIZED_SHAPE,
         _eps_param(),
         Param(
             "elementwise_affine",

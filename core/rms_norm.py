@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from core.checks import ArgumentError, finite_result, grad_output_array, input_array, resolve, vector
+from core.layer_norm import NORMALIZED_SHAPE
 from core.snippet import MAX_EMBED, tensor_code
 from core.spec import LayerSpec, Param
 from core.trace import Grouping, Step, Text, Trace, Warning_
@@ -44,16 +45,7 @@ SPEC = LayerSpec(
         "(*, *normalized_shape),例如 (N, L, D) 且 normalized_shape=[D]",
     ),
     params=(
-        Param(
-            "normalized_shape",
-            "int_list",
-            None,
-            Text(
-                "The trailing axes to normalize over; they must equal the input's last axes. null means the "
-                "last axis only, [D].",
-                "参与归一化的末尾维度,必须与输入的最后几个维度一致。null 表示只用最后一维 [D]。",
-            ),
-        ),
+        NORMALIZED_SHAPE,
         Param(
             "eps",
             "float_or_null",
