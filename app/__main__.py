@@ -1,5 +1,5 @@
-"""`python -m app` runs the same server as the `normlens` command."""
+"""`python -m normlens.app` runs the same server as the `normlens` command."""
 
-from app.cli import main
+from normlens.app.cli import main
 
 main()

@@ -1,4 +1,4 @@
-"""The `normlens` command (also `python -m app`): serve the app with uvicorn.
+"""The `normlens` command (also `python -m normlens.app`): serve the app with uvicorn.
 
     normlens                       # http://127.0.0.1:8000
     normlens --host 0.0.0.0 --port 8080 --workers 2
@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from app.settings import ROOT, Settings, get_settings
+from normlens.app.settings import ROOT, Settings, get_settings
 
-APP = "app.main:app"  # an import string: uvicorn needs one for several workers and for --reload
+APP = "normlens.app.main:app"  # an import string: uvicorn needs one for several workers and for --reload
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.responses import json_response
+from normlens.app.responses import json_response
 
 log = logging.getLogger("normlens")
 _SCALARS = (str, int, float, bool)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from app.state import ViewState
+from normlens.app.state import ViewState
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import assets, errors
-from app.middleware import BodyLimit, Compress, SecurityHeaders
-from app.routes import api, docs, links, pages
-from app.settings import ROOT, Settings, get_settings
+from normlens.app import assets, errors
+from normlens.app.middleware import BodyLimit, Compress, SecurityHeaders
+from normlens.app.routes import api, docs, links, pages
+from normlens.app.settings import ROOT, Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.responses import dumps
+from normlens.app.responses import dumps
 
 # Plotly sets inline styles, hence 'unsafe-inline' for styles only; no inline script is allowed.
 CSP = (

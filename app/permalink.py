@@ -22,9 +22,9 @@ import zlib
 
 import orjson
 
-from app.requests import loads
-from app.settings import get_settings
-from app.state import SCHEMA_VERSION, StateError, ViewState, load_state, newer_version_error
+from normlens.app.requests import loads
+from normlens.app.settings import get_settings
+from normlens.app.state import SCHEMA_VERSION, StateError, ViewState, load_state, newer_version_error
 
 _TOKEN = re.compile(r"(\d{1,6})\.([A-Za-z0-9_-]*)")
 

@@ -9,7 +9,7 @@
 Every model is strict and forbids unknown fields: a boolean never passes as a number, a number never as a
 boolean, a string never as either. Tensors are typed loosely for the schema (a JSON array) and checked by
 `app.inputs.nested_array`, which is about 50x faster than validating a recursive list type number by number.
-`params` are checked against the chosen layer's `core.spec.LayerSpec`, so errors name the argument:
+`params` are checked against the chosen layer's `normlens.spec.LayerSpec`, so errors name the argument:
 loc ``["params", "eps"]``.
 """
 
@@ -34,9 +34,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.inputs import InputError, check_numbers, nested_array, random_values, resolve_shape
-from app.requests import OffLoopValidation
-from app.settings import get_settings
+from normlens.app.inputs import InputError, check_numbers, nested_array, random_values, resolve_shape
+from normlens.app.requests import OffLoopValidation
+from normlens.app.settings import get_settings
 
 Layer = Literal["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "dropout"]
 LAYER_NAMES: tuple[str, ...] = get_args(Layer)
@@ -69,7 +69,7 @@ def field_error(
 
 
 def paste_error_parts(error: ValueError) -> tuple[str, dict[str, Any]]:
-    """A core.paste.PasteError as (message, {line, column, code, msg_zh}) for the API's error items."""
+    """A normlens.paste.PasteError as (message, {line, column, code, msg_zh}) for the API's error items."""
     info = error.to_dict() if hasattr(error, "to_dict") else {"message": str(error)}
     extra = {
         "line": info.get("line"),
@@ -203,7 +203,7 @@ class TensorInput(StrictModel):
             except InputError as e:
                 raise field_error("TensorInput", ("values",), str(e)) from None
         elif self.text is not None:
-            from core.paste import parse  # imported late: core pulls in every layer module
+            from normlens.paste import parse  # imported late: core pulls in every layer module
 
             try:
                 parsed = parse(self.text, s.max_elements, s.max_depth)
@@ -218,7 +218,7 @@ class TensorInput(StrictModel):
 
     @property
     def parsed_format(self) -> str | None:
-        """How pasted text was read (core.paste's format name); None for other inputs."""
+        """How pasted text was read (normlens.paste's format name); None for other inputs."""
         return self._format
 
     @property
@@ -310,7 +310,7 @@ def _param_annotation(p: Any) -> Any:
         ann = Annotated[list[Annotated[int, Field(**(bounds or {"ge": 1}))]], Field(min_length=1, max_length=32)]
     elif kind == "float_array":
         ann = _array_param(p.name)
-    else:  # a new ParamType in core.spec must be taught here
+    else:  # a new ParamType in normlens.spec must be taught here
         raise TypeError(f"unknown parameter type {kind!r} for {p.name}")
     if kind.endswith("_or_null") or p.default is None:
         ann = ann | None
@@ -320,9 +320,9 @@ def _param_annotation(p: Any) -> Any:
 @cache
 def params_model(layer: str) -> type[LayerParams]:
     """The strict pydantic model of `layer`'s arguments, generated from its LayerSpec."""
-    import core
+    import normlens
 
-    spec, _ = core.LAYERS[layer]
+    spec, _ = normlens.LAYERS[layer]
     fields: dict[str, Any] = {
         p.name: (
             _param_annotation(p),

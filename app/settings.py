@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from platformdirs import user_data_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -56,7 +57,9 @@ class Settings(BaseSettings):
         description="Per-process memory for repeated small traces (same request, same bytes); 0 disables it.",
     )
     data_dir: Path = Field(
-        default=ROOT / "data", description="Directory for the short-link database (created if missing)."
+        default_factory=lambda: Path(user_data_dir("normlens", appauthor=False)),
+        description="Directory for the short-link database (created if missing); by default the user's data "
+        "directory (platformdirs: ~/.local/share/normlens on Linux), never the installed package.",
     )
     permalink_max_chars: int = Field(
         default=8000,

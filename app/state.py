@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.schemas import StrictModel, TraceRequest
+from normlens.app.schemas import StrictModel, TraceRequest
 
 SCHEMA_VERSION = 1
 Lang = Literal["en", "zh"]

@@ -2,7 +2,7 @@
 
     python -m bench.engine            # or: python bench/engine.py [--repeats 50]
 
-"trace" is core.trace(...) plus .to_dict("summary"): every step, every summary (what the API does for a large
+"trace" is normlens.trace(...) plus .to_dict("summary"): every step, every summary (what the API does for a large
 tensor). "torch" is the module's forward pass, one thread, under no_grad (BatchNorm in training mode, so it
 computes batch statistics and updates its buffers like the trace). Both are timed in the same process, median
 of the repeats after a warm-up. The last row uses random gamma and beta, so that the scaled and output steps
@@ -24,7 +24,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import core  # noqa: E402
+import normlens  # noqa: E402
 
 SHAPE = (32, 32, 32, 32)
 
@@ -65,7 +65,7 @@ def cases(x: np.ndarray) -> list[tuple[str, Callable[[], object], Callable[[], o
         return run
 
     def trace(layer: str, **params: object) -> Callable[[], object]:
-        return lambda: core.trace(layer, x, **params).to_dict("summary")
+        return lambda: normlens.trace(layer, x, **params).to_dict("summary")
 
     return [
         ("BatchNorm2d(32)", trace("batch_norm"), forward(bn)),

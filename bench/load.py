@@ -3,7 +3,7 @@
     python -m bench.load                 # 2 workers, 10 s per endpoint, 127.0.0.1 only
     python -m bench.load --duration 5 --connections 32
 
-Starts `python -m app` with two workers on a free loopback port, waits for /healthz, checks that the trace
+Starts `python -m normlens.app` with two workers on a free loopback port, waits for /healthz, checks that the trace
 request answers 200, then runs wrk (bounded by `timeout`) on each endpoint and prints one line per endpoint.
 The target is 1,500 requests/s with p99 under 15 ms for the trace on a quiet 2-core machine. wrk itself uses
 CPU too: on two cores it competes with the two workers, so the figures are a floor.
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             sys.executable,
             "-m",
-            "app",
+            "normlens.app",
             "--host",
             HOST,
             "--port",

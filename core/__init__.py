@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from core import batch_norm, dropout, layer_norm, rms_norm
-from core.checks import ArgumentError
-from core.spec import LayerSpec
-from core.trace import Grouping, Step, Text, Trace
+from normlens import batch_norm, dropout, layer_norm, rms_norm
+from normlens.checks import ArgumentError
+from normlens.spec import LayerSpec
+from normlens.trace import Grouping, Step, Text, Trace
 
 # name -> (spec, function(x, grad_output=None, **params) -> Trace)
 LAYERS: dict[str, tuple[LayerSpec, Callable[..., Trace]]] = {

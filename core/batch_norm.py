@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from core import normalize as nz
-from core.checks import ArgumentError, grad_output_array, input_array, resolve
-from core.spec import LayerSpec, Param
-from core.trace import Grouping, Text, Trace, Warning_
+from normlens import normalize as nz
+from normlens.checks import ArgumentError, grad_output_array, input_array, resolve
+from normlens.spec import LayerSpec, Param
+from normlens.trace import Grouping, Text, Trace, Warning_
 
 NAMES = {2: ("N", "C"), 3: ("N", "C", "L"), 4: ("N", "C", "H", "W"), 5: ("N", "C", "D", "H", "W")}
 TORCH_CLASS = {2: "nn.BatchNorm1d", 3: "nn.BatchNorm1d", 4: "nn.BatchNorm2d", 5: "nn.BatchNorm3d"}

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from core.spec import LayerSpec
+from normlens.spec import LayerSpec
 
 DTYPES = ("float32", "float64")
 MAX_ELEMENTS = 4_194_304

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from core.checks import ArgumentError, finite_result, grad_output_array, in_range, input_array, resolve
-from core.snippet import MAX_EMBED, tensor_code
-from core.spec import LayerSpec, Param
-from core.trace import Grouping, Step, Text, Trace, Warning_
+from normlens.checks import ArgumentError, finite_result, grad_output_array, in_range, input_array, resolve
+from normlens.snippet import MAX_EMBED, tensor_code
+from normlens.spec import LayerSpec, Param
+from normlens.trace import Grouping, Step, Text, Trace, Warning_
 
 ALPHA = 1.7580993408473766  # lambda * alpha of SELU; a' = -ALPHA is SELU's value for x -> -inf
 VARIANTS = ("element", "channel", "alpha")

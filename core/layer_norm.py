@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from core import normalize as nz
-from core.checks import ArgumentError, grad_output_array, input_array, resolve
-from core.spec import LayerSpec, Param
-from core.trace import Grouping, Text, Trace, Warning_
+from normlens import normalize as nz
+from normlens.checks import ArgumentError, grad_output_array, input_array, resolve
+from normlens.spec import LayerSpec, Param
+from normlens.trace import Grouping, Text, Trace, Warning_
 
 # the usual names of the axes of a tensor of each rank
 LN_NAMES = {

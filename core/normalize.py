@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from core import summary
-from core.checks import ArgumentError, finite_result, vector
-from core.snippet import tensor_code
-from core.trace import Grouping, Step, Text
+from normlens import summary
+from normlens.checks import ArgumentError, finite_result, vector
+from normlens.snippet import tensor_code
+from normlens.trace import Grouping, Step, Text
 
 View = tuple[int, int, int]
 

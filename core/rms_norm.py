@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from core.checks import ArgumentError, finite_result, grad_output_array, input_array, resolve, vector
-from core.layer_norm import NORMALIZED_SHAPE
-from core.snippet import MAX_EMBED, tensor_code
-from core.spec import LayerSpec, Param
-from core.trace import Grouping, Step, Text, Trace, Warning_
+from normlens.checks import ArgumentError, finite_result, grad_output_array, input_array, resolve, vector
+from normlens.layer_norm import NORMALIZED_SHAPE
+from normlens.snippet import MAX_EMBED, tensor_code
+from normlens.spec import LayerSpec, Param
+from normlens.trace import Grouping, Step, Text, Trace, Warning_
 
 SPEC = LayerSpec(
     name="rms_norm",

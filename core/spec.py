@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from core.trace import Text
+from normlens.trace import Text
 
 ParamType = Literal[
     "bool",  # true / false

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from core.summary import summarize
+from normlens.summary import summarize
 
 Phase = Literal["forward", "backward"]
 # What a step's array is indexed by: the input's elements, one value per statistic group,

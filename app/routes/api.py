@@ -17,12 +17,12 @@ import numpy as np
 from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
-from app.errors import Unprocessable
-from app.formulas import with_mathml
-from app.inputs import InputError, cast
-from app.requests import JSONRoute
-from app.responses import JSONBytes, dumps
-from app.schemas import (
+from normlens.app.errors import Unprocessable
+from normlens.app.formulas import with_mathml
+from normlens.app.inputs import InputError, cast
+from normlens.app.requests import JSONRoute
+from normlens.app.responses import JSONBytes, dumps
+from normlens.app.schemas import (
     ErrorResponse,
     GradFill,
     GradRandom,
@@ -34,8 +34,8 @@ from app.schemas import (
     TraceResponse,
     paste_error_parts,
 )
-from app.settings import get_settings
-from app.trace_cache import ResponseCache
+from normlens.app.settings import get_settings
+from normlens.app.trace_cache import ResponseCache
 
 router = APIRouter(route_class=JSONRoute)
 
@@ -120,9 +120,9 @@ async def healthz() -> dict[str, str]:
 
 @cache
 def _layers_json() -> bytes:
-    import core
+    import normlens
 
-    return dumps([spec.to_dict() for spec in core.specs()])
+    return dumps([spec.to_dict() for spec in normlens.specs()])
 
 
 @router.get(
@@ -185,12 +185,12 @@ def compute(request: TraceRequest) -> bytes:
         grad = None if grad is None else cast(grad, request.dtype, "grad_output")
     except InputError as e:
         raise Unprocessable(["body", "grad_output"], str(e)) from None
-    import core
+    import normlens
 
     try:
         # The core checks its results for overflow itself; NumPy's warnings would only be noise in the logs.
         with np.errstate(all="ignore"):
-            result = core.trace(request.layer, x, grad_output=grad, **request.params)
+            result = normlens.trace(request.layer, x, grad_output=grad, **request.params)
     except ValueError as e:
         # core's ArgumentError words the message in Chinese too; the page shows msg_zh when its language is zh
         zh = getattr(e, "zh", None)
@@ -210,9 +210,9 @@ def error_loc(layer: str, message: str) -> list[str]:
     >>> error_loc("group_norm", "num_channels (4) must be divisible by num_groups (3)")
     ['body', 'params', 'num_groups']
     """
-    import core
+    import normlens
 
-    spec, _ = core.LAYERS[layer]
+    spec, _ = normlens.LAYERS[layer]
     hits: list[tuple[int, list[str]]] = []
     for name in [p.name for p in spec.params]:
         m = re.search(rf"\b{re.escape(name)}\b", message)
@@ -264,7 +264,7 @@ async def parse(request: ParseRequest) -> JSONBytes:
 
 
 def parse_text(text: str) -> bytes:
-    from core.paste import parse as paste
+    from normlens.paste import parse as paste
 
     settings = get_settings()
     try:

@@ -18,14 +18,14 @@ import orjson
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.examples import BY_SLUG, EXAMPLES, Example
-from app.links import LinkStore, store_at, valid_id
-from app.permalink import PermalinkError, canonical_json, decode, encode, fits
-from app.requests import JSONRoute
-from app.responses import json_response
-from app.schemas import ErrorResponse
-from app.settings import get_settings
-from app.state import StateError, ViewState, load_state
+from normlens.app.examples import BY_SLUG, EXAMPLES, Example
+from normlens.app.links import LinkStore, store_at, valid_id
+from normlens.app.permalink import PermalinkError, canonical_json, decode, encode, fits
+from normlens.app.requests import JSONRoute
+from normlens.app.responses import json_response
+from normlens.app.schemas import ErrorResponse
+from normlens.app.settings import get_settings
+from normlens.app.state import StateError, ViewState, load_state
 
 router = APIRouter(route_class=JSONRoute)
 
@@ -157,7 +157,7 @@ def get_short_link(link_id: Annotated[str, Path(max_length=52, pattern=r"^[a-z2-
 
 def error_page(request: Request, error: StateError, lang: str | None = None) -> HTMLResponse:
     """The page for a link that cannot be opened: what went wrong, in both languages, with its 4xx status."""
-    from app.routes.pages import base_context, request_lang, templates
+    from normlens.app.routes.pages import base_context, request_lang, templates
 
     lang = lang or request_lang(request)
     ctx = base_context(request, lang, "home.js", "") | {"error": error}
@@ -178,7 +178,7 @@ def describe(state: ViewState, lang: str) -> dict[str, str]:
 
     e.g. "nn.BatchNorm2d on a 2 × 2 × 2 × 2 float32 tensor in training mode. Step 3 of 11: Mean. ..."
     """
-    from app.routes.pages import torch_class, trace_dict
+    from normlens.app.routes.pages import torch_class, trace_dict
 
     trace = trace_dict(state)
     steps = trace["steps"]
@@ -213,8 +213,8 @@ def render_view(
     `fixed`: the page keeps `lang` instead of switching to the reader's remembered language (a shared link
     opens exactly as it was made).
     """
-    from app.errors import Unprocessable
-    from app.routes.pages import render_explain
+    from normlens.app.errors import Unprocessable
+    from normlens.app.routes.pages import render_explain
 
     if state.view.lang != lang:
         state = state.model_copy(update={"view": state.view.model_copy(update={"lang": lang})})
@@ -261,7 +261,7 @@ def open_short_link(request: Request, link_id: str) -> HTMLResponse:
 @router.get("/examples/{slug}", response_class=HTMLResponse, include_in_schema=False)
 def open_example(request: Request, slug: str) -> HTMLResponse:
     """An example of the gallery, in the reader's language."""
-    from app.routes.pages import request_lang
+    from normlens.app.routes.pages import request_lang
 
     example = BY_SLUG.get(slug) if _SLUG.fullmatch(slug) else None
     if example is None:
@@ -276,7 +276,7 @@ def gallery() -> list[dict[str, Any]]:
 
 def install_template_globals() -> None:
     """Lets templates build shared URLs and the gallery through this module (the one place links are made)."""
-    from app.routes.pages import templates
+    from normlens.app.routes.pages import templates
 
     templates.env.globals.update(
         gallery=gallery, permalink_url=permalink_url, short_url=short_url, example_url=example_url

@@ -22,10 +22,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from app.assets import CACHE_FOREVER, plotly_bundle
-from app.responses import dumps
-from app.settings import ROOT
-from app.state import ViewState
+from normlens.app.assets import CACHE_FOREVER, plotly_bundle
+from normlens.app.responses import dumps
+from normlens.app.settings import ROOT
+from normlens.app.state import ViewState
 
 router = APIRouter(include_in_schema=False)
 STATIC = ROOT / "static"
@@ -157,8 +157,8 @@ def default_state(lang: str) -> ViewState:
 
 @lru_cache(maxsize=64)
 def _trace_for(request_json: bytes) -> bytes:
-    from app.routes.api import compute
-    from app.schemas import TraceRequest
+    from normlens.app.routes.api import compute
+    from normlens.app.schemas import TraceRequest
 
     return compute(TraceRequest.model_validate_json(request_json))
 
@@ -226,13 +226,13 @@ def render_explain(
 ) -> HTMLResponse:
     """The explain page for any ViewState (default view, example, permalink). `extra` adds to the context:
     shared views (app.routes.links) pass Open Graph tags, the example, and lang_fixed (keep the link's language)."""
-    import core
+    import normlens
 
     lang = lang or request_lang(request)
     t = translator(lang)
     trace = trace_dict(state)
     cstate = client_state(state, trace, lang)
-    specs = [s.to_dict() for s in core.specs()]
+    specs = [s.to_dict() for s in normlens.specs()]
     spec = next(s for s in specs if s["name"] == state.layer)
     index = next(i for i, s in enumerate(trace["steps"]) if s["id"] == cstate["view"]["step"])
     step = trace["steps"][index]

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.main import create_app
+from normlens.app.main import create_app
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-import core
-from app.state import ViewState
+import normlens
+from normlens.app.state import ViewState
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 STEP_IDS = ["input", "grouping", "mean", "variance", "x_hat", "output", "running_mean", "dinput"]
@@ -39,7 +39,7 @@ def _param(p: Any) -> st.SearchStrategy[Any]:
 
 
 def _params(layer: str) -> st.SearchStrategy[dict[str, Any]]:
-    spec, _ = core.LAYERS[layer]
+    spec, _ = normlens.LAYERS[layer]
     return st.fixed_dictionaries({}, optional={p.name: _param(p) for p in spec.params})
 
 
@@ -102,7 +102,7 @@ views = st.fixed_dictionaries(
 @st.composite
 def view_state_data(draw: st.DrawFn) -> dict[str, Any]:
     """The JSON of a random valid ViewState."""
-    layer = draw(st.sampled_from(sorted(core.LAYERS)))
+    layer = draw(st.sampled_from(sorted(normlens.LAYERS)))
     data: dict[str, Any] = {"layer": layer, "input": draw(inputs), "params": draw(_params(layer))}
     optional = {
         "dtype": st.sampled_from(["float32", "float64"]),

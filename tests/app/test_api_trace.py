@@ -19,8 +19,8 @@ import torch
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.inputs import random_values
-from app.routes.api import EXAMPLES
+from normlens.app.inputs import random_values
+from normlens.app.routes.api import EXAMPLES
 
 LAYERS = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "dropout"]
 DTYPES = ["float32", "float64"]

@@ -16,8 +16,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.inputs import InputError
-from app.schemas import RandomTensor
+from normlens.app.inputs import InputError
+from normlens.app.schemas import RandomTensor
 from tests.app.api_helpers import errors
 
 TRACE = "/api/v1/trace"
@@ -550,9 +550,9 @@ def _param_strategy(p: Any) -> st.SearchStrategy[Any]:
 
 @st.composite
 def _requests(draw: st.DrawFn, layer: str) -> dict[str, Any]:
-    import core
+    import normlens
 
-    spec, _ = core.LAYERS[layer]
+    spec, _ = normlens.LAYERS[layer]
     params = {p.name: draw(_param_strategy(p)) for p in spec.params}
     shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=5))
     scale = draw(st.sampled_from([1.0, 1e-30, 1e20, 1e37]))

@@ -1,4 +1,4 @@
-"""The `normlens` command and `python -m app`: arguments, defaults from settings, and a real server start."""
+"""The `normlens` command and `python -m normlens.app`: arguments, defaults from settings, and a real server start."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
-from app.settings import Settings
+from normlens.app import cli
+from normlens.app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ def free_port() -> int:
 def test_console_script_points_at_main() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     module, _, func = scripts["normlens"].partition(":")
-    assert (module, func) == ("app.cli", "main")
+    assert (module, func) == ("normlens.app.cli", "main")
     assert callable(cli.main)
 
 
@@ -64,7 +64,7 @@ def test_bad_flags_exit_with_a_message(argv: list[str], message: str, capsys: py
 
 def test_help_via_python_m_app() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "app", "--help"],
+        [sys.executable, "-m", "normlens.app", "--help"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -84,7 +84,7 @@ def test_python_m_app_serves_healthz(workers: int) -> None:
         "NORMLENS_PORT": str(port),
     }  # the port comes from the environment, like the Docker image
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "--workers", str(workers), "--log-level", "warning"],
+        [sys.executable, "-m", "normlens.app", "--workers", str(workers), "--log-level", "warning"],
         cwd=ROOT,
         env=env,
         start_new_session=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.assets import plotly_bundle
+from normlens.app.assets import plotly_bundle
 
 
 def test_page_html_is_gzipped_for_browsers(client):

@@ -21,9 +21,9 @@ from urllib.parse import urlparse
 import pytest
 from fastapi.testclient import TestClient
 
-from app.cli import build_parser
-from app.main import create_app
-from app.settings import Settings
+from normlens.app.cli import build_parser
+from normlens.app.main import create_app
+from normlens.app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,7 +101,7 @@ def test_cmd_runs_the_declared_console_script_on_all_interfaces() -> None:
     cmd = exec_form(one("CMD"))
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert cmd[0] in scripts
-    assert scripts[cmd[0]] == "app.cli:main"
+    assert scripts[cmd[0]] == "normlens.app.cli:main"
     args = build_parser(Settings()).parse_args(cmd[1:])  # the CLI accepts exactly these flags
     assert args.host == "0.0.0.0"
     assert str(args.port) == one("EXPOSE")
@@ -131,8 +131,8 @@ def test_everything_the_package_needs_is_copied() -> None:
     sources = {s.rstrip("/") for srcs, _ in copies() for s in srcs}
     assert "pyproject.toml" in sources
     assert project["project"]["readme"] in sources  # setuptools reads it while building
-    for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]:
-        assert pattern.rstrip("*") in sources
+    for folder in project["tool"]["setuptools"]["package-dir"].values():
+        assert folder in sources
 
 
 def test_install_is_not_editable() -> None:
@@ -162,13 +162,16 @@ def test_installed_copy_finds_templates_and_static(tmp_path: Path) -> None:
     if done.returncode != 0 and "No module named" in done.stderr and "setuptools" in done.stderr:
         pytest.skip("setuptools is not installed in this environment")
     assert done.returncode == 0, done.stderr
+    # only the one import name (and its metadata) lands in site-packages: no generic `app`, `core`, `static`
+    assert sorted(p.name for p in target.iterdir() if p.name != "bin") == ["normlens", "normlens-0.1.0.dist-info"]
     probe = (
-        "import json, app, app.settings as s; "
+        "import json, normlens.app as app, normlens.app.settings as s; "
         "files = lambda d: sorted(str(p.relative_to(s.ROOT)) for p in (s.ROOT / d).rglob('*') "
         "if p.is_file()); "
         "print(json.dumps([app.__file__, str(s.ROOT), files('templates'), files('static')]))"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
+    env.pop("NORMLENS_DATA_DIR", None)
     out = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=tmp_path,
@@ -180,6 +183,25 @@ def test_installed_copy_finds_templates_and_static(tmp_path: Path) -> None:
     )
     app_file, root, templates, static = json.loads(out.stdout)
     assert app_file.startswith(str(target)), "imported the checkout instead of the installed copy"
-    assert Path(root) == target
+    assert Path(root) == target / "normlens"
     assert templates == repo_files("templates") and "templates/base.html" in templates
     assert static == repo_files("static") and static
+    before = sorted(str(p) for p in target.rglob("*") if "__pycache__" not in p.parts)
+    serve = (
+        "from fastapi.testclient import TestClient; from normlens.app.main import create_app; "
+        "c = TestClient(create_app()); "
+        "from normlens.app.examples import EXAMPLES; "
+        "paths = ['/', '/explain', '/docs', '/healthz', '/api/v1/layers'] + ['/examples/' + e.slug for e in EXAMPLES]; "
+        "bad = [(p, r.status_code) for p in paths for r in [c.get(p)] if r.status_code != 200]; "
+        "s = c.post('/api/v1/links', json={'layer': 'batch_norm', 'input': {'values': [[1, 2], [3, 4]]}}); "
+        "print(bad, s.status_code)"
+    )
+    home = tmp_path / "home"
+    env = {**env, "HOME": str(home), "XDG_DATA_HOME": str(home / "data")}
+    out = subprocess.run(
+        [sys.executable, "-c", serve], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["[]", "201"], out.stdout + out.stderr
+    after = sorted(str(p) for p in target.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before, "the installed package wrote files into site-packages"
+    assert list((home / "data").rglob("links*")), "short links go to the user's data directory"

@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from app.routes.docs import ASSETS
+from normlens.app.routes.docs import ASSETS
 
 
 def test_docs_page_uses_only_local_scripts(client: TestClient) -> None:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from markupsafe import escape
 from torch import nn
 
-from app.examples import EXAMPLES, example
+from normlens.app.examples import EXAMPLES, example
 
 torch.set_num_threads(1)
 SLUGS = [e.slug for e in EXAMPLES]

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import core
-from app.schemas import LAYER_NAMES, params_model
+import normlens
+from normlens.app.schemas import LAYER_NAMES, params_model
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +20,10 @@ def layers(client: TestClient) -> list[dict[str, Any]]:
 
 
 def test_every_layer_is_listed_as_core_declares_it(layers: list[dict[str, Any]]) -> None:
-    assert [layer["name"] for layer in layers] == list(core.LAYERS) == list(LAYER_NAMES)
+    assert [layer["name"] for layer in layers] == list(normlens.LAYERS) == list(LAYER_NAMES)
     import json
 
-    assert layers == json.loads(json.dumps([spec.to_dict() for spec in core.specs()]))
+    assert layers == json.loads(json.dumps([spec.to_dict() for spec in normlens.specs()]))
 
 
 def test_texts_are_bilingual(layers: list[dict[str, Any]]) -> None:

@@ -16,11 +16,11 @@ import httpx
 import orjson
 import pytest
 
-import app.routes.links as link_routes
-from app.links import ID_LENGTH, LinkStore, digest_id, valid_id
-from app.permalink import canonical_json
-from app.settings import ROOT
-from app.state import ViewState, load_state
+import normlens.app.routes.links as link_routes
+from normlens.app.links import ID_LENGTH, LinkStore, digest_id, valid_id
+from normlens.app.permalink import canonical_json
+from normlens.app.settings import ROOT
+from normlens.app.state import ViewState, load_state
 
 
 def state(i: int, lang: str = "en") -> ViewState:
@@ -217,7 +217,7 @@ def _free_port() -> int:
 
 def _serve(port: int, data_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "NORMLENS_DATA_DIR": str(data_dir), "PYTHONDONTWRITEBYTECODE": "1"}
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "uvicorn", "normlens.app.main:app", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

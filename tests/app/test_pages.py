@@ -15,11 +15,11 @@ import orjson
 import plotly
 import pytest
 
-from app.assets import CACHE_FOREVER, plotly_bundle
-from app.examples import EXAMPLES
-from app.formulas import to_mathml, with_mathml
-from app.routes.pages import default_input_text, script_json, torch_print
-from core.paste import parse
+from normlens.app.assets import CACHE_FOREVER, plotly_bundle
+from normlens.app.examples import EXAMPLES
+from normlens.app.formulas import to_mathml, with_mathml
+from normlens.app.routes.pages import default_input_text, script_json, torch_print
+from normlens.paste import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from core.paste import parse
+from normlens.paste import parse
 from tests.app.api_helpers import errors
 
 PARSE = "/api/v1/parse"

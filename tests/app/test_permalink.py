@@ -12,8 +12,8 @@ import orjson
 import pytest
 from hypothesis import given, settings
 
-from app.permalink import PermalinkError, canonical_json, decode, encode, fits
-from app.state import ViewState
+from normlens.app.permalink import PermalinkError, canonical_json, decode, encode, fits
+from normlens.app.state import ViewState
 from tests.app.state_strategies import view_state_data, view_states
 
 TOKEN = re.compile(r"1\.[A-Za-z0-9_-]+")

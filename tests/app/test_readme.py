@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.settings import ROOT, Settings
+from normlens.app.settings import ROOT, Settings
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -13,7 +13,7 @@ def settings_table() -> str:
     rows = ["| variable | default | what it does |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default
-        shown = "`data/` in the checkout" if name == "data_dir" else f"`{default}`"
+        shown = "the user's data directory" if name == "data_dir" else f"`{default}`"
         rows.append(f"| `NORMLENS_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(rows)
 

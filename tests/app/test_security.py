@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from app.middleware import BodyLimit
-from app.settings import Settings
+from normlens.app.main import create_app
+from normlens.app.middleware import BodyLimit
+from normlens.app.settings import Settings
 from tests.app.api_helpers import errors
 
 LIMIT = 4096

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.schemas import TraceRequest
-from app.state import SCHEMA_VERSION, StateError, ViewState, load_state
+from normlens.app.schemas import TraceRequest
+from normlens.app.state import SCHEMA_VERSION, StateError, ViewState, load_state
 
 BASE = {"layer": "batch_norm", "input": {"random": {"shape": [4, 3], "seed": 1}}, "params": {"eps": 1e-3}}
 

@@ -6,8 +6,8 @@ import json
 
 from fastapi.testclient import TestClient
 
-from app.routes.api import response_cache
-from app.trace_cache import ResponseCache
+from normlens.app.routes.api import response_cache
+from normlens.app.trace_cache import ResponseCache
 
 
 def test_evicts_least_recently_used_within_the_byte_budget() -> None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-import core
+import normlens
 from tests.core.oracle import close, reference, run_snippet
 
 RANKS = (2, 3, 4, 5)
@@ -52,7 +52,7 @@ CASES = list(
 def test_matches_torch(rank, dtype, training, affine, layout, track):
     seed = CASES.index((rank, dtype, training, affine, layout, track))
     x, dy, p = _case(rank, dtype, training, affine, layout, track, seed)
-    tr = core.trace("batch_norm", x, grad_output=dy, **p)
+    tr = normlens.trace("batch_norm", x, grad_output=dy, **p)
     ref = reference("batch_norm", x, p, dy)
     m = ref["module"]
 
@@ -100,7 +100,7 @@ def test_matches_torch(rank, dtype, training, affine, layout, track):
 def test_steps_training_and_eval():
     x = np.random.default_rng(1).standard_normal((4, 3, 2, 2)).astype(np.float32)
     dy = np.ones_like(x)
-    tr = core.trace("batch_norm", x, grad_output=dy)
+    tr = normlens.trace("batch_norm", x, grad_output=dy)
     assert [s.id for s in tr.steps] == [
         "input", "grouping", "mean", "centered", "variance", "std", "normalized", "scaled", "output",
         "running_mean", "running_var",
@@ -111,7 +111,7 @@ def test_steps_training_and_eval():
     g = tr.step("grouping").values
     assert g.dtype == np.int32 and g.shape == x.shape and (g[:, 1] == 1).all()
     assert "m = N · H · W = 4 · 2 · 2 = 16" in tr.step("grouping").explanation.en
-    ev = core.trace("batch_norm", x, grad_output=dy, training=False, affine=False)
+    ev = normlens.trace("batch_norm", x, grad_output=dy, training=False, affine=False)
     ids = [s.id for s in ev.steps]
     assert ids == ["input", "grouping", "mean", "centered", "variance", "std", "normalized",
                    "grad_output", "dinput"]  # fmt: skip
@@ -128,7 +128,7 @@ def test_running_average_over_several_calls():
     state = {"running_mean": None, "running_var": None, "num_batches_tracked": 0}
     for _ in range(3):
         x = rng.standard_normal((2, 3, 4, 4)) * 2 + 1
-        tr = core.trace("batch_norm", x, momentum=None, **state)
+        tr = normlens.trace("batch_norm", x, momentum=None, **state)
         m(torch.tensor(x))
         state = {
             "running_mean": tr.running["mean"].tolist(),
@@ -143,7 +143,7 @@ def test_running_average_over_several_calls():
 def test_constant_channel_gives_exactly_beta():
     x = np.full((4, 2, 3, 3), 10000.1, dtype=np.float32)
     x[:, 1] = np.random.default_rng(3).standard_normal((4, 3, 3))
-    tr = core.trace("batch_norm", x, gamma=[2.0, 1.0], beta=[0.7, 0.0])
+    tr = normlens.trace("batch_norm", x, gamma=[2.0, 1.0], beta=[0.7, 0.0])
     assert (tr.step("centered").values[:, 0] == 0).all()
     assert (tr.output[:, 0] == np.float32(0.7)).all()
     assert tr.stats["var"][0] == 0 and tr.stats["mean"][0] == np.float32(10000.1)
@@ -153,7 +153,7 @@ def test_batch_of_one_warns_with_torchs_message():
     x = np.array([[1.0, 2.0, 3.0, 4.0]], dtype=np.float32)
     with pytest.raises(ValueError) as err:
         nn.BatchNorm1d(4)(torch.tensor(x))
-    tr = core.trace("batch_norm", x, beta=[0.5, 0, 0, 1], running_var=[2, 2, 2, 2])
+    tr = normlens.trace("batch_norm", x, beta=[0.5, 0, 0, 1], running_var=[2, 2, 2, 2])
     (w,) = tr.warnings
     assert w.torch_error == str(err.value)
     assert w.code == "one_value_per_channel"
@@ -161,16 +161,16 @@ def test_batch_of_one_warns_with_torchs_message():
     np.testing.assert_array_equal(tr.running["var"], np.full(4, 2.0, np.float32))  # m - 1 = 0: left unchanged
     # the size string is PyTorch's (channels first) even for channels_last input
     x4 = np.ones((1, 1, 1, 3), np.float32)
-    (w,) = core.trace("batch_norm", x4, layout="channels_last").warnings
+    (w,) = normlens.trace("batch_norm", x4, layout="channels_last").warnings
     assert w.torch_error.endswith("torch.Size([1, 3, 1, 1])")
     # eval with running statistics has no such problem, as in PyTorch
-    assert core.trace("batch_norm", x, training=False).warnings == []
+    assert normlens.trace("batch_norm", x, training=False).warnings == []
 
 
 def test_channels_last_matches_permuted_channels_first():
     x = np.random.default_rng(4).standard_normal((2, 3, 3, 5))
-    a = core.trace("batch_norm", x, layout="channels_last")
-    b = core.trace("batch_norm", np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    a = normlens.trace("batch_norm", x, layout="channels_last")
+    b = normlens.trace("batch_norm", np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
     np.testing.assert_allclose(a.output, b.output.transpose(0, 2, 3, 1), atol=1e-14)
     assert a.grouping.stat_shape == (5,) and a.grouping.reduce_axes == (0, 1, 2)
     assert ".permute(0, 3, 1, 2)" in a.torch_code
@@ -178,7 +178,7 @@ def test_channels_last_matches_permuted_channels_first():
 
 def test_large_input_snippet_loads_npy(run_snippet):
     x = np.random.default_rng(5).standard_normal((8, 4, 16, 16)).astype(np.float32)  # 8192 values > MAX_EMBED
-    tr = core.trace("batch_norm", x)
+    tr = normlens.trace("batch_norm", x)
     assert "np.load('x.npy')" in tr.torch_code
     ns = run_snippet(tr.torch_code, {"x": x})
     close(tr.output, ns["y"])
@@ -186,7 +186,7 @@ def test_large_input_snippet_loads_npy(run_snippet):
 
 def test_trace_metadata():
     x = np.zeros((2, 3, 4), np.float64) + np.arange(4)
-    tr = core.trace("batch_norm", x, momentum=None, num_batches_tracked=4)
+    tr = normlens.trace("batch_norm", x, momentum=None, num_batches_tracked=4)
     assert tr.params == {
         "training": True, "eps": 1e-5, "momentum": None, "affine": True, "track_running_stats": True,
         "num_batches_tracked": 4, "layout": "channels_first",
@@ -226,19 +226,19 @@ def test_trace_metadata():
 )
 def test_bad_input_is_explained(x, params, message):
     with pytest.raises(ValueError, match=_re(message)):
-        core.trace("batch_norm", x, **params)
+        normlens.trace("batch_norm", x, **params)
 
 
 def test_bad_grad_output_and_overflow():
     x = np.ones((2, 3), np.float32)
     with pytest.raises(ValueError, match="grad_output must have the input's shape"):
-        core.trace("batch_norm", x, grad_output=np.ones((3, 2)))
+        normlens.trace("batch_norm", x, grad_output=np.ones((3, 2)))
     big = np.array([[3e38, -3e38], [-3e38, 3e38]], np.float32)
     with pytest.raises(ValueError, match="overflows float32.*float64"):
-        core.trace("batch_norm", big)
-    assert np.isfinite(core.trace("batch_norm", big.astype(np.float64)).output).all()
+        normlens.trace("batch_norm", big)
+    assert np.isfinite(normlens.trace("batch_norm", big.astype(np.float64)).output).all()
     with pytest.raises(ValueError, match="output overflows float32"):
-        core.trace("batch_norm", np.array([[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]], np.float32), gamma=[3e38, 1])
+        normlens.trace("batch_norm", np.array([[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]], np.float32), gamma=[3e38, 1])
 
 
 def _re(s: str) -> str:

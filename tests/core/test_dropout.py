@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core.dropout import ALPHA, SPEC, alpha_coefficients, apply_mask, apply_mask_grad, dropout
+from normlens.dropout import ALPHA, SPEC, alpha_coefficients, apply_mask, apply_mask_grad, dropout
 
 DTYPES = [np.float32, np.float64]
 VARIANTS = ["element", "channel", "alpha"]

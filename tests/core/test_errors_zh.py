@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-import core
-from core.checks import ArgumentError
+import normlens
+from normlens.checks import ArgumentError
 
 X2x4x3 = np.arange(24, dtype=np.float64).reshape(2, 4, 3)
 X4x3 = np.arange(12, dtype=np.float64).reshape(4, 3)
@@ -81,7 +81,7 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 def test_error_is_bilingual(case: tuple[str, Any, dict[str, Any], Any, str]) -> None:
     layer, x, params, grad, fragment = case
     with np.errstate(all="ignore"), pytest.raises(ArgumentError) as info:
-        core.trace(layer, x, grad_output=grad, **params)
+        normlens.trace(layer, x, grad_output=grad, **params)
     e = info.value
     assert isinstance(e, ValueError)
     en = str(e)
@@ -96,7 +96,7 @@ def test_error_is_bilingual(case: tuple[str, Any, dict[str, Any], Any, str]) -> 
 
 
 def test_every_layer_is_covered() -> None:
-    assert {c[0] for c in CASES} >= set(core.LAYERS)
+    assert {c[0] for c in CASES} >= set(normlens.LAYERS)
 
 
 def test_argument_error_keeps_english_as_str() -> None:
@@ -109,5 +109,5 @@ CONVERTED = ["__init__", "checks", "normalize", "batch_norm", "layer_norm", "rms
 
 @pytest.mark.parametrize("module", CONVERTED)
 def test_no_english_only_raise_is_left(module: str) -> None:
-    source = (Path(core.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+    source = (Path(normlens.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
     assert "raise ValueError(" not in source

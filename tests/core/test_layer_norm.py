@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-import core
+import normlens
 from tests.core.oracle import close, reference, run_snippet
 
 DTYPES = (np.float32, np.float64)
@@ -72,7 +72,7 @@ def test_layer_norm_matches_torch(rank, k, dtype, affine, bias):
         p["gamma"] = rng.uniform(0.5, 2, ns).tolist()  # nested lists are fine
         if bias:
             p["beta"] = rng.uniform(-1, 1, int(np.prod(ns))).tolist()  # a flat list is reshaped
-    tr = core.trace("layer_norm", x, grad_output=dy, **p)
+    tr = normlens.trace("layer_norm", x, grad_output=dy, **p)
     ref = reference("layer_norm", x, {**p, "beta": p.get("beta") if bias else None}, dy)
     axes = tuple(range(rank - k, rank))
     _check(tr, ref, x, dy, p, affine, affine and bias, axes)
@@ -100,7 +100,7 @@ def test_group_norm_matches_torch(rank, groups, dtype, affine):
     if affine:
         p["gamma"] = rng.uniform(0.5, 2, C).tolist()
         p["beta"] = rng.uniform(-1, 1, C).tolist()
-    tr = core.trace("group_norm", x, grad_output=dy, **p)
+    tr = normlens.trace("group_norm", x, grad_output=dy, **p)
     ref = reference("group_norm", x, p, dy)
     _check(tr, ref, x, dy, p, affine, affine, (2,), view=(shape[0], G, -1))
     assert tr.stats["mean"].shape == (shape[0], G)
@@ -127,7 +127,7 @@ def test_instance_norm_matches_torch(rank, dtype, training, affine, track):
         p["running_mean"] = rng.uniform(-1, 1, C).tolist()
         p["running_var"] = rng.uniform(0.5, 2, C).tolist()
         p["num_batches_tracked"] = 2
-    tr = core.trace("instance_norm", x, grad_output=dy, **p)
+    tr = normlens.trace("instance_norm", x, grad_output=dy, **p)
     ref = reference("instance_norm", x, p, dy)
     batch = training or not track
     _check(tr, ref, x, dy, p, affine, affine, tuple(range(2, rank)) if batch else None)
@@ -148,23 +148,23 @@ def test_layer_norm_shapes_from_the_seed_notes():
     """(B, S, D) over [D]: mean (B, S), 2D parameters; (N, C, H, W) over [C, H, W]: mean (N,), 2CHW
     parameters."""
     x = np.random.default_rng(7).standard_normal((20, 5, 10)).astype(np.float32)
-    tr = core.trace("layer_norm", x)
+    tr = normlens.trace("layer_norm", x)
     assert tr.stats["mean"].shape == (20, 5) and tr.param_counts == {"learnable": 20, "buffers": 0}
     assert tr.parameters["gamma"].shape == (10,)
     img = np.random.default_rng(8).standard_normal((2, 5, 3, 4))
-    tr = core.trace("layer_norm", img, normalized_shape=[5, 3, 4])
+    tr = normlens.trace("layer_norm", img, normalized_shape=[5, 3, 4])
     assert tr.stats["mean"].shape == (2,) and tr.param_counts["learnable"] == 2 * 5 * 3 * 4
-    assert core.trace("layer_norm", img, normalized_shape=[4], bias=False).param_counts["learnable"] == 4
-    assert core.trace("layer_norm", img, normalized_shape=4).params["normalized_shape"] == [4]
+    assert normlens.trace("layer_norm", img, normalized_shape=[4], bias=False).param_counts["learnable"] == 4
+    assert normlens.trace("layer_norm", img, normalized_shape=4).params["normalized_shape"] == [4]
 
 
 def test_layer_norm_steps_without_bias_or_affine():
     x = np.random.default_rng(9).standard_normal((3, 4))
     dy = np.ones_like(x)
-    ids = [s.id for s in core.trace("layer_norm", x, grad_output=dy, bias=False).steps]
+    ids = [s.id for s in normlens.trace("layer_norm", x, grad_output=dy, bias=False).steps]
     assert ids == ["input", "grouping", "mean", "centered", "variance", "std", "normalized", "scaled",
                    "grad_output", "dgamma", "dnormalized", "dvariance", "dmean", "dinput"]  # fmt: skip
-    tr = core.trace("layer_norm", x, grad_output=dy, elementwise_affine=False)
+    tr = normlens.trace("layer_norm", x, grad_output=dy, elementwise_affine=False)
     assert [s.id for s in tr.steps][-4:] == ["grad_output", "dvariance", "dmean", "dinput"]
     assert tr.output is tr.step("normalized").values
     assert tr.parameters == {"gamma": None, "beta": None}
@@ -175,19 +175,19 @@ def test_one_spatial_element_warns_with_torchs_message():
     with pytest.raises(ValueError) as err:
         nn.InstanceNorm1d(4).eval()(torch.tensor(x))  # even in eval, without running statistics
     for training in (True, False):
-        tr = core.trace("instance_norm", x, training=training, affine=True, beta=[1, 2, 3, 4])
+        tr = normlens.trace("instance_norm", x, training=training, affine=True, beta=[1, 2, 3, 4])
         (w,) = tr.warnings
         assert w.torch_error == str(err.value)
         np.testing.assert_array_equal(tr.output, np.broadcast_to(np.float32([1, 2, 3, 4])[:, None], (2, 4, 1)))
     # with running statistics, evaluation is fine in PyTorch too
-    assert core.trace("instance_norm", x, training=False, track_running_stats=True).warnings == []
-    tr = core.trace("instance_norm", x, track_running_stats=True, running_var=[2, 2, 2, 2])
+    assert normlens.trace("instance_norm", x, training=False, track_running_stats=True).warnings == []
+    tr = normlens.trace("instance_norm", x, track_running_stats=True, running_var=[2, 2, 2, 2])
     np.testing.assert_array_equal(tr.running["var"], np.full(4, 2, np.float32))  # m - 1 = 0: unchanged
 
 
 def test_group_norm_grouping_ids_and_text():
     x = np.zeros((2, 6, 2, 2), np.float32) + np.arange(6, dtype=np.float32)[:, None, None]
-    tr = core.trace("group_norm", x, num_groups=3)
+    tr = normlens.trace("group_norm", x, num_groups=3)
     ids = tr.step("grouping").values
     assert ids[0, :, 0, 0].tolist() == [0, 0, 1, 1, 2, 2] and ids[1, :, 0, 0].tolist() == [3, 3, 4, 4, 5, 5]
     np.testing.assert_array_equal(tr.stats["mean"], [[0.5, 2.5, 4.5]] * 2)
@@ -226,7 +226,7 @@ def test_group_norm_grouping_ids_and_text():
 )  # fmt: skip
 def test_bad_input_is_explained(layer, x, params, message):
     with pytest.raises(ValueError, match=re.escape(message)):
-        core.trace(layer, x, **params)
+        normlens.trace(layer, x, **params)
 
 
 def test_torch_agrees_with_the_quoted_messages():

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core.paste import (
+from normlens.paste import (
     MAX_ELEMENTS,
     Parsed,
     PasteError,

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import core
+import normlens
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -49,14 +49,14 @@ def _check_normalized(tr, eps: float) -> None:
 def test_batch_norm_normalizes_each_channel(x, eps):
     if x.shape[0] * int(np.prod(x.shape[2:])) == 1:
         x = np.concatenate([x, x + 1])
-    _check_normalized(core.trace("batch_norm", x, eps=eps), eps)
+    _check_normalized(normlens.trace("batch_norm", x, eps=eps), eps)
 
 
 @SETTINGS
 @given(tensors(1, 4), st.integers(1, 3), st.sampled_from([1e-5, 1e-2]))
 def test_layer_norm_normalizes_each_sample(x, k, eps):
     k = min(k, x.ndim)
-    _check_normalized(core.trace("layer_norm", x, normalized_shape=list(x.shape[x.ndim - k :]), eps=eps), eps)
+    _check_normalized(normlens.trace("layer_norm", x, normalized_shape=list(x.shape[x.ndim - k :]), eps=eps), eps)
 
 
 @SETTINGS
@@ -64,16 +64,16 @@ def test_layer_norm_normalizes_each_sample(x, k, eps):
 def test_group_norm_normalizes_each_group_and_matches_layer_and_instance_norm(x, data):
     C = x.shape[1]
     G = data.draw(st.sampled_from([g for g in range(1, C + 1) if C % g == 0]))
-    tr = core.trace("group_norm", x, num_groups=G)
+    tr = normlens.trace("group_norm", x, num_groups=G)
     _check_normalized(tr, 1e-5)
     # G = 1: LayerNorm over (C, *) with gamma = 1, beta = 0
-    ln = core.trace("layer_norm", x, normalized_shape=list(x.shape[1:]))
-    np.testing.assert_allclose(core.trace("group_norm", x, num_groups=1).output, ln.output, atol=1e-12)
+    ln = normlens.trace("layer_norm", x, normalized_shape=list(x.shape[1:]))
+    np.testing.assert_allclose(normlens.trace("group_norm", x, num_groups=1).output, ln.output, atol=1e-12)
     # G = C: InstanceNorm
     if x.ndim >= 3:
-        inorm = core.trace("instance_norm", x)
-        np.testing.assert_allclose(core.trace("group_norm", x, num_groups=C).output, inorm.output, atol=1e-12)
-        np.testing.assert_allclose(core.trace("group_norm", x, num_groups=C).stats["var"], inorm.stats["var"])
+        inorm = normlens.trace("instance_norm", x)
+        np.testing.assert_allclose(normlens.trace("group_norm", x, num_groups=C).output, inorm.output, atol=1e-12)
+        np.testing.assert_allclose(normlens.trace("group_norm", x, num_groups=C).stats["var"], inorm.stats["var"])
 
 
 @SETTINGS
@@ -89,13 +89,13 @@ def test_constant_channel_gives_exactly_beta(x, value, dtype, gamma, beta):
     x[:, 0] = dtype(value)
     C = x.shape[1]
     g, b = [gamma] * C, [beta] * C
-    out = core.trace("batch_norm", x, gamma=g, beta=b).output
+    out = normlens.trace("batch_norm", x, gamma=g, beta=b).output
     assert (out[:, 0] == dtype(beta)).all()
     if x.ndim >= 3:
-        out = core.trace("instance_norm", x, affine=True, gamma=g, beta=b).output
+        out = normlens.trace("instance_norm", x, affine=True, gamma=g, beta=b).output
         assert (out[:, 0] == dtype(beta)).all()
     row = np.full(x.shape[1:], dtype(value))
-    out = core.trace("layer_norm", row[None], normalized_shape=list(row.shape), beta=np.full(row.size, beta)).output
+    out = normlens.trace("layer_norm", row[None], normalized_shape=list(row.shape), beta=np.full(row.size, beta)).output
     assert (out == dtype(beta)).all()
 
 
@@ -105,7 +105,7 @@ def test_input_gradient_sums_to_zero_over_each_group(x, layer):
     if layer == "instance_norm" and x.ndim < 3:
         x = x[..., None].repeat(2, axis=-1)
     dy = np.random.default_rng(0).standard_normal(x.shape)
-    tr = core.trace(layer, x, grad_output=dy)
+    tr = normlens.trace(layer, x, grad_output=dy)
     dx = _per_group(tr, tr.grads["input"])
     r = 1 / tr.step("std").values.reshape(-1)
     np.testing.assert_array_less(np.abs(dx.sum(axis=1)), 1e-9 * (1 + r * np.abs(dy).sum()))

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core.rms_norm import SPEC, rms_norm
+from normlens.rms_norm import SPEC, rms_norm
 from tests.core.oracle import close
 
 DTYPES = [np.float32, np.float64]

@@ -11,9 +11,9 @@ import numpy as np
 import orjson
 import pytest
 
-import core
-from core import summary
-from core.trace import Grouping
+import normlens
+from normlens import summary
+from normlens.trace import Grouping
 
 NORM_LAYERS = ("batch_norm", "layer_norm", "group_norm", "instance_norm")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -24,14 +24,14 @@ def _traces():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 4, 2, 2)).astype(np.float32)
     dy = rng.standard_normal(x.shape).astype(np.float32)
-    yield core.trace("batch_norm", x, grad_output=dy)
-    yield core.trace("batch_norm", x, grad_output=dy, training=False, momentum=None)
-    yield core.trace("batch_norm", x, grad_output=dy, layout="channels_last", affine=False)
-    yield core.trace("layer_norm", x, grad_output=dy, normalized_shape=[4, 2, 2])
-    yield core.trace("layer_norm", x[0, 0], grad_output=dy[0, 0], normalized_shape=[2, 2], bias=False)
-    yield core.trace("group_norm", x, grad_output=dy, num_groups=2)
-    yield core.trace("instance_norm", x, grad_output=dy, affine=True, track_running_stats=True)
-    yield core.trace("instance_norm", x, grad_output=dy, track_running_stats=True, training=False)
+    yield normlens.trace("batch_norm", x, grad_output=dy)
+    yield normlens.trace("batch_norm", x, grad_output=dy, training=False, momentum=None)
+    yield normlens.trace("batch_norm", x, grad_output=dy, layout="channels_last", affine=False)
+    yield normlens.trace("layer_norm", x, grad_output=dy, normalized_shape=[4, 2, 2])
+    yield normlens.trace("layer_norm", x[0, 0], grad_output=dy[0, 0], normalized_shape=[2, 2], bias=False)
+    yield normlens.trace("group_norm", x, grad_output=dy, num_groups=2)
+    yield normlens.trace("instance_norm", x, grad_output=dy, affine=True, track_running_stats=True)
+    yield normlens.trace("instance_norm", x, grad_output=dy, track_running_stats=True, training=False)
 
 
 TRACES = list(_traces())
@@ -91,11 +91,11 @@ def test_trace_arrays_are_read_only():
         with pytest.raises(ValueError):
             s.values[...] = 0
     x = np.ones((2, 3))
-    core.trace("batch_norm", x)
+    normlens.trace("batch_norm", x)
     x[0, 0] = 2.0  # the caller's input stays theirs
 
 
-@pytest.mark.parametrize("spec", [core.LAYERS[n][0] for n in NORM_LAYERS], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [normlens.LAYERS[n][0] for n in NORM_LAYERS], ids=lambda s: s.name)
 def test_specs_describe_every_argument(spec):
     d = spec.to_dict()
     assert d["title"]["en"] and CJK.search(d["title"]["zh"]) and CJK.search(d["description"]["zh"])
@@ -107,7 +107,7 @@ def test_specs_describe_every_argument(spec):
     assert eps.minimum == 0 and eps.exclusive_minimum
     # the defaults are accepted as they are
     x = np.random.default_rng(0).standard_normal((2, 4, 3))
-    core.trace(spec.name, x, **spec.defaults())
+    normlens.trace(spec.name, x, **spec.defaults())
 
 
 # ---- summaries ----
@@ -175,7 +175,7 @@ def test_remembered_summary_is_used_and_freezes_the_array():
 
 def test_group_id_summary_is_exact():
     x = np.random.default_rng(2).standard_normal((3, 6, 2)).astype(np.float32)
-    tr = core.trace("group_norm", x, num_groups=3)
+    tr = normlens.trace("group_norm", x, num_groups=3)
     ids = tr.step("grouping").values
     s = summary.summarize(ids)
     f = ids.astype(np.float64)
@@ -189,9 +189,9 @@ def test_unchanged_steps_share_one_array():
     """gamma = 1 and beta = 0 change nothing: scaled and output are the normalized array itself (so its
     summary is computed once); with other values they are new arrays."""
     x = np.random.default_rng(3).standard_normal((4, 3))
-    tr = core.trace("batch_norm", x)
+    tr = normlens.trace("batch_norm", x)
     assert tr.step("scaled").values is tr.step("normalized").values is tr.output
-    tr = core.trace("batch_norm", x, gamma=[1, 2, 1], beta=[0, 0, 1])
+    tr = normlens.trace("batch_norm", x, gamma=[1, 2, 1], beta=[0, 0, 1])
     np.testing.assert_allclose(tr.step("scaled").values, tr.step("normalized").values * [1, 2, 1])
     np.testing.assert_allclose(tr.output, tr.step("scaled").values + [0, 0, 1])
 
@@ -212,7 +212,7 @@ def test_derived_summaries_equal_direct_ones(layer, params, dtype):
     array."""
     x = (np.random.default_rng(4).standard_normal((8, 4, 64, 64)) * 3 + 100).astype(dtype)
     x[:, 1, :3] = 7.25  # a constant stripe, and a large mean: the std is two-pass in a direct summary
-    tr = core.trace(layer, x, **params)
+    tr = normlens.trace(layer, x, **params)
     assert x.size > summary.HISTOGRAM_EXACT_MAX
     derived = 0
     for s in tr.steps:

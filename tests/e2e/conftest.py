@@ -38,7 +38,7 @@ def server_url() -> Iterator[str]:
             sys.executable,
             "-m",
             "uvicorn",
-            "app.main:app",
+            "normlens.app.main:app",
             "--host",
             "127.0.0.1",
             "--port",
