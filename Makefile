@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench browser
+.PHONY: run test lint typecheck jstest bench browser node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,27 @@ browser:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
 	    chromium fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-noto-cjk; }
 
-test: $(BIN)/python browser
+# Node's built-in test runner for the page's ES modules (Debian's nodejs where the machine has none).
+node:
+	@command -v node >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends nodejs; }
+
+test: $(BIN)/python browser node
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/ruff check .
+	$(MAKE) typecheck jstest
 	$(BIN)/pytest
+
+# mypy reads the installed layout (normlens = core/, normlens.app = app/) through a tree of links:
+# strict on the engine, standard on the service.
+typecheck:
+	rm -rf .mypy_tree && mkdir -p .mypy_tree/normlens
+	ln -s $(CURDIR)/core/* .mypy_tree/normlens/ && ln -s $(CURDIR)/app .mypy_tree/normlens/app
+	cd .mypy_tree && $(CURDIR)/$(BIN)/mypy --strict $$(ls -d normlens/*.py normlens/paste) && $(CURDIR)/$(BIN)/mypy -p normlens.app
+
+jstest:
+	node --test tests/js/
 
 lint: $(BIN)/python
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

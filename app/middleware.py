@@ -1,7 +1,8 @@
 """Pure ASGI middleware: security headers on every response, and a request-body size limit.
 
 The body limit acts before anything parses the body: a Content-Length over the limit is refused without
-reading a byte, and a body without one (chunked) or with a false one is counted as it streams in.
+reading a byte, and a body without one (chunked) or with a false one is counted as it streams in. Refusals
+are error items in both languages (msg, msg_zh; words in app/lessons/links.toml).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from normlens.app.lessons import Text
 from normlens.app.responses import dumps
+from normlens.app.state import words
 
 # Plotly sets inline styles, hence 'unsafe-inline' for styles only; no inline script is allowed.
 CSP = (
@@ -53,12 +56,17 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, detail=too_large_detail(limit))
 
 
-def too_large_message(limit: int) -> str:
-    return f"the request body is larger than the limit of {limit:,} bytes (NORMLENS_MAX_BODY_BYTES)"
+def too_large_message(limit: int) -> Text:
+    return words("errors", "body_too_large", limit=limit)
+
+
+def error_item(loc: list[str], text: Text, type_: str) -> dict[str, object]:
+    """An item of the API's {"detail": [...]}: the message in English (msg) and in Chinese (msg_zh)."""
+    return {"loc": loc, "msg": text.en, "msg_zh": text.zh, "type": type_}
 
 
 def too_large_detail(limit: int) -> list[dict[str, object]]:
-    return [{"loc": ["body"], "msg": too_large_message(limit), "type": "body_too_large"}]
+    return [error_item(["body"], too_large_message(limit), "body_too_large")]
 
 
 class BodyLimit:
@@ -73,7 +81,7 @@ class BodyLimit:
         length = Headers(scope=scope).get("content-length")
         if length is not None:
             if not length.strip().isdigit():
-                await self._reject(send, 400, "invalid Content-Length header", "content_length_invalid")
+                await self._reject(send, 400, words("errors", "bad_content_length"), "content_length_invalid")
                 return
             if int(length) > self.max_bytes:
                 await self._reject(send, 413, too_large_message(self.max_bytes), "body_too_large")
@@ -105,9 +113,9 @@ class BodyLimit:
             await self._reject(send, 413, too_large_message(self.max_bytes), "body_too_large")
 
     @staticmethod
-    async def _reject(send: Send, status: int, msg: str, type_: str) -> None:
+    async def _reject(send: Send, status: int, text: Text, type_: str) -> None:
         loc = ["header", "content-length"] if status == 400 else ["body"]
-        body = dumps({"detail": [{"loc": loc, "msg": msg, "type": type_}]})
+        body = dumps({"detail": [error_item(loc, text, type_)]})
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

@@ -10,7 +10,8 @@ always in) compressed with raw deflate (level 9) and written in base64url withou
 The same state always gives the same token. Decoding is bounded before anything is built: the token's
 length, then the inflated size (decompression stops one byte past the limit, so a compression bomb costs
 microseconds), then JSON, then the schema. Every failure is a `PermalinkError` with a message in English
-and Chinese. This module is the only parser of URL state; the page asks the server to encode and decode.
+and Chinese (words in app/lessons/links.toml). This module is the only parser of URL state; the page asks the
+server to encode and decode.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import orjson
 
 from normlens.app.requests import loads
 from normlens.app.settings import get_settings
-from normlens.app.state import SCHEMA_VERSION, StateError, ViewState, load_state, newer_version_error
+from normlens.app.state import SCHEMA_VERSION, StateError, ViewState, load_state, newer_version_error, words
 
 _TOKEN = re.compile(r"(\d{1,6})\.([A-Za-z0-9_-]*)")
 
@@ -64,34 +65,23 @@ def decode(token: str, max_chars: int | None = None, max_bytes: int | None = Non
     max_chars = s.permalink_max_chars if max_chars is None else max_chars
     max_bytes = s.state_max_bytes if max_bytes is None else max_bytes
     if len(token) > max_chars:
-        raise PermalinkError(
-            "too_long",
-            f"This link is too long ({len(token):,} characters; the limit is {max_chars:,}).",
-            f"此链接过长({len(token):,} 个字符,上限为 {max_chars:,})。",
-            status=414,
-        )
+        raise PermalinkError("too_long", 414, "link_too_long", length=len(token), limit=max_chars)
     m = _TOKEN.fullmatch(token)
     if m is None:
-        raise _broken(
-            "it is not a NormLens state token (expected a version, a dot and base64url text)",
-            "它不是 NormLens 状态令牌(应为版本号、一个点和 base64url 文本)",
-        )
+        raise _broken("not_token")
     version = int(m.group(1))
     if version > SCHEMA_VERSION:
         raise _as_permalink_error(newer_version_error(version))
     if version < 1:
-        raise _broken(f"version {version} does not exist", f"版本 {version} 不存在")
+        raise _broken("no_such_version", version=version)
     packed = _unbase64(m.group(2))
     raw = _inflate(packed, max_bytes)
     try:
         data = loads(raw)
     except (ValueError, RecursionError):
-        raise _broken("its contents are not valid JSON", "其内容不是有效的 JSON") from None
+        raise _broken("not_json") from None
     if isinstance(data, dict) and data.get("v", version) != version:
-        raise _broken(
-            f"the token says version {version} but its state says {data.get('v')!r}",
-            f"令牌标明版本 {version},但其状态标明 {data.get('v')!r}",
-        )
+        raise _broken("version_mismatch", version=version, found=repr(data.get("v")))
     try:
         return load_state(data)
     except StateError as e:
@@ -100,14 +90,11 @@ def decode(token: str, max_chars: int | None = None, max_bytes: int | None = Non
 
 def _unbase64(text: str) -> bytes:
     if len(text) % 4 == 1:  # no base64 text has this length: characters were cut off or added
-        raise _broken(
-            "its base64 text has an impossible length (was it cut off?)",
-            "其 base64 文本长度不可能成立(是否被截断?)",
-        )
+        raise _broken("impossible_length")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except ValueError:
-        raise _broken("its base64 text is damaged", "其 base64 文本已损坏") from None
+        raise _broken("bad_base64") from None
 
 
 def _inflate(packed: bytes, max_bytes: int) -> bytes:
@@ -115,26 +102,18 @@ def _inflate(packed: bytes, max_bytes: int) -> bytes:
     try:
         raw = inflate.decompress(packed, max_bytes + 1)
     except zlib.error:
-        raise _broken("its compressed data is damaged", "其压缩数据已损坏") from None
+        raise _broken("bad_deflate") from None
     if len(raw) > max_bytes:
-        raise PermalinkError(
-            "too_large",
-            f"This link's state inflates to more than {max_bytes:,} bytes, the limit.",
-            f"此链接的状态解压后超过 {max_bytes:,} 字节的上限。",
-            status=413,
-        )
+        raise PermalinkError("too_large", 413, "link_too_large", limit=max_bytes)
     if not inflate.eof or inflate.unused_data:
-        raise _broken("its compressed data is cut off or has extra bytes", "其压缩数据被截断或含有多余字节")
+        raise _broken("cut_off")
     return raw
 
 
-def _broken(en: str, zh: str) -> PermalinkError:
-    return PermalinkError(
-        "broken",
-        f"This link is damaged: {en}. Check that it was copied completely.",
-        f"此链接已损坏:{zh}。请确认链接复制完整。",
-    )
+def _broken(damage: str, **values: object) -> PermalinkError:
+    """A damaged token: `damage` names the reason, an entry of [link_damage] (app/lessons/links.toml)."""
+    return PermalinkError("broken", entry="link_broken", reason=words("link_damage", damage, **values))
 
 
 def _as_permalink_error(e: StateError) -> PermalinkError:
-    return PermalinkError(e.code, e.en, e.zh, e.status)
+    return PermalinkError(e.code, e.status, e.entry, **e.values)

@@ -22,34 +22,53 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from normlens.app.lessons import LANGS, Text, fill, lessons
 from normlens.app.schemas import StrictModel, TraceRequest
 
 SCHEMA_VERSION = 1
 Lang = Literal["en", "zh"]
 
 
-class StateError(ValueError):
-    """A state that cannot be used, with the reason in English and Chinese; `code` is machine-readable."""
+def words(section: str, entry: str, **values: Any) -> Text:
+    """A lesson-file entry filled in both languages; a `Text` value is taken in the language being filled.
 
-    def __init__(self, code: str, en: str, zh: str, status: int = 400) -> None:
-        super().__init__(en)
-        self.code, self.en, self.zh, self.status = code, en, zh, status
+    >>> words("errors", "link_broken", reason=Text("it is cut", "它被截断")).zh
+    '此链接已损坏：它被截断。请确认链接复制完整。'
+    """
+    table = lessons().message(section, entry)
+    texts = (fill(table[lang], {k: v[lang] if isinstance(v, Text) else v for k, v in values.items()}) for lang in LANGS)
+    return Text(*texts)
+
+
+class StateError(ValueError):
+    """A state that cannot be used, with the reason in English and Chinese; `code` is machine-readable.
+
+    The words are the entry `[errors.<entry>]` of the lesson files (app/lessons/links.toml), `entry` defaulting
+    to `code`, filled with `values`: `StateError("invalid_state", 400, "state_bad_version", got="'1'")`.
+    """
+
+    def __init__(self, code: str, status: int = 400, entry: str | None = None, **values: Any) -> None:
+        self.code, self.status, self.entry, self.values = code, status, entry or code, values
+        self.text = words("errors", self.entry, **values)
+        super().__init__(self.text.en)
+
+    @property
+    def en(self) -> str:
+        return self.text.en
+
+    @property
+    def zh(self) -> str:
+        return self.text.zh
 
     def message(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return self.text[lang]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": {"en": self.en, "zh": self.zh}}
+        return {"code": self.code, "message": self.text.to_dict()}
 
 
 def newer_version_error(version: int) -> StateError:
-    return StateError(
-        "newer_version",
-        f"This link was made by a newer NormLens (state version {version}); this server understands version "
-        f"{SCHEMA_VERSION}. Open it on an up-to-date NormLens.",
-        f"此链接由更新版本的 NormLens 生成(状态版本 {version});本服务器只支持版本 {SCHEMA_VERSION}。"
-        "请在最新的 NormLens 上打开。",
-    )
+    return StateError("newer_version", version=version, supported=SCHEMA_VERSION)
 
 
 class View(StrictModel):
@@ -84,8 +103,8 @@ class ViewState(TraceRequest):
         if isinstance(data, dict):
             v = data.get("v", SCHEMA_VERSION)
             if type(v) is int and v > SCHEMA_VERSION:
-                err = newer_version_error(v)
-                raise PydanticCustomError("newer_version", err.en)
+                text = newer_version_error(v).text  # msg_zh: lifted into the API's error item
+                raise PydanticCustomError("newer_version", text.en, {"msg_zh": text.zh})
         return data
 
     def trace_request(self) -> TraceRequest:
@@ -96,30 +115,23 @@ class ViewState(TraceRequest):
 def load_state(data: Any) -> ViewState:
     """A ViewState from decoded JSON, checking the version before the schema; errors are `StateError`s."""
     if not isinstance(data, dict):
-        raise StateError(
-            "invalid_state",
-            "The link's state is not a JSON object.",
-            "链接中的状态不是 JSON 对象。",
-        )
+        raise StateError("invalid_state", entry="state_not_object")
     v = data.get("v", SCHEMA_VERSION)
     if type(v) is not int or v < 1:
-        raise StateError(
-            "invalid_state",
-            f"The link's state has an invalid version {v!r}.",
-            f"链接中的状态版本 {v!r} 无效。",
-        )
+        raise StateError("invalid_state", entry="state_bad_version", got=repr(v))
     if v > SCHEMA_VERSION:
         raise newer_version_error(v)
     try:
         return ViewState.model_validate(data)
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "state"
-        more = len(e.errors()) - 1
-        tail_en = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        tail_zh = f"(另有 {more} 处问题)" if more else ""
-        raise StateError(
-            "invalid_state",
-            f"The link's state is invalid at {where}: {first['msg']}{tail_en}.",
-            f"链接中的状态在 {where} 处无效:{first['msg']}{tail_zh}。",
-        ) from None
+        raise schema_error(e) from None
+
+
+def schema_error(e: ValidationError) -> StateError:
+    """The first problem of a state, where it is, and how many more there are (the message in Chinese too when
+    the validator gave one, e.g. a pasted-text error)."""
+    first, more = e.errors()[0], len(e.errors()) - 1
+    where = ".".join(str(p) for p in first["loc"]) or "state"
+    msg = Text(first["msg"], (first.get("ctx") or {}).get("msg_zh") or first["msg"])
+    tail = words("link_parts", "more_problems" if more > 1 else "more_problem", count=more) if more else ""
+    return StateError("invalid_state", entry="state_invalid", where=where, msg=msg, more=tail)

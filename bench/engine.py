@@ -2,12 +2,12 @@
 
     python -m bench.engine            # or: python bench/engine.py [--repeats 50]
 
-"trace" is normlens.trace(...) plus .to_dict("summary"): every step, every summary (what the API does for a large
-tensor). "torch" is the module's forward pass, one thread, under no_grad (BatchNorm in training mode, so it
-computes batch statistics and updates its buffers like the trace). Both are timed in the same process, median
-of the repeats after a warm-up. The last row uses random gamma and beta, so that the scaled and output steps
-cannot share the normalized array (the default rows start from a fresh layer, gamma = 1 and beta = 0, as
-PyTorch's do).
+"trace" is normlens.trace(...) plus normlens.app.tracejson.trace_json(..., "summary"): every step with its words
+and every summary (what the API does for a large tensor). "torch" is the module's forward pass, one thread,
+under no_grad (BatchNorm in training mode, so it computes batch statistics and updates its buffers like the
+trace). Both are timed in the same process, median of the repeats after a warm-up. The last row uses random
+gamma and beta, so that the scaled and output steps cannot share the normalized array (the default rows start
+from a fresh layer, gamma = 1 and beta = 0, as PyTorch's do).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import normlens  # noqa: E402
+from normlens.app.tracejson import trace_json  # noqa: E402
 
 SHAPE = (32, 32, 32, 32)
 
@@ -65,7 +66,7 @@ def cases(x: np.ndarray) -> list[tuple[str, Callable[[], object], Callable[[], o
         return run
 
     def trace(layer: str, **params: object) -> Callable[[], object]:
-        return lambda: normlens.trace(layer, x, **params).to_dict("summary")
+        return lambda: trace_json(normlens.trace(layer, x, **params), "summary")
 
     return [
         ("BatchNorm2d(32)", trace("batch_norm"), forward(bn)),

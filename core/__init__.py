@@ -1,47 +1,33 @@
-"""NumPy engine of NormLens: exact, step-by-step traces of normalization layers and dropout.
+"""NumPy engine of NormLens: exact step-by-step traces of normalization layers and dropout, maths only (the
+words are `normlens.app`'s). A bad argument raises `normlens.ArgumentError` naming it.
 
-    >>> import numpy as np, core
-    >>> t = core.trace("batch_norm", np.arange(8, dtype=np.float32).reshape(4, 2))
-    >>> t.stats["mean"]
-    array([3., 4.], dtype=float32)
-
-`core` imports nothing from the web stack; `app/` turns its ValueErrors into 4xx responses.
+    >>> t = normlens.trace("batch_norm", np.arange(8, dtype=np.float32).reshape(4, 2))  # (N, C) = (4, 2)
+    >>> t.stats["mean"], [s.id for s in t.steps][:3]
+    (array([3., 4.], dtype=float32), ['input', 'grouping', 'mean'])
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from typing import Any
 
-import numpy as np
+from normlens.args import ArgumentError, LayerSpec
+from normlens.trace import Grouping, Notice, Step, Trace
 
-from normlens import batch_norm, dropout, layer_norm, rms_norm
-from normlens.checks import ArgumentError
-from normlens.spec import LayerSpec
-from normlens.trace import Grouping, Step, Text, Trace
-
-# name -> (spec, function(x, grad_output=None, **params) -> Trace)
-LAYERS: dict[str, tuple[LayerSpec, Callable[..., Trace]]] = {
-    **batch_norm.LAYERS,
-    **layer_norm.LAYERS,
-    **rms_norm.LAYERS,
-    **dropout.LAYERS,
-}
+# The layer registry: one module per layer family, each exporting SPECS. A new layer is one entry here.
+FAMILIES = ("batch_norm", "layer_norm", "rms_norm", "dropout")
+LAYERS: dict[str, LayerSpec] = {s.name: s for f in FAMILIES for s in importlib.import_module(f"normlens.{f}").SPECS}
 
 
-def trace(layer: str, x: np.ndarray, grad_output: np.ndarray | None = None, **params: Any) -> Trace:
+def trace(layer: str, x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Run `layer` on `x` with PyTorch-named arguments and return every step (backward too if grad_output)."""
     if layer not in LAYERS:
-        raise ArgumentError(
-            f"layer must be one of {', '.join(LAYERS)}, got {layer!r}",
-            f"layer 必须是 {', '.join(LAYERS)} 之一，实际为 {layer!r}",
-        )
-    _, fn = LAYERS[layer]
-    return fn(x, grad_output=grad_output, **params)
+        raise ArgumentError("layer", "unknown_layer", known=list(LAYERS), got=repr(layer))
+    return LAYERS[layer].run(x, grad_output=grad_output, **params)  # type: ignore[no-any-return]
 
 
 def specs() -> list[LayerSpec]:
-    return [spec for spec, _ in LAYERS.values()]
+    return list(LAYERS.values())
 
 
-__all__ = ["LAYERS", "Grouping", "LayerSpec", "Step", "Text", "Trace", "specs", "trace"]
+__all__ = ["LAYERS", "ArgumentError", "Grouping", "LayerSpec", "Notice", "Step", "Trace", "specs", "trace"]

@@ -1,33 +1,34 @@
-"""Building the PyTorch snippet that reproduces a trace's numbers when pasted into Python.
+"""The PyTorch program that reproduces a trace's numbers: it defines `x`, `layer` (where one exists) and `y`,
+calls `y.backward(grad_output)` when the trace has a backward pass, and prints `y`.
 
-Contract for every layer's snippet: a self-contained program (imports included) that defines `x` (the input),
-`layer` (the torch module, where one exists), `y` (the output tensor) and, when the trace has a backward pass,
-calls `y.backward(grad_output)` so that `x.grad` and the parameters' `.grad` exist. It ends by printing `y`.
-
-    >>> tensor_code("x", np.array([[1.0, 2.5]], dtype=np.float32))
+    >>> tensor_code("x", np.array([[1.0, 2.5]], dtype=np.float32))  # (1, 2)
     'x = torch.tensor([[1.0, 2.5]], dtype=torch.float32)'
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]
+Buffers = dict[str, Array | int | None]  # what `program` copies into the module, by name
 
 MAX_EMBED = 4096  # values; larger tensors are loaded from a .npy file the user saves
 
 
-def literal(a: np.ndarray) -> str:
-    """A nested-list literal with the shortest repr of each value that round-trips in a's dtype.
-
-    NumPy's str conversion writes that repr in C (for float32 the same digits as str(np.float32(v))); the
-    nesting is the repr of the list of strings with its quotes dropped."""
+def literal(a: Array) -> str:
+    """A nested-list literal with the shortest repr of each value that round-trips in a's dtype (NumPy's str
+    conversion, in C), nested as the repr of the list of strings with its quotes dropped."""
     return repr(np.asarray(a).astype(str).tolist()).replace("'", "")
 
 
-def torch_dtype(a: np.ndarray) -> str:
+def torch_dtype(a: Array) -> str:
     return "torch.float64" if a.dtype == np.float64 else "torch.float32"
 
 
-def tensor_code(name: str, a: np.ndarray, requires_grad: bool = False) -> str:
+def tensor_code(name: str, a: Array, requires_grad: bool = False) -> str:
     rg = ", requires_grad=True" if requires_grad else ""
     if a.size > MAX_EMBED:
         grad = ".requires_grad_()" if rg else ""
@@ -36,3 +37,31 @@ def tensor_code(name: str, a: np.ndarray, requires_grad: bool = False) -> str:
             f"  # shape {list(a.shape)}: too large to embed; np.save('{name}.npy', your_array)"
         )
     return f"{name} = torch.tensor({literal(a)}, dtype={torch_dtype(a)}{rg})"
+
+
+def program(x: Array, module: str, buffers: Buffers, train: bool, dy: Array | None, *perm: str) -> str:
+    """A program that builds `module`, copies the non-None `buffers` in (weight, bias, running_mean, ...),
+    runs x through it (`perm`: the permutes before and after the call) and backpropagates dy."""
+    to, back = perm or ("", "")
+    lines = ["import numpy as np", "import torch", "from torch import nn", "", tensor_code("x", x, dy is not None)]
+    lines.append(f"layer = {module}")
+    sets = []
+    for name, value in buffers.items():
+        if isinstance(value, int):
+            sets.append(f"    layer.{name}.fill_({value})")
+        elif value is not None:
+            lines.append(tensor_code(name, value))
+            sets.append(f"    layer.{name}.copy_({name})")
+    if sets:
+        lines += ["with torch.no_grad():", *sets]
+    lines += ["layer.train()" if train else "layer.eval()", f"y = layer(x{to}){back}"]
+    if dy is not None:
+        lines += [tensor_code("grad_output", dy), "y.backward(grad_output)"]
+    return "\n".join([*lines, "print(y)"]) + "\n"
+
+
+def changed(gamma: Array | None = None, beta: Array | None = None, **buffers: Array | None) -> Buffers:
+    """weight, bias and running buffers for `program`, None where they hold the module's initial values."""
+    initial = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
+    given = {"weight": gamma, "bias": beta, **buffers}
+    return {k: None if v is None or np.all(v == initial[k]) else v for k, v in given.items()}

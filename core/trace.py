@@ -1,53 +1,31 @@
-"""The trace: the ordered steps a layer takes, with every intermediate array.
+"""The trace: the ordered steps a layer takes, each an id, its array and the numbers its formula uses (the
+words live in `normlens.app`'s lesson files, keyed by step id and variant).
 
-A layer function returns a `Trace`; `Trace.to_dict()` turns it into the service's JSON response in one call
-(arrays stay NumPy arrays: orjson serializes them natively).
-
-    >>> t = trace("layer_norm", np.ones((2, 3), np.float32), normalized_shape=[3])
-    >>> [s.id for s in t.steps][:3]
-    ['input', 'grouping', 'mean']
+    >>> t = normlens.trace("layer_norm", np.ones((2, 3), np.float32), normalized_shape=[3])  # (N, D)
+    >>> [s.id for s in t.steps][:3], t.axes, t.grouping.stat_shape
+    (['input', 'grouping', 'mean'], ('N', 'D'), (2,))
 """
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-
-from normlens.summary import summarize
+import numpy.typing as npt
 
 Phase = Literal["forward", "backward"]
-# What a step's array is indexed by: the input's elements, one value per statistic group,
-# the affine parameters' shape, or a plain scalar.
+# what a step's array is indexed by: the input's elements, the statistic groups, the parameters, or nothing
 Kind = Literal["tensor", "stat", "param", "scalar"]
-Detail = Literal["auto", "full", "summary"]
-
-AUTO_MAX_VALUES = 4096  # detail="auto": arrays up to this many elements are shipped whole
-
-
-@dataclass(frozen=True)
-class Text:
-    """A sentence in English and Simplified Chinese."""
-
-    en: str
-    zh: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"en": self.en, "zh": self.zh}
 
 
 @dataclass(frozen=True)
 class Grouping:
-    """Which input elements share one statistic.
-
-    `stat_shape` is the shape of the statistics (reduced axes dropped). `axis_map[a]` says what input axis `a`
-    contributes to a statistic's index: None when the axis is reduced, else `(stat_axis, divisor)`, so that
-    `stat_index[stat_axis] = input_index[a] // divisor`. BatchNorm2d on (N, C, H, W) is
-    `stat_shape=(C,), axis_map=(None, (0, 1), None, None)`; GroupNorm with G groups is
-    `stat_shape=(N, G), axis_map=((0, 1), (1, C // G), None, None)`.
-    """
+    """Which input elements share one statistic: `axis_map[a]` is None when input axis `a` is reduced, else
+    (stat_axis, divisor) with stat_index[stat_axis] = input_index[a] // divisor. BatchNorm2d on (N, C, H, W):
+    stat_shape=(C,), axis_map=(None, (0, 1), None, None); GroupNorm: (N, G), ((0, 1), (1, C // G), None, None)."""
 
     input_shape: tuple[int, ...]
     stat_shape: tuple[int, ...]
@@ -62,70 +40,49 @@ class Grouping:
         """Number of input elements that share one statistic (m in the formulas)."""
         return math.prod(self.input_shape) // max(1, math.prod(self.stat_shape))
 
-    def group_ids(self) -> np.ndarray:
+    @property
+    def stat_view(self) -> tuple[int, int, int]:
+        """(P, K, Q) view of the input: K statistics, P = the axes before the first kept one, Q the rest.
+        BatchNorm2d: (N, C, H*W); LayerNorm on (B, S, D): (1, B*S, D); GroupNorm: (1, N*G, C/G*H*W)."""
+        kept = [a for a, m in enumerate(self.axis_map) if m is not None]
+        p, k = math.prod(self.input_shape[: kept[0]] if kept else ()), math.prod(self.stat_shape)
+        return p, k, math.prod(self.input_shape) // (p * k)
+
+    def group_ids(self) -> npt.NDArray[np.int32]:
         """The flat statistic index of every input element, as an int32 array of the input's shape."""
-        shape = self.input_shape
-        ids = np.zeros(shape, dtype=np.int32)
-        strides = [math.prod(self.stat_shape[i + 1 :]) for i in range(len(self.stat_shape))]
+        ids, rank = np.zeros(self.input_shape, dtype=np.int32), len(self.input_shape)
         for axis, m in enumerate(self.axis_map):
-            if m is None:
-                continue
-            stat_axis, divisor = m
-            idx = np.arange(shape[axis], dtype=np.int32) // divisor * strides[stat_axis]
-            ids += idx.reshape([-1 if a == axis else 1 for a in range(len(shape))])
+            if m is not None:  # input index // divisor, times the stride of its statistic axis
+                idx = np.arange(self.input_shape[axis], dtype=np.int32) // m[1] * math.prod(self.stat_shape[m[0] + 1 :])
+                ids += idx.reshape([-1 if a == axis else 1 for a in range(rank)])
         return ids
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "stat_shape": list(self.stat_shape),
-            "axis_map": [None if m is None else list(m) for m in self.axis_map],
-            "reduce_axes": list(self.reduce_axes),
-            "group_size": self.group_size,
-        }
+        axis_map = [None if m is None else list(m) for m in self.axis_map]
+        out = {"stat_shape": list(self.stat_shape), "axis_map": axis_map, "reduce_axes": list(self.reduce_axes)}
+        return out | {"group_size": self.group_size}
 
 
 @dataclass(frozen=True)
-class Warning_:
-    """Something the user should know: PyTorch would raise here, or the numbers lose precision.
-
-    `torch_error` quotes PyTorch's message exactly when PyTorch refuses this input.
-    """
+class Notice:
+    """Something the reader should know: a code for the lesson files' words, their numbers, PyTorch's message."""
 
     code: str
-    message: Text
+    values: dict[str, Any] = field(default_factory=dict)
     torch_error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message.to_dict(), "torch_error": self.torch_error}
 
 
 @dataclass
 class Step:
-    """One line a teacher would write on the board, with its array."""
+    """One line a teacher would write on the board: its id, its array and the numbers its words use. `variant`
+    picks another wording of the same step ("running": eval mode's running statistics; "identity": gamma = 1)."""
 
     id: str
-    title: Text
-    explanation: Text
-    formula: str  # LaTeX
     values: np.ndarray | None
     kind: Kind = "tensor"
     phase: Phase = "forward"
-
-    def to_dict(self, detail: Detail, max_values: int) -> dict[str, Any]:
-        vals = self.values
-        shape = None if vals is None else list(vals.shape)
-        ship = vals is not None and (detail == "full" or (detail == "auto" and vals.size <= max_values))
-        return {
-            "id": self.id,
-            "phase": self.phase,
-            "kind": self.kind,
-            "title": self.title.to_dict(),
-            "explanation": self.explanation.to_dict(),
-            "formula": self.formula,
-            "shape": shape,
-            "values": vals if ship else None,
-            "summary": None if vals is None else summarize(vals),
-        }
+    variant: str = ""
+    scalars: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -135,18 +92,21 @@ class Trace:
     layer: str
     dtype: str
     shape: tuple[int, ...]
+    axes: tuple[str, ...]  # the input's axis names, ("N", "C", "H", "W")
     grouping: Grouping | None  # None for element-wise Dropout (no statistics)
     steps: list[Step]
     output: np.ndarray
-    stats: dict[str, np.ndarray] | None  # {"mean", "var"} (biased) or {"ms"} for RMSNorm; stat_shape arrays
+    stats: dict[str, np.ndarray] | None  # {"mean", "var"} (biased), {"ms"} for RMSNorm; stat_shape arrays
     params: dict[str, Any]  # the resolved scalar arguments, defaults filled in (arrays appear as steps)
     param_counts: dict[str, int]  # {"learnable", "buffers"}
+    torch_class: str  # the PyTorch module this call is, "nn.BatchNorm2d"
     torch_code: str
-    # the parameter and buffer arrays the call used, before any update: gamma, beta, running_mean, running_var
-    parameters: dict[str, np.ndarray | None] = field(default_factory=dict)
+    param_axes: tuple[int | None, ...] | None = None  # per input axis, the gamma axis it indexes (None: shared)
+    notation: dict[str, str] = field(default_factory=dict)  # subscripts and axis lists for the formulas
+    parameters: dict[str, np.ndarray | None] = field(default_factory=dict)  # gamma, beta, buffers before the call
     running: dict[str, Any] | None = None  # {"mean", "var", "num_batches_tracked"} after the call
     grads: dict[str, np.ndarray | None] | None = None  # {"input", "gamma", "beta"}
-    warnings: list[Warning_] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     @property
     def reduce_axes(self) -> tuple[int, ...]:
@@ -155,31 +115,16 @@ class Trace:
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
 
-    def to_dict(self, detail: Detail = "auto", max_values: int = AUTO_MAX_VALUES) -> dict[str, Any]:
-        """The JSON response: NumPy arrays are left in place for orjson (OPT_SERIALIZE_NUMPY)."""
-
-        def arr(a: np.ndarray | None) -> np.ndarray | None:
-            if a is None:
-                return None
-            return a if detail == "full" or (detail == "auto" and a.size <= max_values) else None
-
-        running = None
-        if self.running is not None:
-            running = {k: (arr(v) if isinstance(v, np.ndarray) else v) for k, v in self.running.items()}
-        return {
-            "layer": self.layer,
-            "dtype": self.dtype,
-            "shape": list(self.shape),
-            "reduce_axes": list(self.reduce_axes),
-            "grouping": None if self.grouping is None else self.grouping.to_dict(),
-            "params": self.params,
-            "steps": [s.to_dict(detail, max_values) for s in self.steps],
-            "output": arr(self.output),
-            "stats": None if self.stats is None else {k: arr(v) for k, v in self.stats.items()},
-            "parameters": {k: arr(v) for k, v in self.parameters.items()},
-            "running": running,
-            "grads": None if self.grads is None else {k: arr(v) for k, v in self.grads.items()},
-            "param_counts": self.param_counts,
-            "warnings": [w.to_dict() for w in self.warnings],
-            "torch_code": self.torch_code,
-        }
+    def _repr_html_(self) -> str:
+        """A table of the steps for Jupyter: id, shape and a few values of each."""
+        rows = []
+        for s in self.steps:
+            shown = shape = ""
+            if (v := s.values) is not None:
+                shown = np.array2string(v.ravel()[:6], precision=4, separator=", ") + (" …" if v.size > 6 else "")
+                shape = "×".join(map(str, v.shape)) or "scalar"
+            cells = (s.phase, f"<code>{html.escape(s.id)}</code>", shape, f"<code>{html.escape(shown)}</code>")
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        head = html.escape(f"{self.torch_class} on {list(self.shape)} {self.dtype}")
+        titles = "".join(f"<th>{t}</th>" for t in ("phase", "step", "shape", "values"))
+        return f"<table><caption>{head}</caption><thead><tr>{titles}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

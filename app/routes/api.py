@@ -8,7 +8,6 @@ Small traces run on the event loop, large ones in a worker thread (see Settings.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib import metadata
 from typing import Annotated, Any
@@ -17,25 +16,17 @@ import numpy as np
 from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
+from normlens.app.api_models import ErrorResponse, Health, LayerSpecOut, ParseResponse, TraceResponse
 from normlens.app.errors import Unprocessable
-from normlens.app.formulas import with_mathml
 from normlens.app.inputs import InputError, cast
+from normlens.app.lessons import error_text, layer_json
 from normlens.app.requests import JSONRoute
 from normlens.app.responses import JSONBytes, dumps
-from normlens.app.schemas import (
-    ErrorResponse,
-    GradFill,
-    GradRandom,
-    Health,
-    LayerSpecOut,
-    ParseRequest,
-    ParseResponse,
-    TraceRequest,
-    TraceResponse,
-    paste_error_parts,
-)
+from normlens.app.schemas import GradFill, GradRandom, ParseRequest, TraceRequest, paste_error_parts
 from normlens.app.settings import get_settings
 from normlens.app.trace_cache import ResponseCache
+from normlens.app.tracejson import trace_json
+from normlens.args import ArgumentError
 
 router = APIRouter(route_class=JSONRoute)
 
@@ -46,63 +37,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 TEXT_IN_THREAD = 65_536  # characters of pasted text parsed off the event loop
 
-# One worked example per layer for /docs; tests/app/test_api_trace.py runs every one.
-EXAMPLES: dict[str, dict[str, Any]] = {
-    "batch_norm": {
-        "summary": "BatchNorm2d: two 2x2 maps with two channels, gamma (2, 5), beta (3, 8)",
-        "value": {
-            "layer": "batch_norm",
-            "input": {"values": [[[[1, 2], [3, 4]], [[2, 0], [1, 1]]], [[[5, 6], [7, 8]], [[0, 3], [2, 2]]]]},
-            "params": {"training": True, "gamma": [2, 5], "beta": [3, 8]},
-            "grad_output": {"fill": 1},
-        },
-    },
-    "layer_norm": {
-        "summary": "LayerNorm([4]): 2 sentences of 3 tokens with 4 features each",
-        "value": {
-            "layer": "layer_norm",
-            "input": {"random": {"shape": [2, 3, 4], "seed": 0}},
-            "params": {"normalized_shape": [4]},
-            "grad_output": {"random": {"seed": 1}},
-        },
-    },
-    "group_norm": {
-        "summary": "GroupNorm(2, 4): 4 channels in 2 groups",
-        "value": {
-            "layer": "group_norm",
-            "input": {"random": {"shape": [2, 4, 2, 2], "seed": 0, "distribution": "integers", "low": -3, "high": 3}},
-            "params": {"num_groups": 2},
-        },
-    },
-    "instance_norm": {
-        "summary": "InstanceNorm1d: a pasted (1, 2, 4) tensor",
-        "value": {
-            "layer": "instance_norm",
-            "input": {"text": "[[[1, 2, 3, 4], [2, 4, 6, 8]]]"},
-            "params": {"affine": True},
-            "dtype": "float64",
-        },
-    },
-    "rms_norm": {
-        "summary": "RMSNorm([4]) in float64 with a gain",
-        "value": {
-            "layer": "rms_norm",
-            "input": {"values": [[1.0, 2.0, 3.0, 4.0], [0.5, -0.5, 1.5, -1.5]]},
-            "params": {"normalized_shape": [4], "gamma": [1, 1, 0.5, 2]},
-            "grad_output": {"fill": 1},
-            "dtype": "float64",
-        },
-    },
-    "dropout": {
-        "summary": "Dropout(p=0.5) in training, a flat list reshaped to (2, 6)",
-        "value": {
-            "layer": "dropout",
-            "input": {"values": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]},
-            "shape": [2, -1],
-            "params": {"p": 0.5, "training": True, "seed": 0},
-        },
-    },
-}
+
+def examples() -> dict[str, dict[str, Any]]:
+    """One worked example per layer for /docs, declared by each layer in the registry
+    (tests/app/test_api_trace.py runs every one)."""
+    import normlens
+
+    return {
+        name: {"summary": f"{spec.torch_classes[0]}: {name}", "value": {"layer": name, **spec.example}}
+        for name, spec in normlens.LAYERS.items()
+    }
+
+
+EXAMPLES = examples()
 
 
 @cache
@@ -122,7 +69,7 @@ async def healthz() -> dict[str, str]:
 def _layers_json() -> bytes:
     import normlens
 
-    return dumps([spec.to_dict() for spec in normlens.specs()])
+    return dumps([layer_json(spec) for spec in normlens.specs()])
 
 
 @router.get(
@@ -174,7 +121,13 @@ def response_cache() -> ResponseCache:
 
 
 def compute(request: TraceRequest) -> bytes:
-    """The trace as JSON bytes; a ValueError of the core becomes Unprocessable naming the argument."""
+    """The trace as JSON bytes (POST /api/v1/trace)."""
+    return dumps(trace_response(request))
+
+
+def trace_response(request: TraceRequest) -> dict[str, Any]:
+    """The one tracing path of the API and the pages: request -> arrays -> engine -> words. An
+    ArgumentError of the engine becomes Unprocessable at the argument it names, in both languages."""
     settings = get_settings()
     try:
         x = cast(request.input_array(), request.dtype, "input")
@@ -191,38 +144,26 @@ def compute(request: TraceRequest) -> bytes:
         # The core checks its results for overflow itself; NumPy's warnings would only be noise in the logs.
         with np.errstate(all="ignore"):
             result = normlens.trace(request.layer, x, grad_output=grad, **request.params)
-    except ValueError as e:
-        # core's ArgumentError words the message in Chinese too; the page shows msg_zh when its language is zh
-        zh = getattr(e, "zh", None)
-        extra = {"msg_zh": zh} if zh else {}
-        raise Unprocessable(error_loc(request.layer, str(e)), str(e), **extra) from None
-    out = with_mathml(result.to_dict(request.detail, settings.auto_max_values))  # formula_mathml per step
+    except ArgumentError as e:
+        words = error_text(e, request.layer)
+        raise Unprocessable(error_loc(e), words.en, msg_zh=words.zh, code=e.code) from None
+    out = trace_json(result, request.detail, settings.auto_max_values)
     if request.input.kind == "text":
         out["input_format"] = request.input.parsed_format
         out["input_notes"] = request.input.parsed_notes
     out["request"] = echo(request)
-    return dumps(out)
+    return out
 
 
-def error_loc(layer: str, message: str) -> list[str]:
-    """Where a core error points: the first argument the message names, else the input, else the body.
+def error_loc(error: ArgumentError) -> list[str]:
+    """Where an engine error points: the argument it names.
 
-    >>> error_loc("group_norm", "num_channels (4) must be divisible by num_groups (3)")
+    >>> error_loc(ArgumentError("num_groups", "not_divisible"))
     ['body', 'params', 'num_groups']
     """
-    import normlens
-
-    spec, _ = normlens.LAYERS[layer]
-    hits: list[tuple[int, list[str]]] = []
-    for name in [p.name for p in spec.params]:
-        m = re.search(rf"\b{re.escape(name)}\b", message)
-        if m:
-            hits.append((m.start(), ["body", "params", name]))
-    for name in ("grad_output", "input"):
-        m = re.search(rf"\b{name}\b", message)
-        if m:
-            hits.append((m.start(), ["body", name]))
-    return min(hits)[1] if hits else ["body"]
+    if error.param in ("input", "grad_output", "layer"):
+        return ["body", error.param]
+    return ["body", "params", error.param]
 
 
 def echo(request: TraceRequest) -> dict[str, Any]:
@@ -264,6 +205,7 @@ async def parse(request: ParseRequest) -> JSONBytes:
 
 
 def parse_text(text: str) -> bytes:
+    from normlens.app.schemas import paste_notes
     from normlens.paste import parse as paste
 
     settings = get_settings()
@@ -273,13 +215,14 @@ def parse_text(text: str) -> bytes:
         message, extra = paste_error_parts(e)
         raise Unprocessable(["body", "text"], message, "paste_error", **extra) from None
     values = np.asarray(parsed.values)
+    notes = paste_notes(parsed.notes)
     return dumps(
         {
             "format": parsed.format,
             "shape": list(parsed.shape),
             "dtype": parsed.dtype,
             "values": values.reshape(parsed.shape) if values.size <= settings.auto_max_values else None,
-            "notes": list(parsed.notes or []),
-            "notes_zh": list(getattr(parsed, "notes_zh", None) or []),
+            "notes": notes["en"],
+            "notes_zh": notes["zh"],
         }
     )

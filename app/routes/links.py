@@ -11,6 +11,7 @@ A link that cannot be opened gets an error page in both languages with a 4xx sta
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -18,14 +19,15 @@ import orjson
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from normlens.app.api_models import ErrorResponse
 from normlens.app.examples import BY_SLUG, EXAMPLES, Example
+from normlens.app.lessons import Text
 from normlens.app.links import LinkStore, store_at, valid_id
 from normlens.app.permalink import PermalinkError, canonical_json, decode, encode, fits
 from normlens.app.requests import JSONRoute
 from normlens.app.responses import json_response
-from normlens.app.schemas import ErrorResponse
 from normlens.app.settings import get_settings
-from normlens.app.state import StateError, ViewState, load_state
+from normlens.app.state import StateError, ViewState, load_state, words
 
 router = APIRouter(route_class=JSONRoute)
 
@@ -48,12 +50,8 @@ def _store() -> LinkStore:
     return store_at(get_settings().data_dir)
 
 
-def _too_large(size: int, limit: int) -> dict[str, str]:
-    return {
-        "en": f"This view's state is {size:,} bytes; a link holds at most {limit:,}. Use a smaller tensor "
-        "(a random tensor is stored as its seed).",
-        "zh": f"此视图的状态为 {size:,} 字节,链接最多容纳 {limit:,} 字节。请使用更小的张量(随机张量只保存其种子)。",
-    }
+def _too_large(size: int, limit: int) -> Text:
+    return words("errors", "state_too_large", size=size, limit=limit)
 
 
 # --- the JSON API ----------------------------------------------------------------------------------------
@@ -93,17 +91,13 @@ def make_permalink(state: StateBody) -> Response:
                 "token": None,
                 "url": None,
                 "code": "too_large",
-                "message": _too_large(len(raw), s.state_max_bytes),
+                "message": _too_large(len(raw), s.state_max_bytes).to_dict(),
             }
         )
     token = encode(state)
     if not fits(token):
-        message = {
-            "en": f"This view needs a {len(token):,}-character link, more than the {s.permalink_max_chars:,} "
-            "allowed; use Share for a short link.",
-            "zh": f"此视图需要 {len(token):,} 个字符的链接,超过上限 {s.permalink_max_chars:,};请用「分享」生成短链接。",
-        }
-        return json_response({"token": None, "url": None, "code": "too_long", "message": message})
+        message = words("errors", "permalink_too_long", length=len(token), limit=s.permalink_max_chars)
+        return json_response({"token": None, "url": None, "code": "too_long", "message": message.to_dict()})
     return json_response({"token": token, "url": permalink_url(token)})
 
 
@@ -128,8 +122,9 @@ def make_short_link(state: StateBody) -> Response:
     s = get_settings()
     raw = canonical_json(state)
     if len(raw) > s.state_max_bytes:
-        msg = _too_large(len(raw), s.state_max_bytes)["en"]
-        return json_response({"detail": [{"loc": ["body"], "msg": msg, "type": "state_too_large"}]}, status_code=413)
+        text = _too_large(len(raw), s.state_max_bytes)
+        item = {"loc": ["body"], "msg": text.en, "msg_zh": text.zh, "type": "state_too_large"}
+        return json_response({"detail": [item]}, status_code=413)
     link_id, created = _store().save(raw, state.v)
     body = {"id": link_id, "url": short_url(link_id), "v": state.v, "created": created}
     return json_response(body, status_code=201 if created else 200)
@@ -147,7 +142,9 @@ def get_short_link(link_id: Annotated[str, Path(max_length=52, pattern=r"^[a-z2-
     """The state behind a short link: the JSON twin of GET /s/{id}."""
     found = _store().load(link_id)
     if found is None:
-        return json_response({"detail": f"no short link {link_id!r}"}, status_code=404)
+        text = not_found("no_short_link", id=link_id[:60]).text
+        item = {"loc": ["path", "link_id"], "msg": text.en, "msg_zh": text.zh, "type": "not_found"}
+        return json_response({"detail": [item]}, status_code=404)
     version, raw = found
     return json_response({"id": link_id, "url": short_url(link_id), "v": version, "state": orjson.loads(raw)})
 
@@ -164,13 +161,9 @@ def error_page(request: Request, error: StateError, lang: str | None = None) -> 
     return templates.TemplateResponse(request, "link_error.html", ctx, status_code=error.status)
 
 
-def not_found(what_en: str, what_zh: str) -> StateError:
-    return StateError(
-        "not_found",
-        f"There is no {what_en}. Check that the link was copied completely.",
-        f"不存在{what_zh}。请确认链接复制完整。",
-        status=404,
-    )
+def not_found(entry: str, **values: str) -> StateError:
+    """Nothing behind a link: `entry` is "no_short_link" (values: id) or "no_example" (values: slug)."""
+    return StateError("not_found", 404, entry, **values)
 
 
 def describe(state: ViewState, lang: str) -> dict[str, str]:
@@ -178,31 +171,24 @@ def describe(state: ViewState, lang: str) -> dict[str, str]:
 
     e.g. "nn.BatchNorm2d on a 2 × 2 × 2 × 2 float32 tensor in training mode. Step 3 of 11: Mean. ..."
     """
-    from normlens.app.routes.pages import torch_class, trace_dict
+    from normlens.app.routes.pages import trace_dict
 
     trace = trace_dict(state)
     steps = trace["steps"]
     index = next((i for i, st in enumerate(steps) if st["id"] == state.view.step), 0)
-    step, n = steps[index]["title"][lang], len(steps)
-    cls = torch_class(trace, state.layer)
+    step, n = Text.of(steps[index]["title"]), len(steps)
+    cls = trace["torch_class"]
     shape = " × ".join(map(str, trace["shape"]))
     dtype = trace["dtype"]
     training = trace["params"].get("training")
+    mode = "" if training is None else words("og", "training" if training else "evaluation")
+    text = words("og", "description", cls=cls, shape=shape, dtype=dtype, mode=mode, index=index + 1, count=n, step=step)
+    description = text[lang]
     grouping = trace.get("grouping")
-    groups = 1
-    for d in grouping["stat_shape"] if grouping else ():
-        groups *= d
-    if lang == "zh":
-        mode = "" if training is None else ("(训练模式)" if training else "(评估模式)")
-        text = f"{cls} 作用于形状为 {shape} 的 {dtype} 张量{mode}。第 {index + 1}/{n} 步:{step}。"
-        if grouping:
-            text += f"共 {groups} 组统计量,每组 {grouping['group_size']} 个值。"
-        return {"title": f"{cls}:{step} · NormLens", "description": text}
-    mode = "" if training is None else (" in training mode" if training else " in evaluation mode")
-    text = f"{cls} on a {shape} {dtype} tensor{mode}. Step {index + 1} of {n}: {step}."
     if grouping:
-        text += f" {groups} statistics, each over {grouping['group_size']} values."
-    return {"title": f"{cls}: {step} · NormLens", "description": text}
+        groups = math.prod(grouping["stat_shape"])
+        description += words("og", "groups", groups=groups, size=grouping["group_size"])[lang]
+    return {"title": words("og", "title", cls=cls, step=step)[lang], "description": description}
 
 
 def render_view(
@@ -225,14 +211,8 @@ def render_view(
         og |= {"url": url, "type": "article" if example else "website"}
         return render_explain(request, state, lang, {"og": og, "lang_fixed": fixed, "example": example})
     except Unprocessable as e:  # a valid state the layer refuses, e.g. a rank it does not take
-        msg = e.item["msg"]
-        error = StateError(
-            "cannot_trace",
-            f"This link's view cannot be computed: {msg}.",
-            f"无法计算此链接的视图:{msg}。",
-            422,
-        )
-        return error_page(request, error, lang)
+        msg = Text(e.item["msg"], e.item.get("msg_zh") or e.item["msg"])
+        return error_page(request, StateError("cannot_trace", 422, msg=msg), lang)
 
 
 @router.get("/v/{token}", response_class=HTMLResponse, include_in_schema=False)
@@ -250,7 +230,7 @@ def open_short_link(request: Request, link_id: str) -> HTMLResponse:
     """A short link: the state stored under this id, read with the schema version it was saved in."""
     found = _store().load(link_id) if valid_id(link_id) else None
     if found is None:
-        return error_page(request, not_found(f"short link “{link_id[:60]}”", f"短链接「{link_id[:60]}」"))
+        return error_page(request, not_found("no_short_link", id=link_id[:60]))
     try:
         state = load_state(orjson.loads(found[1]))
     except StateError as e:
@@ -265,7 +245,7 @@ def open_example(request: Request, slug: str) -> HTMLResponse:
 
     example = BY_SLUG.get(slug) if _SLUG.fullmatch(slug) else None
     if example is None:
-        return error_page(request, not_found(f"example “{slug[:60]}”", f"例子「{slug[:60]}」"))
+        return error_page(request, not_found("no_example", slug=slug[:60]))
     return render_view(request, example.state(), example_url(slug), request_lang(request), False, example)
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import cache, lru_cache
+import threading
+from collections import OrderedDict
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from normlens.app.assets import CACHE_FOREVER, plotly_bundle
+from normlens.app.lessons import layer_json
+from normlens.app.opening import default_state, values_text
 from normlens.app.responses import dumps
 from normlens.app.settings import ROOT
 from normlens.app.state import ViewState
@@ -110,63 +114,28 @@ def base_context(request: Request, lang: str, entry: str, active: str) -> dict[s
 # ---- the default view ---------------------------------------------------------------------------------------
 
 
-def torch_print(a: np.ndarray, decimals: int = 2) -> str:
-    """A tensor as PyTorch prints it (the form people paste): aligned columns, one row per line.
-
-    >>> torch_print(np.array([[1.0, -0.5], [2.25, 3.0]]))
-    'tensor([[ 1.00, -0.50],\\n        [ 2.25,  3.00]])'
-    """
-    cells = [f"{v:.{decimals}f}" for v in a.ravel()]
-    width = max(len(c) for c in cells)
-    cells = [c.rjust(width) for c in cells]
-
-    def block(offset: int, depth: int) -> tuple[str, int]:
-        if depth == a.ndim - 1:
-            n = a.shape[depth]
-            return "[" + ", ".join(cells[offset : offset + n]) + "]", offset + n
-        parts = []
-        for _ in range(a.shape[depth]):
-            text, offset = block(offset, depth + 1)
-            parts.append(text)
-        sep = "," + "\n" * (a.ndim - 1 - depth) + " " * (8 + depth)
-        return "[" + sep.join(parts) + "]", offset
-
-    return "tensor(" + block(0, 0)[0] + ")"
-
-
-@cache
-def default_input_text() -> str:
-    """The opening example: BatchNorm2d on (N, C, H, W) = (2, 3, 4, 4), each channel with its own mean and spread,
-    so normalizing visibly moves and squeezes every channel."""
-    rng = np.random.default_rng(7)
-    loc = np.array([2.0, -1.0, 0.5]).reshape(1, 3, 1, 1)
-    scale = np.array([1.0, 0.4, 2.0]).reshape(1, 3, 1, 1)
-    x = np.round(rng.normal(loc, scale, size=(2, 3, 4, 4)), 2)
-    return torch_print(x)
-
-
-def default_state(lang: str) -> ViewState:
-    return ViewState.model_validate(
-        {
-            "layer": "batch_norm",
-            "input": {"text": default_input_text()},
-            "view": {"step": "input", "group": 0, "lang": lang},
-        }
-    )
-
-
-@lru_cache(maxsize=64)
-def _trace_for(request_json: bytes) -> bytes:
-    from normlens.app.routes.api import compute
-    from normlens.app.schemas import TraceRequest
-
-    return compute(TraceRequest.model_validate_json(request_json))
+_TRACES: OrderedDict[bytes, dict[str, Any]] = OrderedDict()  # the 64 most recent page traces
+_TRACES_LOCK = threading.Lock()  # shared views render in worker threads
 
 
 def trace_dict(state: ViewState) -> dict[str, Any]:
-    """What POST /api/v1/trace returns for this state: the same function computes it (MathML included)."""
+    """What POST /api/v1/trace returns for this state, computed by the same function from the validated
+    request (no JSON round trip) and remembered by its canonical form. Shared: read it, never change it."""
+    from normlens.app.routes.api import trace_response
+
     req = state.trace_request()
-    return orjson.loads(_trace_for(req.model_dump_json(exclude_unset=True).encode()))
+    key = req.model_dump_json(exclude_unset=True).encode()
+    with _TRACES_LOCK:
+        found = _TRACES.get(key)
+        if found is not None:
+            _TRACES.move_to_end(key)
+            return found
+    found = trace_response(req)
+    with _TRACES_LOCK:
+        _TRACES[key] = found
+        if len(_TRACES) > 64:
+            _TRACES.popitem(last=False)
+    return found
 
 
 def client_state(state: ViewState, trace: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -205,22 +174,6 @@ def client_state(state: ViewState, trace: dict[str, Any], lang: str) -> dict[str
     return data
 
 
-def values_text(values: Any, limit: int = 4096) -> str:
-    """A tensor given as values (examples, API clients), written out for the editor: NumPy's layout, every value
-    exact (shortest round-trip digits), so editing it changes nothing that was not edited."""
-    if values is None:
-        return ""
-    a = np.asarray(values, dtype=np.float64)
-    if a.size > limit:
-        return ""
-    return np.array2string(a, separator=", ", threshold=limit + 1, floatmode="unique", max_line_width=88)
-
-
-def torch_class(trace: dict[str, Any], fallback: str) -> str:
-    m = re.search(r"\b(?:nn|torch\.nn)\.(\w+)\(", trace.get("torch_code") or "")
-    return f"nn.{m.group(1)}" if m else fallback
-
-
 def render_explain(
     request: Request, state: ViewState, lang: str | None = None, extra: dict[str, Any] | None = None
 ) -> HTMLResponse:
@@ -232,7 +185,7 @@ def render_explain(
     t = translator(lang)
     trace = trace_dict(state)
     cstate = client_state(state, trace, lang)
-    specs = [s.to_dict() for s in normlens.specs()]
+    specs = [layer_json(s) for s in normlens.specs()]
     spec = next(s for s in specs if s["name"] == state.layer)
     index = next(i for i, s in enumerate(trace["steps"]) if s["id"] == cstate["view"]["step"])
     step = trace["steps"][index]
@@ -250,7 +203,7 @@ def render_explain(
         "step_index": index,
         "specs": specs,
         "layer_spec": spec,
-        "lesson_title": t("lesson.title", layer=torch_class(trace, spec["title"][lang])),
+        "lesson_title": t("lesson.title", layer=trace["torch_class"]),
         "lesson_meta": " · ".join(meta),
         "step_count": f"{t('player.step_of', i=index + 1, n=len(trace['steps']))} · {phase}",
         "config": {

@@ -1,6 +1,7 @@
-// The JSON API, same origin: POST /api/v1/trace, POST /api/v1/parse, GET /api/v1/layers.
+// The JSON API, same origin: POST /api/v1/trace, POST /api/v1/parse, GET /api/v1/layers, and the links
+// endpoints. request() is the page's only call of fetch(); every path comes from urls.js.
 
-const BASE = "/api/v1";
+import * as urls from "./urls.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -10,13 +11,15 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body, signal) {
+/** `method` `url` with an optional JSON body; resolves to the parsed JSON (null if the body is not JSON) and
+ *  rejects with ApiError on an HTTP error, or with the fetch error itself (AbortError, network failure). */
+export async function request(method, url, body, signal) {
   const init = { method, signal, headers: { accept: "application/json" } };
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(BASE + path, init);
+  const res = await fetch(url, init);
   let data = null;
   try {
     data = await res.json();
@@ -27,9 +30,15 @@ async function request(method, path, body, signal) {
   return data;
 }
 
-export const trace = (body, signal) => request("POST", "/trace", body, signal);
-export const parse = (text, signal) => request("POST", "/parse", { text }, signal);
-export const layers = (signal) => request("GET", "/layers", undefined, signal);
+export const trace = (body, signal) => request("POST", urls.api.trace, body, signal);
+export const parse = (text, signal) => request("POST", urls.api.parse, { text }, signal);
+export const layers = (signal) => request("GET", urls.api.layers, undefined, signal);
+/** {token, url} of a permalink to a ViewState (url null when the state is too large for a URL). */
+export const permalink = (state, signal) => request("POST", urls.api.permalink, state, signal);
+/** {id, url, v, created} of a short link to a ViewState. */
+export const shortLink = (state, signal) => request("POST", urls.api.links, state, signal);
+/** The interface strings of a language (a static JSON file). */
+export const strings = (url, signal) => request("GET", url, undefined, signal);
 
 /** One {detail} item's message in language `lang`: the core and the paste parser send msg_zh beside msg. */
 export function itemMessage(e, lang) {

@@ -18,16 +18,24 @@ function el(tag, attrs = {}, ...children) {
 
 const listText = (v) => (Array.isArray(v) ? v.join(", ") : v === null || v === undefined ? "" : String(v));
 
-/** Arguments that suit the input when switching to a layer (PyTorch's defaults otherwise). */
-export function startingParams(layer, shape) {
-  if (!shape) return {};
-  if (layer === "group_norm" && shape.length >= 2) {
+/** Arguments that suit the input when switching to a layer (PyTorch's defaults otherwise), read from the
+ *  layer's spec: a `num_groups` argument gets the largest proper divisor of C up to C/2 ([2, 6, 4, 4] -> 3); a
+ *  `normalized_shape` on an input with spatial axes normalizes each sample whole ([2, 3, 4, 4] -> [3, 4, 4]). */
+export function startingParams(spec, shape) {
+  if (!shape || !spec) return {};
+  const has = (name) => (spec.params || []).some((p) => p.name === name);
+  const out = {};
+  if (has("num_groups") && shape.length >= 2) {
     const C = shape[1];
-    for (let g = Math.floor(C / 2); g > 1; g--) if (C % g === 0) return { num_groups: g };
-    return {};
+    for (let g = Math.floor(C / 2); g > 1; g--) {
+      if (C % g === 0) {
+        out.num_groups = g;
+        break;
+      }
+    }
   }
-  if (layer === "layer_norm" && shape.length >= 4) return { normalized_shape: shape.slice(1) }; // [C, H, W]
-  return {};
+  if (has("normalized_shape") && shape.length >= 4) out.normalized_shape = shape.slice(1); // [C, H, W]
+  return out;
 }
 
 /** ctx: {specs, state(), setParams(params), t, pick} */

@@ -4,7 +4,7 @@
 const MINUS = "\u2212";
 
 /** A short, readable rendering: 4 significant digits, trailing zeros dropped, exponent for tiny/huge values.
- *  fmt(0.73125) -> "0.7313", fmt(-0.5) -> "−0.5", fmt(1e-5) -> "1e−5". */
+ *  fmt(0.73126) -> "0.7313", fmt(-0.5) -> "−0.5", fmt(1e-5) -> "1e−5". */
 export function fmt(v, digits = 4) {
   if (v === null || v === undefined || Number.isNaN(v)) return "–";
   if (!Number.isFinite(v)) return v > 0 ? "∞" : MINUS + "∞";
@@ -18,7 +18,7 @@ export function fmt(v, digits = 4) {
   } else {
     s = v.toExponential(Math.max(0, digits - 2)).replace(/\.?0+e/, "e").replace("e+", "e");
   }
-  return s.replace("-", MINUS);
+  return s.replace(/-/g, MINUS); // both signs of "-1.11e-16"
 }
 
 /** Compact text for a heatmap cell, at most 5 characters: 2 decimals below 10 ("−0.03", "2.6"), fewer above,
@@ -30,7 +30,7 @@ export function fmtCell(v) {
   if (a < 0.005) return "≈0";
   if (a >= 1e5) return fmt(v, 2);
   const s = v.toFixed(a < 10 ? 2 : a < 100 ? 1 : 0);
-  return (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s).replace("-", MINUS);
+  return (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s).replace(/-/g, MINUS);
 }
 
 /** The exact value as JavaScript prints a double (shortest round-trip form); used for data-value. */

@@ -2,18 +2,21 @@
 // block; the other language is fetched once when the reader switches. Elements carry data-i18n="key" (text) or
 // data-i18n-attr="aria-label:key;title:key2" (attributes) so one pass re-labels the page.
 
+import * as api from "./api.js";
+import * as urls from "./urls.js";
+
 const STORAGE_KEY = "normlens.lang";
 const strings = {};
 let lang = "en";
-let urls = {};
+let stringUrls = {}; // the page's hashed URLs of the strings, by language
 
 export const LANGS = ["en", "zh"];
 export const htmlLang = (l) => (l === "zh" ? "zh-CN" : "en");
 
-export function init(initialStrings, initialLang, stringUrls) {
+export function init(initialStrings, initialLang, urlsByLang) {
   strings[initialLang] = initialStrings;
   lang = initialLang;
-  urls = stringUrls || {};
+  stringUrls = urlsByLang || {};
 }
 
 export const current = () => lang;
@@ -43,13 +46,11 @@ export const pick = (text) => (text && typeof text === "object" ? text[lang] ?? 
 
 export async function load(l) {
   if (!strings[l]) {
-    const res = await fetch(urls[l] || `/static/i18n/${l}.json`);
-    strings[l] = await res.json();
+    strings[l] = await api.strings(stringUrls[l] || urls.strings(l));
   }
   if (!strings.en && l !== "en") {
     // English is the fallback for any key a translation lacks
-    const res = await fetch(urls.en || "/static/i18n/en.json");
-    strings.en = await res.json();
+    strings.en = await api.strings(stringUrls.en || urls.strings("en"));
   }
 }
 

@@ -204,7 +204,10 @@ $("setup-toggle").addEventListener("click", () => {
   document.querySelector(".setup").classList.toggle("is-open", open);
 });
 // a new layer starts from PyTorch's defaults, adjusted to the input where they would not fit it
-$("layer").addEventListener("change", (e) => S.set({ layer: e.target.value, params: startingParams(e.target.value, trace.shape) }));
+$("layer").addEventListener("change", (e) => {
+  const layer = e.target.value;
+  S.set({ layer, params: startingParams(specs.find((s) => s.name === layer), trace.shape) });
+});
 $("numbers-all").addEventListener("change", (e) => S.set({ ui: { ...S.get().ui, showAll: e.target.checked } }));
 for (const b of document.querySelectorAll(".lang-btn")) {
   b.addEventListener("click", () => S.set({ view: { ...S.get().view, lang: b.dataset.lang } }));

@@ -6,10 +6,9 @@ import { shapeText } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** "nn.BatchNorm2d" from the snippet, else the layer's title. */
+/** The PyTorch class the trace is ("nn.BatchNorm2d", sent by the server), else the layer's title. */
 export function torchClass(trace, spec, pick) {
-  const m = /\b(?:nn|torch\.nn)\.(\w+)\(/.exec(trace.torch_code || "");
-  return m ? `nn.${m[1]}` : pick(spec?.title) || trace.layer;
+  return trace.torch_class || pick(spec?.title) || trace.layer;
 }
 
 export function renderLesson(trace, state, ctx) {

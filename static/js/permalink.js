@@ -2,7 +2,8 @@
 // and turns the Share button into a short link copied to the clipboard. The server is the only codec
 // (POST /api/v1/permalink and POST /api/v1/links, app/routes/links.py): the page never parses URL state.
 
-import { ApiError, errorMessage } from "./api.js";
+import { ApiError, errorMessage, permalink, shortLink } from "./api.js";
+import * as urls from "./urls.js";
 
 const DELAY = 400; // ms after the last change before the URL is brought up to date
 
@@ -10,23 +11,6 @@ const DELAY = 400; // ms after the last change before the URL is brought up to d
 export function viewState(s, toRequest) {
   const { step, group, lang } = s.view;
   return { ...toRequest(s), view: { step: step ?? null, group: group ?? null, lang } };
-}
-
-async function post(path, body, signal) {
-  const res = await fetch(path, {
-    method: "POST",
-    signal,
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify(body),
-  });
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    data = null;
-  }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
 }
 
 /** ctx: {S: the state module, t: i18n.t} */
@@ -66,13 +50,13 @@ export function initPermalink({ S, t }) {
     inflight?.abort();
     inflight = new AbortController();
     try {
-      const r = await post("/api/v1/permalink", JSON.parse(body), inflight.signal);
+      const r = await permalink(JSON.parse(body), inflight.signal);
       lastBody = body;
       if (r.url) {
         history.replaceState(history.state, "", r.url);
       } else {
         // Too large for a URL: leave no stale permalink in the address bar; Share still works.
-        history.replaceState(history.state, "", "/explain");
+        history.replaceState(history.state, "", urls.explain);
         say("info", t("share.too_long"));
       }
       mark("current");
@@ -94,7 +78,7 @@ export function initPermalink({ S, t }) {
     button.disabled = true;
     say("busy", t("share.working"));
     try {
-      const r = await post("/api/v1/links", viewState(S.get(), S.toRequest));
+      const r = await shortLink(viewState(S.get(), S.toRequest));
       const url = new URL(r.url, location.origin).href;
       output.value = url;
       output.hidden = false;

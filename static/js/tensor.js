@@ -80,28 +80,24 @@ export function members(trace, g) {
   return out;
 }
 
-/** Axis letters for the input: BatchNorm2d (N, C, H, W), channels-last (N, H, W, C), LayerNorm (N, L, D)... */
+/** The input's axis names, as the server sends them (trace.axes): BatchNorm2d ["N", "C", "H", "W"],
+ *  channels-last ["N", "H", "W", "C"], LayerNorm ["B", "S", "D"]... "d0", "d1"... when a trace has none. */
 export function axisNames(trace) {
-  const rank = trace.shape.length;
-  const perLayer = ["layer_norm", "rms_norm"].includes(trace.layer);
-  const base = {
-    1: ["D"],
-    2: perLayer ? ["N", "D"] : ["N", "C"],
-    3: perLayer ? ["B", "S", "D"] : ["N", "C", "L"],
-    4: ["N", "C", "H", "W"],
-    5: ["N", "C", "D", "H", "W"],
-  }[rank] || trace.shape.map((_, i) => `d${i}`);
-  if (channelsLast(trace) && rank >= 3) return [base[0], ...base.slice(2), "C"];
-  return base;
+  const axes = trace.axes;
+  if (Array.isArray(axes) && axes.length === trace.shape.length) return axes;
+  return trace.shape.map((_, i) => `d${i}`);
 }
 
-export const channelsLast = (trace) => /last/i.test(String(trace.params?.layout ?? ""));
+/** Channels on the last axis of an input with spatial axes: ["N", "H", "W", "C"]. */
+export function channelsLast(trace) {
+  const names = axisNames(trace);
+  return names.length >= 3 && names[names.length - 1] === "C";
+}
 
-/** The channel axis (where one exists): 1, or the last axis for channels-last input. */
+/** The channel axis (the one named "C"), or null. */
 export function channelAxis(trace) {
-  const rank = trace.shape.length;
-  if (rank < 2) return null;
-  return channelsLast(trace) ? rank - 1 : 1;
+  const i = axisNames(trace).indexOf("C");
+  return i < 0 ? null : i;
 }
 
 /** A group's label from its statistic index: "C=1", "N=0, G=1"... (G when several channels share a group). */
@@ -123,27 +119,44 @@ export function groupLabel(trace, g) {
 /** "(0, 1, 2, 3)" for a flat index. */
 export const indexText = (i, shape) => `(${unravel(i, shape).join(", ")})`;
 
-/** Which parameter entry (gamma/beta) an input cell uses, as a flat index into the parameter array, and the
- *  parameter's shape. Per-channel parameters (BatchNorm, GroupNorm, InstanceNorm) or per normalized element
- *  (LayerNorm, RMSNorm). */
-export function paramIndex(trace, cell) {
-  const pshape = paramShape(trace);
-  if (!pshape) return null;
-  const idx = unravel(cell, trace.shape);
-  if (["layer_norm", "rms_norm"].includes(trace.layer)) {
-    const tail = idx.slice(idx.length - pshape.length);
-    return ravel(tail, pshape);
-  }
-  const c = channelAxis(trace);
-  return c === null ? null : idx[c];
+/** The shape of gamma/beta (and of the running buffers), from trace.param_axes: for each input axis, the
+ *  parameter axis it indexes or null. BatchNorm2d on [2, 3, 4, 4]: param_axes [null, 0, null, null] -> [3];
+ *  LayerNorm([4, 4]) on the same input: [null, null, 0, 1] -> [4, 4]. null when the layer has no parameters. */
+export function paramShape(trace) {
+  const pa = trace.param_axes;
+  if (!Array.isArray(pa) || pa.length !== trace.shape.length) return null;
+  const out = [];
+  pa.forEach((p, a) => {
+    if (p !== null && p !== undefined) out[p] = trace.shape[a];
+  });
+  return out.length && !out.includes(undefined) ? out : null;
 }
 
-export function paramShape(trace) {
-  const p = trace.parameters || {};
-  for (const key of ["gamma", "beta", "running_mean"]) {
-    if (p[key] !== null && p[key] !== undefined) return shapeOf(p[key]);
-  }
-  return null;
+/** Which parameter entry an input cell uses, as a flat index into the parameter array (null without
+ *  parameters). paramIndex(BatchNorm2d trace, cell at (0, 2, 1, 1)) -> 2. */
+export function paramIndex(trace, cell) {
+  const pshape = paramShape(trace);
+  if (!pshape || cell === null || cell === undefined || cell < 0 || cell >= size(trace.shape)) return null;
+  const idx = unravel(cell, trace.shape);
+  const pidx = new Array(pshape.length).fill(0);
+  trace.param_axes.forEach((p, a) => {
+    if (p !== null && p !== undefined) pidx[p] = idx[a];
+  });
+  return ravel(pidx, pshape);
+}
+
+/** A parameter entry's label from the input axes that index it: "C=1", "H=0, W=2"; the plain index without
+ *  parameters. */
+export function paramLabel(trace, j) {
+  const pshape = paramShape(trace);
+  if (!pshape) return String(j);
+  const names = axisNames(trace);
+  const pidx = unravel(j, pshape);
+  const parts = [];
+  trace.param_axes.forEach((p, a) => {
+    if (p !== null && p !== undefined) parts[p] = `${names[a]}=${pidx[p]}`;
+  });
+  return parts.join(", ");
 }
 
 /** Shape of a nested list. shapeOf([[1, 2, 3]]) -> [1, 3] */

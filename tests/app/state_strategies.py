@@ -31,15 +31,19 @@ def _param(p: Any) -> st.SearchStrategy[Any]:
         s = st.sampled_from(p.choices)
     elif p.type == "int_list":
         s = st.lists(st.integers(1, 8), min_size=1, max_size=3)
-    else:  # float_array
+    elif p.type == "int_or_list":
+        s = st.integers(-8, 8) | st.lists(st.integers(-8, 8), max_size=3)
+    elif p.type == "float_array":
         s = st.lists(finite, min_size=1, max_size=4)
+    else:  # a new ParamType in normlens.args must be taught here too
+        raise TypeError(f"no strategy for parameter type {p.type!r} of {p.name}")
     if p.type.endswith("_or_null") or p.default is None:
         s = st.none() | s
     return s
 
 
 def _params(layer: str) -> st.SearchStrategy[dict[str, Any]]:
-    spec, _ = normlens.LAYERS[layer]
+    spec = normlens.LAYERS[layer]
     return st.fixed_dictionaries({}, optional={p.name: _param(p) for p in spec.params})
 
 

@@ -16,8 +16,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from normlens.app.draws import RandomTensor
 from normlens.app.inputs import InputError
-from normlens.app.schemas import RandomTensor
 from tests.app.api_helpers import errors
 
 TRACE = "/api/v1/trace"
@@ -552,7 +552,7 @@ def _param_strategy(p: Any) -> st.SearchStrategy[Any]:
 def _requests(draw: st.DrawFn, layer: str) -> dict[str, Any]:
     import normlens
 
-    spec, _ = normlens.LAYERS[layer]
+    spec = normlens.LAYERS[layer]
     params = {p.name: draw(_param_strategy(p)) for p in spec.params}
     shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=5))
     scale = draw(st.sampled_from([1.0, 1e-30, 1e20, 1e37]))

@@ -9,7 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import normlens
-from normlens.app.schemas import LAYER_NAMES, params_model
+from normlens.app.fields import LAYER_NAMES
+from normlens.app.layer_params import params_model
+from normlens.app.lessons import layer_json
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ def test_every_layer_is_listed_as_core_declares_it(layers: list[dict[str, Any]])
     assert [layer["name"] for layer in layers] == list(normlens.LAYERS) == list(LAYER_NAMES)
     import json
 
-    assert layers == json.loads(json.dumps([spec.to_dict() for spec in normlens.specs()]))
+    assert layers == json.loads(json.dumps([layer_json(spec) for spec in normlens.specs()]))
 
 
 def test_texts_are_bilingual(layers: list[dict[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import multiprocessing
 import os
 import re
@@ -143,7 +144,27 @@ def test_an_unknown_short_link_is_a_404_page(client, http_store, link_id):
     r = client.get(f"/s/{link_id}")
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
     assert "There is no short link" in r.text and "不存在短链接" in r.text
+    page = html.unescape(r.text)
+    assert f"There is no short link “{link_id[:60]}”. Check that the link was copied completely." in page
+    assert f"不存在短链接「{link_id[:60]}」。请确认链接复制完整。" in page
     assert client.get(f"/api/v1/links/{link_id}").status_code in (404, 422)
+
+
+def test_an_unknown_short_link_in_the_api_is_a_404_in_both_languages(client, http_store):
+    r = client.get("/api/v1/links/aaaaaaaaaa")
+    assert r.status_code == 404
+    (item,) = r.json()["detail"]
+    assert item["loc"] == ["path", "link_id"] and item["type"] == "not_found"
+    assert item["msg"].startswith("There is no short link “aaaaaaaaaa”.")
+    assert item["msg_zh"].startswith("不存在短链接「aaaaaaaaaa」。")
+
+
+def test_an_unknown_example_is_a_404_page_in_both_languages(client):
+    r = client.get("/examples/no-such-example")
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+    page = html.unescape(r.text)
+    assert "There is no example “no-such-example”. Check that the link was copied completely." in page
+    assert "不存在例子「no-such-example」。请确认链接复制完整。" in page
 
 
 def test_a_stored_link_of_a_newer_version_gets_a_clear_page(client, http_store):
@@ -151,6 +172,7 @@ def test_a_stored_link_of_a_newer_version_gets_a_clear_page(client, http_store):
     link_id, _ = http_store.save(raw, 2)
     r = client.get(f"/s/{link_id}")
     assert r.status_code == 400 and "newer NormLens (state version 2)" in r.text
+    assert "此链接由更新版本的 NormLens 生成（状态版本 2）；本服务器只支持版本 1。" in r.text
     assert client.get(f"/api/v1/links/{link_id}").json()["v"] == 2  # kept as saved
 
 
@@ -158,6 +180,10 @@ def test_a_state_larger_than_the_limit_is_a_413(client, http_store):
     values = [[i * 0.318309886 for i in range(1000)] for _ in range(100)]  # about 1.8 MB of JSON
     r = client.post("/api/v1/links", json={"layer": "layer_norm", "input": {"values": values}})
     assert r.status_code == 413 and r.json()["detail"][0]["type"] == "state_too_large"
+    (item,) = r.json()["detail"]
+    assert item["loc"] == ["body"] and "bytes; a link holds at most 1,048,576. Use a smaller tensor" in item["msg"]
+    zh = r"此视图的状态为 [\d,]+ 字节，链接最多容纳 1,048,576 字节。请使用更小的张量（随机张量只保存其种子）。"
+    assert re.fullmatch(zh, item["msg_zh"]), item["msg_zh"]
     assert http_store.count() == 0
 
 

@@ -18,7 +18,8 @@ import pytest
 from normlens.app.assets import CACHE_FOREVER, plotly_bundle
 from normlens.app.examples import EXAMPLES
 from normlens.app.formulas import to_mathml, with_mathml
-from normlens.app.routes.pages import default_input_text, script_json, torch_print
+from normlens.app.opening import default_input_text, torch_print
+from normlens.app.routes.pages import script_json
 from normlens.paste import parse
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from normlens.paste import parse
+from normlens.app.lessons import error_text, note_text
+from normlens.paste import PasteError, parse
 from tests.app.api_helpers import errors
 
 PARSE = "/api/v1/parse"
@@ -33,7 +34,8 @@ def test_formats(client: TestClient, text: str, fmt: str, shape: list[int], dtyp
     assert (out["format"], out["shape"], out["dtype"]) == (fmt, shape, dtype)
     expected = parse(text)
     assert np.array_equal(np.asarray(out["values"]), expected.values.reshape(expected.shape))
-    assert out["notes"] == expected.notes and out["notes_zh"] == expected.notes_zh
+    notes = [note_text(code, values) for code, values in expected.notes]
+    assert out["notes"] == [t.en for t in notes] and out["notes_zh"] == [t.zh for t in notes]
 
 
 def test_notes_in_both_languages(client: TestClient) -> None:
@@ -62,6 +64,31 @@ def test_errors_point_at_line_and_column(client: TestClient, text: str, line: in
     assert err["loc"] == ["body", "text"] and err["type"] == "paste_error"
     assert (err["line"], err["column"], err["code"]) == (line, column, code)
     assert err["msg"] and err["msg_zh"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "msg"),
+    [
+        ("1 2\n3", "ragged", "row 2 has 1 value but row 1 has 2"),
+        ("[1, 2]]", "unexpected", "']' has no matching '['"),
+        ("tensor([1.], dtype=float32, dtype=float64)", "unexpected", "dtype= is given twice"),
+    ],
+)
+def test_error_items_carry_the_stable_code_and_the_lesson_words(
+    client: TestClient, text: str, code: str, msg: str
+) -> None:
+    (err,) = errors(client.post(PARSE, json={"text": text}))
+    with pytest.raises(PasteError) as info:
+        parse(text)
+    words = error_text(info.value)
+    assert (err["code"], err["msg"], err["msg_zh"]) == (code, msg, words.zh) and words.en == msg
+    assert (err["line"], err["column"]) == (info.value.line, info.value.column)
+
+
+def test_notes_in_chinese(client: TestClient) -> None:
+    out = client.post(PARSE, json={"text": "［1，2］"}).json()
+    assert out["notes"] == ["read full-width punctuation (，；［］（）) as ASCII"]
+    assert out["notes_zh"] == ["已将全角标点（，；［］（））按半角处理"]
 
 
 def test_parse_and_trace_agree_on_errors(client: TestClient) -> None:

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 
 from normlens.app.permalink import PermalinkError, canonical_json, decode, encode, fits
-from normlens.app.state import ViewState
+from normlens.app.state import StateError, ViewState, newer_version_error
 from tests.app.state_strategies import view_state_data, view_states
+from tests.app.words import HALF_WIDTH
 
 TOKEN = re.compile(r"1\.[A-Za-z0-9_-]+")
 BN = {
@@ -99,6 +100,8 @@ def test_a_bomb_is_refused_by_its_length_fast():
         decode(BOMB)
     assert time.perf_counter() - start < 0.1
     assert e.value.code == "too_long" and e.value.status == 414
+    assert e.value.en == f"This link is too long ({len(BOMB):,} characters; the limit is 8,000)."
+    assert e.value.zh == f"此链接过长（{len(BOMB):,} 个字符，上限为 8,000）。"
 
 
 def test_a_bomb_is_refused_by_its_inflated_size_fast_before_any_json():
@@ -107,7 +110,7 @@ def test_a_bomb_is_refused_by_its_inflated_size_fast_before_any_json():
         decode(BOMB, max_chars=len(BOMB))  # let the length pass: the decompression limit must stop it
     assert time.perf_counter() - start < 0.1
     assert e.value.code == "too_large" and e.value.status == 413
-    assert "1,048,576 bytes" in e.value.en
+    assert "1,048,576 bytes" in e.value.en and e.value.zh == "此链接的状态解压后超过 1,048,576 字节的上限。"
 
 
 def test_a_short_token_that_inflates_past_the_limit_is_refused():
@@ -151,13 +154,46 @@ TAMPERED = {
 }
 
 
+DAMAGED = {  # the Chinese reason of each damaged token, inside "此链接已损坏：...。请确认链接复制完整。"
+    "no version": "它不是 NormLens 状态令牌（应为版本号、一个点和 base64url 文本）",
+    "bad characters": "它不是 NormLens 状态令牌",
+    "padding": "它不是 NormLens 状态令牌",
+    "cut to an impossible length": "其 base64 文本长度不可能成立（是否被截断？）",
+    "bad deflate": "其压缩数据已损坏",
+    "truncated deflate": "其压缩数据被截断或含有多余字节",
+    "trailing bytes": "其压缩数据",
+    "bad json": "其内容不是有效的 JSON",
+    "version mismatch": "令牌标明版本 1，但其状态标明 3",
+    "version zero": "版本 0 不存在",
+}
+
+
 @pytest.mark.parametrize(("token", "message"), TAMPERED.values(), ids=TAMPERED.keys())
 def test_a_tampered_token_gets_a_clear_error(token, message):
     with pytest.raises(PermalinkError) as e:
         decode(token)
     assert message in e.value.en
     assert e.value.zh and e.value.zh != e.value.en
+    assert not HALF_WIDTH.search(e.value.zh), e.value.zh
     assert 400 <= e.value.status < 500
+
+
+@pytest.mark.parametrize("name", DAMAGED)
+def test_a_damaged_token_says_why_in_both_languages(name):
+    with pytest.raises(PermalinkError) as e:
+        decode(TAMPERED[name][0])
+    assert e.value.code == "broken" and e.value.status == 400
+    assert e.value.en.startswith("This link is damaged: ")
+    assert e.value.en.endswith(". Check that it was copied completely.")
+    assert e.value.zh.startswith("此链接已损坏：") and e.value.zh.endswith("。请确认链接复制完整。")
+    assert DAMAGED[name] in e.value.zh
+
+
+def test_a_state_error_inside_a_token_keeps_its_code_and_words():
+    with pytest.raises(PermalinkError) as e:
+        decode(TAMPERED["newer version inside"][0])
+    assert isinstance(e.value, StateError) and e.value.code == "newer_version"
+    assert e.value.text == newer_version_error(2).text and e.value.status == 400
 
 
 def test_every_single_character_flip_is_refused_or_harmless():
@@ -206,6 +242,16 @@ def test_a_state_too_large_for_a_url_gets_no_token(client):
     body = r.json()
     assert body["token"] is None and body["url"] is None and body["code"] == "too_long"
     assert "short link" in body["message"]["en"] and body["message"]["zh"]
+    assert "请用「分享」生成短链接。" in body["message"]["zh"]
+    assert f"超过上限 {8000:,}；" in body["message"]["zh"] and "more than the 8,000 allowed" in body["message"]["en"]
+
+
+def test_a_state_too_large_for_a_link_gets_no_token(client):
+    big = {"layer": "layer_norm", "input": {"values": [[i * 0.318309886 for i in range(1000)] for _ in range(100)]}}
+    body = client.post("/api/v1/permalink", json=big).json()
+    assert body["token"] is None and body["url"] is None and body["code"] == "too_large"
+    assert "a link holds at most 1,048,576. Use a smaller tensor" in body["message"]["en"]
+    assert "链接最多容纳 1,048,576 字节。请使用更小的张量（随机张量只保存其种子）。" in body["message"]["zh"]
 
 
 def test_an_invalid_state_is_a_422_naming_the_field(client):
@@ -213,6 +259,7 @@ def test_an_invalid_state_is_a_422_naming_the_field(client):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "view", "lang"]
     r = client.post("/api/v1/permalink", json={**BN, "v": 2})
     assert r.status_code == 422 and "newer NormLens" in r.text
+    assert r.json()["detail"][0]["msg_zh"].startswith("此链接由更新版本的 NormLens 生成（状态版本 2）")
 
 
 @pytest.mark.parametrize(("token", "message"), TAMPERED.values(), ids=TAMPERED.keys())
@@ -240,6 +287,7 @@ def test_a_bomb_url_is_refused_fast_with_a_4xx(client, token, status):
     assert r.status_code == status and "This link cannot be opened" in r.text
 
 
+EVAL_BN = {"layer": "batch_norm", "input": {"random": {"shape": [4, 3]}}, "params": {"training": False}}
 LAYER_STATES = {
     "batch_norm": ({"shape": [4, 3]}, {"training": False}),
     "layer_norm": ({"shape": [2, 3, 4]}, {"normalized_shape": [4]}),
@@ -269,6 +317,34 @@ def test_a_valid_state_the_layer_refuses_gets_a_422_page(client):
     state = {"layer": "batch_norm", "input": {"values": [1.0, 2.0, 3.0]}}  # BatchNorm needs (N, C, ...)
     r = client.get(client.post("/api/v1/permalink", json=state).json()["url"])
     assert r.status_code == 422 and "cannot be computed" in r.text and "无法计算" in r.text
+    page = html.unescape(r.text)
+    assert "This link's view cannot be computed: batch_norm accepts input of shape" in page
+    zh = re.search(r'lang="zh-CN">无法计算此链接的视图：(batch_norm [^<]*)。<', page)
+    assert zh and re.search(r"[\u4e00-\u9fff]", zh.group(1))  # the layer's own Chinese words, passed through
+
+
+def preview(client, state: dict) -> dict[str, str]:
+    """The Open Graph tags of the permalink page of `state`."""
+    url = client.post("/api/v1/permalink", json=state).json()["url"]
+    return og_tags(html.unescape(client.get(url).text))
+
+
+def test_the_preview_is_in_the_links_language(client):
+    tags = preview(client, {**EVAL_BN, "view": {"step": "mean", "lang": "zh"}})
+    title = re.fullmatch(r"nn\.BatchNorm1d：(均值.*) · NormLens", tags["title"])  # the step's title, in Chinese
+    assert title, tags["title"]
+    start = "nn.BatchNorm1d 在推理（eval 模式）下作用于形状为 4 × 3 的 float32 张量。第 3/"
+    assert tags["description"].startswith(start)
+    assert tags["description"].endswith(f"步：{title.group(1)}。共 3 组统计量，每组 4 个值。")
+    assert not HALF_WIDTH.search(tags["description"])
+    tags = preview(client, {**EVAL_BN, "view": {"step": "mean", "lang": "en"}})
+    assert tags["description"].startswith("nn.BatchNorm1d on a 4 × 3 float32 tensor in evaluation mode.")
+    assert re.search(r"\. Step 3 of \d+: Mean.*\. 3 statistics, each over 4 values\.$", tags["description"])
+    tags = preview(client, {**EVAL_BN, "params": {}, "view": {"step": "mean", "lang": "zh"}})
+    assert tags["description"].startswith("nn.BatchNorm1d 在训练模式下作用于")
+    assert re.fullmatch(r"nn\.BatchNorm1d：均值.* · NormLens", tags["title"])
+    tags = preview(client, {"layer": "layer_norm", "input": {"random": {"shape": [2, 3]}}, "view": {"lang": "zh"}})
+    assert tags["description"].startswith("nn.LayerNorm 作用于形状为 2 × 3 的 float32 张量。第 1/")  # no mode
 
 
 def test_an_unknown_step_falls_back_to_the_first(client):

@@ -31,3 +31,14 @@ def test_every_setting_has_a_description():
 def test_readme_has_the_two_setup_commands():
     setup = README.split("## Set up", 1)[1].split("\n## ", 1)[0]
     assert re.findall(r"```sh\n(.*?)\n```", setup, re.S) == ["make run", "make test"]
+
+
+def test_the_python_example_runs_and_says_what_it_shows():
+    """The notebook example of "Use it from Python" runs as written, and its comments are true."""
+    code = re.search(r"## Use it from Python.*?```python\n(.*?)\n```", README, re.S)
+    assert code, "README lost its Python example"
+    env: dict = {}
+    exec(compile(code.group(1).replace("print(", "str("), "README.md", "exec"), env)  # noqa: S102
+    t = env["t"]
+    assert t.stats["mean"].shape == (3,) and t.grads["input"].shape == (4, 3, 2, 2)
+    assert "<table>" in t._repr_html_() and "nn.BatchNorm2d" in t.torch_code

@@ -19,10 +19,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from normlens.app.fields import LAYER_NAMES
 from normlens.app.links import store_at
 from normlens.app.main import create_app
 from normlens.app.routes import links as link_routes
-from normlens.app.schemas import LAYER_NAMES
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 

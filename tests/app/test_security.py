@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,6 +18,8 @@ from tests.app.api_helpers import errors
 LIMIT = 4096
 TRACE = "/api/v1/trace"
 JSON = {"content-type": "application/json"}
+TOO_LARGE = "the request body is larger than the limit of 4,096 bytes (NORMLENS_MAX_BODY_BYTES)"
+TOO_LARGE_ZH = "请求体超过了 4,096 字节的上限（NORMLENS_MAX_BODY_BYTES）"
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +72,7 @@ def test_body_over_the_limit_with_content_length(small: TestClient) -> None:
     assert r.status_code == 413
     (err,) = errors(r)
     assert err["loc"] == ["body"] and f"{LIMIT:,} bytes" in err["msg"]
+    assert err["msg"] == TOO_LARGE and err["msg_zh"] == TOO_LARGE_ZH
 
 
 def test_streamed_body_without_content_length_is_counted(small: TestClient) -> None:
@@ -82,12 +86,14 @@ def test_streamed_body_without_content_length_is_counted(small: TestClient) -> N
     assert r.request.headers.get("content-length") is None  # really sent chunked
     assert r.status_code == 413
     assert errors(r)[0]["type"] == "body_too_large"
+    assert errors(r)[0]["msg"] == TOO_LARGE and errors(r)[0]["msg_zh"] == TOO_LARGE_ZH
 
 
 def test_lying_content_length_is_counted(small: TestClient) -> None:
     body = b'{"layer": "batch_norm", "input": {"values": [' + b"1.0, " * 2000 + b"1.0]}}"
     r = small.post(TRACE, content=body, headers={**JSON, "content-length": "100"})
     assert r.status_code == 413
+    assert errors(r)[0]["type"] == "body_too_large" and errors(r)[0]["msg_zh"] == TOO_LARGE_ZH
 
 
 def test_body_under_the_limit_reaches_validation(small: TestClient) -> None:
@@ -100,6 +106,8 @@ def test_invalid_content_length_header(small: TestClient) -> None:
     r = small.post(TRACE, content=b"{}", headers={**JSON, "content-length": "12abc"})
     assert r.status_code == 400
     assert errors(r)[0]["loc"] == ["header", "content-length"]
+    assert errors(r)[0]["msg"] == "invalid Content-Length header"
+    assert errors(r)[0]["msg_zh"] == "Content-Length 请求头无效"
 
 
 def test_big_content_length_is_refused_before_reading_the_body() -> None:
@@ -117,6 +125,13 @@ def test_big_content_length_is_refused_before_reading_the_body() -> None:
     scope = {"type": "http", "method": "POST", "path": TRACE, "headers": [(b"content-length", b"1000000000")]}
     asyncio.run(BodyLimit(inner, max_bytes=LIMIT)(scope, receive, send))
     assert sent[0]["status"] == 413
+    (item,) = orjson.loads(sent[1]["body"])["detail"]
+    assert item == {
+        "loc": ["body"],
+        "msg": TOO_LARGE,
+        "msg_zh": TOO_LARGE_ZH,
+        "type": "body_too_large",
+    }
 
 
 def test_unexpected_errors_are_json_without_traceback() -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
+from normlens.app.lessons import Text, fill, lessons
 from normlens.app.schemas import TraceRequest
 from normlens.app.state import SCHEMA_VERSION, StateError, ViewState, load_state
 
@@ -62,6 +65,16 @@ def test_a_newer_version_is_refused_with_a_clear_message():
     assert err.value.code == "newer_version"
     assert "newer NormLens (state version 2)" in err.value.en and "version 1" in err.value.en
     assert "更新版本" in err.value.zh and err.value.message("zh") == err.value.zh
+    assert "（状态版本 2）；本服务器只支持版本 1。" in err.value.zh and err.value.message("en") == err.value.en
+    assert str(err.value) == err.value.en and err.value.status == 400
+    assert err.value.to_dict() == {"code": "newer_version", "message": {"en": err.value.en, "zh": err.value.zh}}
+
+
+def test_a_newer_version_in_the_schema_carries_its_chinese_message():
+    with pytest.raises(ValidationError) as e:
+        ViewState.model_validate({**BASE, "v": 2})
+    (first,) = e.value.errors()
+    assert first["type"] == "newer_version" and first["ctx"]["msg_zh"].startswith("此链接由更新版本的 NormLens 生成")
 
 
 @pytest.mark.parametrize("v", [0, -1, "1", 1.0, None, True])
@@ -69,21 +82,53 @@ def test_an_invalid_version_is_refused(v):
     with pytest.raises(StateError) as e:
         load_state({**BASE, "v": v})
     assert e.value.code == "invalid_state" and "version" in e.value.en
+    assert e.value.en == f"The link's state has an invalid version {v!r}."
+    assert e.value.zh == f"链接中的状态版本 {v!r} 无效。"
 
 
 @pytest.mark.parametrize("data", [[1, 2], "state", 3, None])
 def test_a_state_must_be_an_object(data):
-    with pytest.raises(StateError, match="not a JSON object"):
+    with pytest.raises(StateError, match="not a JSON object") as e:
         load_state(data)
+    assert e.value.code == "invalid_state" and e.value.zh == "链接中的状态不是 JSON 对象。"
 
 
 def test_a_schema_error_names_where_and_counts_the_rest():
     with pytest.raises(StateError) as e:
         load_state({"layer": "batchnorm", "input": {"values": [[1, True]]}, "dtype": "float16"})
     msg = e.value.en
-    assert msg.startswith("The link's state is invalid at layer:") and "more problem" in msg
-    assert "无效" in e.value.zh
+    assert msg.startswith("The link's state is invalid at layer:") and msg.endswith(" (and 2 more problems).")
+    assert e.value.zh.startswith("链接中的状态在 layer 处无效：") and e.value.zh.endswith("（另有 2 处问题）。")
     assert e.value.to_dict()["code"] == "invalid_state"
+
+
+def test_one_more_problem_is_singular():
+    with pytest.raises(StateError) as e:
+        load_state({"layer": "batchnorm", "input": {"values": [1.0]}, "dtype": "float16"})
+    assert e.value.en.endswith(" (and 1 more problem).") and e.value.zh.endswith("（另有 1 处问题）。")
+
+
+def test_a_single_problem_has_no_count():
+    with pytest.raises(StateError) as e:
+        load_state({**BASE, "dtype": "float16"})
+    assert e.value.en.startswith("The link's state is invalid at dtype: ") and "more problem" not in e.value.en
+    assert e.value.zh.startswith("链接中的状态在 dtype 处无效：") and "另有" not in e.value.zh
+
+
+def test_a_problem_with_a_chinese_message_is_quoted_in_chinese():
+    # a pasted-text error carries its Chinese words (msg_zh): the Chinese message quotes them, not the English
+    with pytest.raises(StateError) as e:
+        load_state({"layer": "batch_norm", "input": {"text": "[1, 2; 3]"}})
+    assert e.value.en.startswith("The link's state is invalid at input.text: ")
+    inner = e.value.zh.removeprefix("链接中的状态在 input.text 处无效：")
+    assert inner != e.value.zh and re.search(r"[\u4e00-\u9fff]", inner) and inner.endswith("。")
+
+
+def test_the_words_come_from_the_lesson_files():
+    e = StateError("invalid_state", entry="state_bad_version", got="'x'")
+    table = lessons().message("errors", "state_bad_version")
+    assert (e.en, e.zh) == (fill(table["en"], {"got": "'x'"}), fill(table["zh"], {"got": "'x'"}))
+    assert e.text == Text(e.en, e.zh) and (e.entry, e.values, e.status) == ("state_bad_version", {"got": "'x'"}, 400)
 
 
 def test_load_state_accepts_version_one_explicit_or_implied():

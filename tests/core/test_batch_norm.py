@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 import normlens
+from normlens.args import ArgumentError
 from tests.core.oracle import close, reference, run_snippet
 
 RANKS = (2, 3, 4, 5)
@@ -110,12 +111,15 @@ def test_steps_training_and_eval():
     assert tr.step("dgamma").kind == "param" and tr.step("dinput").phase == "backward"
     g = tr.step("grouping").values
     assert g.dtype == np.int32 and g.shape == x.shape and (g[:, 1] == 1).all()
-    assert "m = N · H · W = 4 · 2 · 2 = 16" in tr.step("grouping").explanation.en
+    # the numbers the grouping's words name (m = N · H · W = 4 · 2 · 2 = 16: tests/app/test_layer_words.py)
+    assert tr.step("grouping").scalars == {"K": 3, "m": 16, "reduced": "N · H · W", "sizes": "4 · 2 · 2", "C": 3}
     ev = normlens.trace("batch_norm", x, grad_output=dy, training=False, affine=False)
     ids = [s.id for s in ev.steps]
     assert ids == ["input", "grouping", "mean", "centered", "variance", "std", "normalized",
                    "grad_output", "dinput"]  # fmt: skip
-    assert "running" in ev.step("mean").explanation.en
+    # evaluation normalizes with the running statistics: the steps say so by their variant
+    assert [ev.step(i).variant for i in ("mean", "centered", "variance", "normalized", "dinput")] == ["running"] * 5
+    assert tr.step("mean").variant == "" and tr.step("variance").variant == "tracked"
     assert ev.output is ev.step("normalized").values
     # eval backward: dx = dy * gamma / sqrt(running_var + eps)
     np.testing.assert_allclose(ev.grads["input"], dy / np.sqrt(np.float32(1 + 1e-5)), rtol=1e-6)
@@ -154,17 +158,18 @@ def test_batch_of_one_warns_with_torchs_message():
     with pytest.raises(ValueError) as err:
         nn.BatchNorm1d(4)(torch.tensor(x))
     tr = normlens.trace("batch_norm", x, beta=[0.5, 0, 0, 1], running_var=[2, 2, 2, 2])
-    (w,) = tr.warnings
+    (w,) = tr.notices
     assert w.torch_error == str(err.value)
     assert w.code == "one_value_per_channel"
+    assert tr.step("running_var").variant == "single"  # m = 1: the running variance is left unchanged
     np.testing.assert_array_equal(tr.output, [[0.5, 0, 0, 1]])
     np.testing.assert_array_equal(tr.running["var"], np.full(4, 2.0, np.float32))  # m - 1 = 0: left unchanged
     # the size string is PyTorch's (channels first) even for channels_last input
     x4 = np.ones((1, 1, 1, 3), np.float32)
-    (w,) = normlens.trace("batch_norm", x4, layout="channels_last").warnings
+    (w,) = normlens.trace("batch_norm", x4, layout="channels_last").notices
     assert w.torch_error.endswith("torch.Size([1, 3, 1, 1])")
     # eval with running statistics has no such problem, as in PyTorch
-    assert normlens.trace("batch_norm", x, training=False).warnings == []
+    assert normlens.trace("batch_norm", x, training=False).notices == []
 
 
 def test_channels_last_matches_permuted_channels_first():
@@ -194,54 +199,88 @@ def test_trace_metadata():
     assert tr.param_counts == {"learnable": 6, "buffers": 7}
     assert set(tr.parameters) == {"gamma", "beta", "running_mean", "running_var"}
     assert tr.running["num_batches_tracked"] == 5
-    assert "1/5" in tr.step("running_mean").explanation.en
+    # momentum=None: the factor is 1/num_batches_tracked = 1/5 (its words: tests/app/test_layer_words.py)
+    for sid in ("running_mean", "running_var"):
+        step = tr.step(sid)
+        assert step.variant == "cumulative" and step.scalars["nbt"] == 5 and step.scalars["f"] == 1 / 5, sid
+        assert (step.scalars["m"], step.scalars["m_minus_1"]) == (8, 7)
     assert tr.dtype == "float64" and tr.shape == (2, 3, 4)
-    d = tr.to_dict("summary")
-    assert d["steps"][0]["values"] is None and d["steps"][0]["summary"]["count"] == 24
+    assert tr.axes == ("N", "C", "L") and tr.param_axes == (None, 0, None) and tr.torch_class == "nn.BatchNorm1d"
+    assert tr.notation["e"] == "_{ncl}" and tr.notation["s"] == "_{c}" and tr.notation["over"] == "n,l"
 
 
+KNOWN = ["affine", "beta", "eps", "gamma", "layout", "momentum", "num_batches_tracked", "running_mean", "running_var",
+         "track_running_stats", "training"]  # fmt: skip
+EPS_TRAINING = "batch_norm eps must be positive during training, but got 0.0"
+
+
+# (input, arguments, the argument named, what is wrong, the numbers of the message, PyTorch's own message); the
+# words of each error, in English and Chinese, are checked in tests/app/test_error_words.py
 @pytest.mark.parametrize(
-    ("x", "params", "message"),
+    ("x", "params", "param", "code", "values", "torch_says"),
     [
-        (np.ones((2, 3, 4, 4, 4, 4)), {}, "expected 5D input (got 6D input)"),
-        (np.ones(3), {}, "expected 2D or 3D input (got 1D input)"),
-        (np.ones((2, 3)), {"eps": 0.0}, "batch_norm eps must be positive during training, but got 0.0"),
-        (np.ones((2, 3)), {"eps": 0.0, "training": False}, "eps must be positive"),
-        (np.ones((2, 3)), {"momentum": 1.5}, "momentum must be between 0 and 1"),
-        (np.ones((2, 3)), {"momentum": "fast"}, "momentum must be a number"),
-        (np.ones((2, 3)), {"gamma": [1, 2]}, "gamma must have 3 values (one per channel), got 2"),
-        (np.ones((2, 3)), {"beta": [[1, 2, 3, 4]]}, "beta must have 3 values"),
-        (np.ones((2, 3)), {"running_mean": [1, 2, 3, 4, 5]}, "running_mean must have 3 values"),
-        (np.ones((2, 3)), {"running_var": [1, -1, 1]}, "running_var must be >= 0"),
-        (np.ones((2, 3)), {"running_var": ["a", 1, 1]}, "running_var must be a list of numbers"),
-        (np.ones((2, 3)), {"affine": False, "gamma": [1, 1, 1]}, "gamma was given but affine is false"),
-        (np.ones((2, 3)), {"track_running_stats": False, "running_mean": [0, 0, 0]}, "track_running_stats"),
-        (np.ones((2, 3)), {"training": "yes"}, "training must be true or false"),
-        (np.ones((2, 3)), {"layout": "NHWC"}, "layout must be"),
-        (np.ones((2, 3)), {"num_batches_tracked": -1}, "num_batches_tracked must be >= 0"),
-        (np.ones((2, 3)), {"momentun": 0.1}, "batch_norm has no argument 'momentun'"),
-        (np.array([[1.0, np.nan]]), {}, "only finite numbers"),
-        (np.ones((2, 3), np.int64), {}, "float32 or float64"),
+        (np.ones((2, 3, 4, 4, 4, 4)), {}, "input", "bad_rank",
+         {"layer": "batch_norm", "ndim": 6, "shape": [2, 3, 4, 4, 4, 4], "ranks": [2, 3, 4, 5]},
+         "expected 5D input (got 6D input)"),
+        (np.ones(3), {}, "input", "bad_rank", {"layer": "batch_norm", "ndim": 1, "shape": [3], "ranks": [2, 3, 4, 5]},
+         "expected 2D or 3D input (got 1D input)"),
+        (np.ones((2, 3)), {"eps": 0.0}, "eps", "eps_not_positive", {"got": 0.0}, EPS_TRAINING),
+        (np.ones((2, 3)), {"eps": 0.0, "training": False}, "eps", "eps_not_positive", {"got": 0.0}, None),
+        (np.ones((2, 3)), {"momentum": 1.5}, "momentum", "momentum_range", {"got": 1.5}, None),
+        (np.ones((2, 3)), {"momentum": "fast"}, "momentum", "not_number", {"got": "'fast'"}, None),
+        (np.ones((2, 3)), {"gamma": [1, 2]}, "gamma", "bad_length", {"want": 3, "got": 2}, None),
+        (np.ones((2, 3)), {"beta": [[1, 2, 3, 4]]}, "beta", "bad_length", {"want": 3, "got": 4}, None),
+        (np.ones((2, 3)), {"running_mean": [1, 2, 3, 4, 5]}, "running_mean", "bad_length", {"want": 3, "got": 5}, None),
+        (np.ones((2, 3)), {"running_var": [1, -1, 1]}, "running_var", "negative_variance", {}, None),
+        (np.ones((2, 3)), {"running_var": ["a", 1, 1]}, "running_var", "not_numbers", {}, None),
+        (np.ones((2, 3)), {"affine": False, "gamma": [1, 1, 1]}, "gamma", "given_but_off", {"switch": "affine"}, None),
+        (np.ones((2, 3)), {"track_running_stats": False, "running_mean": [0, 0, 0]}, "running_mean", "given_but_off",
+         {"switch": "track_running_stats"}, None),
+        (np.ones((2, 3)), {"training": "yes"}, "training", "not_bool", {"got": "'yes'"}, None),
+        (np.ones((2, 3)), {"layout": "NHWC"}, "layout", "not_a_choice",
+         {"got": "'NHWC'", "choices": ["channels_first", "channels_last"]}, None),
+        (np.ones((2, 3)), {"num_batches_tracked": -1}, "num_batches_tracked", "below_minimum", {"got": -1, "low": 0},
+         None),
+        (np.ones((2, 3)), {"momentun": 0.1}, "momentun", "unknown_argument",
+         {"layer": "batch_norm", "name": "momentun", "known": KNOWN}, None),
+        (np.array([[1.0, np.nan]]), {}, "input", "not_finite", {"value": "nan", "index": [0, 1]}, None),
+        (np.ones((2, 3), np.int64), {}, "input", "bad_dtype", {"got": "int64"}, None),
     ],
-)
-def test_bad_input_is_explained(x, params, message):
-    with pytest.raises(ValueError, match=_re(message)):
+)  # fmt: skip
+def test_bad_input_is_explained(x, params, param, code, values, torch_says):
+    with pytest.raises(ArgumentError) as info:
         normlens.trace("batch_norm", x, **params)
+    e = info.value
+    assert isinstance(e, ValueError)
+    assert (e.param, e.code, e.values, e.torch) == (param, code, values, torch_says)
+
+
+def test_torch_agrees_with_the_quoted_messages():
+    """The PyTorch messages quoted above are PyTorch's own, word for word."""
+    for module, x, said in [
+        (nn.BatchNorm3d(3), torch.ones(2, 3, 4, 4, 4, 4), "expected 5D input (got 6D input)"),
+        (nn.BatchNorm1d(3), torch.ones(3), "expected 2D or 3D input (got 1D input)"),
+        (nn.BatchNorm1d(3, eps=0.0), torch.ones(2, 3), EPS_TRAINING),
+    ]:
+        with pytest.raises(ValueError) as theirs:
+            module(x)
+        assert str(theirs.value) == said
+    nn.BatchNorm1d(3, eps=0.0).eval()(torch.ones(2, 3))  # evaluation: PyTorch accepts eps = 0
+
+
+def _raised(x, **params) -> ArgumentError:
+    with pytest.raises(ArgumentError) as info:
+        normlens.trace("batch_norm", x, **params)
+    return info.value
 
 
 def test_bad_grad_output_and_overflow():
     x = np.ones((2, 3), np.float32)
-    with pytest.raises(ValueError, match="grad_output must have the input's shape"):
-        normlens.trace("batch_norm", x, grad_output=np.ones((3, 2)))
+    e = _raised(x, grad_output=np.ones((3, 2)))
+    assert (e.param, e.code, e.values) == ("grad_output", "bad_shape", {"want": [2, 3], "got": [3, 2]})
     big = np.array([[3e38, -3e38], [-3e38, 3e38]], np.float32)
-    with pytest.raises(ValueError, match="overflows float32.*float64"):
-        normlens.trace("batch_norm", big)
+    e = _raised(big)
+    assert (e.param, e.code, e.values) == ("input", "overflow", {"what": "variance", "dtype": "float32"})
     assert np.isfinite(normlens.trace("batch_norm", big.astype(np.float64)).output).all()
-    with pytest.raises(ValueError, match="output overflows float32"):
-        normlens.trace("batch_norm", np.array([[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]], np.float32), gamma=[3e38, 1])
-
-
-def _re(s: str) -> str:
-    import re
-
-    return re.escape(s)
+    e = _raised(np.array([[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]], np.float32), gamma=[3e38, 1])
+    assert (e.param, e.code, e.values) == ("input", "overflow", {"what": "output", "dtype": "float32"})

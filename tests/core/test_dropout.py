@@ -1,16 +1,20 @@
-"""Dropout against torch: given the same mask our numbers equal PyTorch's bit for bit; statistics; errors."""
+"""Dropout against torch: given the same mask our numbers equal PyTorch's bit for bit; statistics; steps, their
+variants and scalars; notices; structured errors. The words are tested in tests/app/test_dropout_words.py."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import orjson
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from normlens.dropout import ALPHA, SPEC, alpha_coefficients, apply_mask, apply_mask_grad, dropout
+import normlens
+from normlens.args import ArgumentError
+from normlens.dropout import ALPHA, SPEC, SPECS, alpha_coefficients, apply_mask, apply_mask_grad, dropout
 
 DTYPES = [np.float32, np.float64]
 VARIANTS = ["element", "channel", "alpha"]
@@ -56,7 +60,7 @@ def test_output_is_x_times_mask_over_keep_probability(variant, p, dtype):
     for i, shape in enumerate(SHAPES[variant]):
         x, dy = data(shape, dtype, i)
         t = dropout(x, dy, p=p, variant=variant, seed=i)
-        mask = torch.from_numpy(t.step("mask").values)
+        mask = torch.tensor(t.step("mask").values)  # a copy: trace arrays are read-only
         assert set(np.unique(mask.numpy())) <= {0.0, 1.0} and mask.shape == x.shape and mask.dtype == xt_dtype(x)
         # x * mask / (1-p) may differ in the last bit from nn.Dropout's x * (mask / (1-p)); ours is the latter
         for exact, expr in [
@@ -100,7 +104,7 @@ def test_channel_mask_is_constant_over_spatial_axes(shape):
 def test_alpha_matches_the_textbook_formula(p, dtype):
     x, dy = data((4, 6), dtype)
     t = dropout(x, dy, p=p, variant="alpha", seed=2)
-    keep = torch.from_numpy(t.step("mask").values).to(torch.float64)
+    keep = torch.tensor(t.step("mask").values, dtype=torch.float64)
     a_prime = -1.7580993408473766
     a = ((1 - p) * (1 + p * a_prime**2)) ** -0.5
     b = -a * a_prime * p
@@ -179,7 +183,8 @@ def test_p_zero_returns_the_input(variant, dtype):
     np.testing.assert_array_equal(t.output, x)
     assert np.signbit(t.output.flat[0])  # the input itself, as torch returns it (alpha: no "+ b" of -0.0)
     np.testing.assert_array_equal(t.grads["input"], dy)
-    assert t.step("mask").values.all() and t.warnings == []
+    assert t.step("mask").values.all() and t.notices == []
+    assert t.step("mask").scalars["kept"] == t.step("mask").scalars["total"]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -194,7 +199,12 @@ def test_p_one_is_x_times_zero_like_torch(variant, dtype):
     np.testing.assert_array_equal(np.signbit(t.output), np.signbit(y.detach().numpy()))  # -0.0 where x < 0
     np.testing.assert_array_equal(t.grads["input"], xt.grad.numpy())
     assert not t.step("mask").values.any() and not t.output.any()
-    assert [w.code for w in t.warnings] == ["all_dropped"] and t.step("output").formula == r"y_i = x_i \cdot 0"
+    assert [n.code for n in t.notices] == ["all_dropped"] and t.notices[0].torch_error is None
+    assert t.step("output").variant == ("alpha_all_dropped" if variant == "alpha" else "all_dropped")
+    assert t.step("dinput").variant == "all_dropped"
+    # 1/(1-p) and AlphaDropout's a, b are infinite at p = 1: no step carries them
+    assert all("scale" not in s.scalars and "a" not in s.scalars for s in t.steps)
+    assert t.step("mask").scalars["kept"] == 0 and t.step("mask").scalars["keep"] == 0
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -207,7 +217,11 @@ def test_eval_is_identity(variant, p, dtype):
     np.testing.assert_array_equal(t.output, module(variant, x.ndim, p).eval()(torch.from_numpy(x)).numpy())
     np.testing.assert_array_equal(t.output, x)
     np.testing.assert_array_equal(t.grads["input"], dy)
-    assert "test time dropout does nothing" in t.step("output").explanation.en
+    assert t.notices == [] and t.step("input").variant == "eval" and t.step("dinput").variant == "identity"
+    assert t.step("output").variant == ("identity" if p < 1 else "identity_p_one")
+    assert t.step("output").values is t.step("input").values  # the identity shares the input, copies nothing
+    if p < 1:
+        assert t.step("output").scalars["scale"] == 1 / (1 - p)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -248,65 +262,198 @@ def test_steps(variant):
     assert [s.phase for s in t.steps] == ["forward"] * 4 + ["backward"] * 2
     assert t.stats is None and t.param_counts == {"learnable": 0, "buffers": 0}
     assert t.params == {"p": 0.5, "training": True, "seed": 1, "variant": variant}
-    kept = int(t.step("mask").values.sum())
-    if variant == "element":
-        assert f"{kept} of {x.size} kept" in t.step("mask").explanation.en
-    if variant != "alpha":
-        assert "1/(1-p) = 2" in t.step("output").explanation.en
+    assert t.layer == "dropout" and t.param_axes is None and t.parameters == {} and t.running is None
     for s in t.steps:
-        assert s.title.en and s.title.zh and s.explanation.en and s.explanation.zh and s.formula
-        assert s.kind == "tensor" and s.values.shape == x.shape and r"\boldsymbol" not in s.formula
-    doc = orjson.loads(orjson.dumps(t.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY))
-    assert doc["grads"]["input"] and doc["stats"] is None
+        assert s.kind == "tensor" and s.values.shape == x.shape and s.values.dtype == x.dtype
+    assert t.grads["input"] is t.step("dinput").values and t.output is t.step("output").values
+    assert t.step("input").scalars == {"n": x.size} and t.step("input").variant == ""
 
 
-def test_alpha_warns_about_unstandardized_input():
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("p", [0.0, 0.25, 0.5, 0.9])
+def test_mask_and_output_scalars(variant, p):
+    x, dy = data(SHAPES[variant][2], np.float64, 5)
+    t = dropout(x, dy, p=p, variant=variant, seed=3)
+    mask = t.step("mask")
+    maps = int(np.prod(x.shape[:2]))
+    kept = int(mask.values.sum()) // (x.size // maps) if variant == "channel" else int(mask.values.sum())
+    total = maps if variant == "channel" else x.size
+    want = {"kept": kept, "total": total, "percent": 100 * kept / total, "expected": 100 * (1 - p), "seed": 3}
+    assert mask.scalars == {**want, "p": p, "keep": 1 - p} | (
+        {"maps": maps, "size": x.size // maps} if variant == "channel" else {}
+    )
+    assert mask.variant == ("channel" if variant == "channel" else "")
+    out, dinput = t.step("output"), t.step("dinput")
+    assert out.scalars == dinput.scalars and out.scalars["scale"] == 1 / (1 - p)
+    if variant == "alpha":
+        a, b = alpha_coefficients(p)
+        assert (out.scalars["a"], out.scalars["b"], out.scalars["a_prime"]) == (a, b, -ALPHA)
+        assert t.step("saturated").scalars == {"a_prime": -ALPHA} and out.variant == dinput.variant == "alpha"
+    else:
+        assert "a" not in out.scalars and out.variant == dinput.variant == ""
+        assert t.step("dropped").scalars == {}
+
+
+def test_trace_fields_name_the_axes_and_the_module():
+    cases = [
+        ((5,), "element", ("D",), "nn.Dropout"),
+        ((2, 5), "element", ("N", "D"), "nn.Dropout"),
+        ((2, 3, 5), "element", ("B", "S", "D"), "nn.Dropout"),
+        ((2, 3, 2, 2), "alpha", ("N", "C", "H", "W"), "nn.AlphaDropout"),
+        ((2, 3, 5), "channel", ("N", "C", "L"), "nn.Dropout1d"),
+        ((2, 3, 2, 2), "channel", ("N", "C", "H", "W"), "nn.Dropout2d"),
+        ((2, 3, 2, 2, 2), "channel", ("N", "C", "D", "H", "W"), "nn.Dropout3d"),
+    ]
+    for shape, variant, axes, cls in cases:
+        t = dropout(np.ones(shape), variant=variant)
+        assert t.axes == axes and t.torch_class == cls and t.shape == shape and t.dtype == "float64"
+        assert t.notation["names"] == ", ".join(axes) and t.notation["dims"] == r" \times ".join(axes)
+        assert f"torch.{cls}(p)" in t.torch_code
+
+
+def test_arrays_are_read_only_records_and_the_callers_input_stays_writable():
+    x, dy = data((3, 4), np.float32)
+    for training in (True, False):
+        t = dropout(x, dy, training=training)
+        assert x.flags.writeable and dy.flags.writeable
+        for s in t.steps:
+            assert not s.values.flags.writeable, s.id
+        np.testing.assert_array_equal(t.step("input").values, x)
+
+
+def test_alpha_notices_unstandardized_input():
     x = np.random.default_rng(0).standard_normal((10, 10)) + 3
-    assert [w.code for w in dropout(x, variant="alpha").warnings] == ["alpha_input_not_standardized"]
-    assert dropout(x - 3, variant="alpha").warnings == []
+    (notice,) = dropout(x, variant="alpha").notices
+    assert notice.code == "alpha_input_not_standardized" and notice.torch_error is None
+    assert set(notice.values) == {"mean", "std"}
+    assert notice.values["mean"] == float(x.mean()) and notice.values["std"] == float(x.std())
+    assert dropout(x - 3, variant="alpha").notices == []
+    assert dropout(x, variant="alpha", training=False).notices == []  # evaluation: nothing is dropped
+    assert dropout(x, variant="element").notices == []
 
 
 def test_spec_is_complete():
     d = SPEC.to_dict()
+    assert SPECS == (SPEC,) and normlens.LAYERS["dropout"] is SPEC
     assert [p["name"] for p in d["params"]] == ["p", "training", "seed", "variant"]
     assert d["params"][3]["choices"] == VARIANTS
-    for p in d["params"]:
-        assert p["description"]["en"] and p["description"]["zh"]
-    assert "1/(1-p)" in d["description"]["en"] and "1/(1-p)" in d["description"]["zh"]
+    assert (d["params"][0]["minimum"], d["params"][0]["maximum"], d["params"][0]["default"]) == (0, 1, 0.5)
+    assert (d["params"][2]["minimum"], d["params"][2]["maximum"]) == (0, 2**32 - 1)
+    assert d["torch_classes"] == ["nn.Dropout", "nn.Dropout1d", "nn.Dropout2d", "nn.Dropout3d", "nn.AlphaDropout"]
+    assert d["input_ranks"] == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("p", [1.5, -0.1, 2])
+def test_docs_example_runs():
+    ex = SPEC.example
+    assert ex == {
+        "input": {"values": list(range(1, 13))},
+        "shape": [2, -1],
+        "params": {"p": 0.5, "training": True, "seed": 0},
+    }
+    x = np.array(ex["input"]["values"], dtype=np.float32).reshape(ex["shape"])
+    t = normlens.trace("dropout", x, **ex["params"])
+    np.testing.assert_array_equal(t.output, x * t.step("mask").values * 2)
+    assert t.step("mask").scalars["total"] == 12
+
+
+@pytest.mark.parametrize("p", [1.5, -0.1, 2, float("inf"), np.float32(1.5)])
 def test_bad_p_quotes_torch(p):
     with pytest.raises(ValueError) as theirs:
         torch.nn.Dropout(p)
-    with pytest.raises(ValueError, match="p must be between 0") as ours:
+    with pytest.raises(ArgumentError) as ours:
         dropout(np.ones(3), p=p)
-    assert str(theirs.value) in str(ours.value)
+    e = ours.value
+    assert (e.param, e.code, e.values) == ("p", "out_of_range", {"got": float(p), "low": 0, "high": 1})
+    assert e.torch == str(theirs.value) and str(theirs.value) in str(e)
+
+
+def test_nan_p_is_refused_without_a_torch_quote():
+    torch.nn.Dropout(float("nan"))  # PyTorch's check lets NaN through
+    with pytest.raises(ArgumentError) as ours:
+        dropout(np.ones(3), p=float("nan"))
+    assert (ours.value.param, ours.value.code, ours.value.torch) == ("p", "out_of_range", None)
+    assert math.isnan(ours.value.values["got"])
+
+
+SIX = {"ndim": 6, "shape": [1] * 6}
+F32 = {"dtype": "float32"}
 
 
 @pytest.mark.parametrize(
-    ("x", "grad", "params", "message"),
+    ("x", "grad", "params", "param", "code", "values"),
     [
-        (np.ones(3), None, {"p": float("nan")}, "p must be between 0"),
-        (np.ones(3), None, {"p": "0.5"}, "p must be a number"),
-        (np.ones(3), None, {"p": True}, "p must be a number"),
-        (np.ones(3), None, {"training": "yes"}, "training must be true or false"),
-        (np.ones(3), None, {"seed": -1}, "seed must be an integer from 0"),
-        (np.ones(3), None, {"seed": 2**32}, "seed must be an integer from 0"),
-        (np.ones(3), None, {"seed": 1.5}, "seed must be an integer"),
-        (np.ones(3), None, {"seed": True}, "seed must be an integer"),
-        (np.ones(3), None, {"variant": "spatial"}, "variant must be one of element, channel, alpha"),
-        (np.ones((2, 3)), None, {"variant": "channel"}, r"needs input of shape \(N, C, L\)"),
-        (np.ones((1,) * 6), None, {"variant": "channel"}, r"needs input of shape \(N, C, L\)"),
-        (np.ones((1,) * 6), None, {}, "1 to 5 axes"),
-        (np.ones(3), None, {"rate": 0.5}, "dropout has no argument 'rate'"),
-        (np.ones(3, np.int32), None, {}, "input must be float32 or float64"),
-        (np.array([1.0, np.inf]), None, {}, "input contains inf"),
-        (np.ones(3), np.ones(4), {}, r"grad_output must have the input's shape \[3\]"),
-        (np.ones(3), [1.0, np.nan, 1.0], {}, "grad_output must contain finite numbers"),
-        (np.full(3, 3e38, np.float32), None, {"p": 0.5, "seed": 1}, "output overflows float32.*float64"),
+        (np.ones(3), None, {"p": "0.5"}, "p", "not_number", {"got": "'0.5'"}),
+        (np.ones(3), None, {"p": True}, "p", "not_number", {"got": "True"}),
+        (np.ones(3), None, {"p": None}, "p", "not_number", {"got": "None"}),
+        (np.ones(3), None, {"training": "yes"}, "training", "not_bool", {"got": "'yes'"}),
+        (np.ones(3), None, {"seed": -1}, "seed", "below_minimum", {"got": -1, "low": 0}),
+        (np.ones(3), None, {"seed": 2**32}, "seed", "out_of_range", {"got": 2**32, "low": 0, "high": 2**32 - 1}),
+        (np.ones(3), None, {"seed": 1.5}, "seed", "not_integer", {"got": "1.5", "minimum": 0}),
+        (np.ones(3), None, {"seed": True}, "seed", "not_integer", {"got": "True", "minimum": 0}),
+        (
+            np.ones(3),
+            None,
+            {"variant": "spatial"},
+            "variant",
+            "not_a_choice",
+            {"got": "'spatial'", "choices": ["element", "channel", "alpha"]},
+        ),
+        # the variant does not fit this input: the API points at `variant` (the form shows it there)
+        (
+            np.ones((2, 3)),
+            None,
+            {"variant": "channel"},
+            "variant",
+            "channel_variant_rank",
+            {"ndim": 2, "shape": [2, 3]},
+        ),
+        (
+            np.ones((1,) * 6),
+            None,
+            {"variant": "channel"},
+            "variant",
+            "channel_variant_rank",
+            {"ndim": 6, "shape": [1] * 6},
+        ),
+        (
+            np.ones((1,) * 6),
+            None,
+            {},
+            "input",
+            "bad_rank",
+            {"layer": "dropout", "ndim": 6, "shape": [1] * 6, "ranks": [1, 2, 3, 4, 5]},
+        ),
+        (
+            np.ones(3),
+            None,
+            {"rate": 0.5},
+            "rate",
+            "unknown_argument",
+            {"layer": "dropout", "name": "rate", "known": ["p", "seed", "training", "variant"]},
+        ),
+        (np.ones(3, np.int32), None, {}, "input", "bad_dtype", {"got": "int32"}),
+        (np.array([1.0, np.inf]), None, {}, "input", "not_finite", {"value": "inf", "index": [1]}),
+        (np.ones(3), np.ones(4), {}, "grad_output", "bad_shape", {"want": [3], "got": [4]}),
+        (np.ones(3), [1.0, np.nan, 1.0], {}, "grad_output", "not_finite_array", {}),
+        (
+            np.full(3, 3e38, np.float32),
+            None,
+            {"p": 0.5, "seed": 1},
+            "input",
+            "overflow",
+            {"what": "output", "dtype": "float32"},
+        ),
+        (
+            np.ones(2, np.float32),
+            np.full(2, 3e38),
+            {"seed": 0},
+            "input",
+            "overflow",
+            {"what": "dinput", "dtype": "float32"},
+        ),
     ],
 )
-def test_bad_input_raises(x, grad, params, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_input_raises(x, grad, params, param, code, values):
+    with pytest.raises(ArgumentError) as e:
         dropout(x, grad, **params)
+    assert (e.value.param, e.value.code, e.value.values, e.value.torch) == (param, code, values, None)

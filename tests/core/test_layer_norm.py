@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 import normlens
+from normlens.args import ArgumentError
 from tests.core.oracle import close, reference, run_snippet
 
 DTYPES = (np.float32, np.float64)
@@ -176,13 +177,15 @@ def test_one_spatial_element_warns_with_torchs_message():
         nn.InstanceNorm1d(4).eval()(torch.tensor(x))  # even in eval, without running statistics
     for training in (True, False):
         tr = normlens.trace("instance_norm", x, training=training, affine=True, beta=[1, 2, 3, 4])
-        (w,) = tr.warnings
+        (w,) = tr.notices
         assert w.torch_error == str(err.value)
+        assert w.code == "one_spatial_element"
         np.testing.assert_array_equal(tr.output, np.broadcast_to(np.float32([1, 2, 3, 4])[:, None], (2, 4, 1)))
     # with running statistics, evaluation is fine in PyTorch too
-    assert normlens.trace("instance_norm", x, training=False, track_running_stats=True).warnings == []
+    assert normlens.trace("instance_norm", x, training=False, track_running_stats=True).notices == []
     tr = normlens.trace("instance_norm", x, track_running_stats=True, running_var=[2, 2, 2, 2])
     np.testing.assert_array_equal(tr.running["var"], np.full(4, 2, np.float32))  # m - 1 = 0: unchanged
+    assert tr.step("running_var").variant == "single"
 
 
 def test_group_norm_grouping_ids_and_text():
@@ -191,49 +194,89 @@ def test_group_norm_grouping_ids_and_text():
     ids = tr.step("grouping").values
     assert ids[0, :, 0, 0].tolist() == [0, 0, 1, 1, 2, 2] and ids[1, :, 0, 0].tolist() == [3, 3, 4, 4, 5, 5]
     np.testing.assert_array_equal(tr.stats["mean"], [[0.5, 2.5, 4.5]] * 2)
-    assert "m = 2 · 2 · 2 = 8" in tr.step("grouping").explanation.en
-    assert "\\lfloor c / 2 \\rfloor" in tr.step("grouping").formula
+    # the numbers its words and formula name (m = 2 · 2 · 2 = 8, g = (n, floor(c / 2))): tests/app/test_layer_words.py
+    assert tr.step("grouping").scalars == {"K": 6, "m": 8, "G": 3, "Cg": 2, "sizes": "2 · 2 · 2"}
+    assert tr.notation["Cg"] == "2" and tr.notation["s"] == "_{ng}" and tr.notation["p"] == "_{c}"
+    assert tr.axes == ("N", "C", "H", "W") and tr.param_axes == (None, 0, None, None)
 
 
+LN_SHAPE_5 = "Given normalized_shape=[5], expected input with shape [*, 5], but got input of size[2, 4]"
+GN_DIVISIBLE = "num_channels (4) must be divisible by num_groups (3)"
+GN_RANK = "Expected at least 2 dimensions for input tensor but received 1"
+
+
+# (layer, input, arguments, the argument named, what is wrong, the numbers of the message, PyTorch's own message);
+# the words of each error, in English and Chinese, are checked in tests/app/test_error_words.py
 @pytest.mark.parametrize(
-    ("layer", "x", "params", "message"),
+    ("layer", "x", "params", "param", "code", "values", "torch_says"),
     [
-        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [5]},
-         "Given normalized_shape=[5], expected input with shape [*, 5], but got input of size[2, 4]"),
-        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [2, 2, 4]},
-         "normalized_shape [2, 2, 4] must equal"),
-        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [0]}, "positive integers"),
-        ("layer_norm", np.ones((2, 4)), {"normalized_shape": []}, "at least one axis"),
-        ("layer_norm", np.ones((2, 4)), {"eps": 0}, "eps must be positive"),
-        ("layer_norm", np.ones((2, 4)), {"gamma": [1, 2, 3]},
-         "gamma must have 4 values (one per normalized element)"),
-        ("layer_norm", np.ones((2, 4)), {"bias": False, "beta": [0, 0, 0, 0]},
-         "beta was given but bias is false"),
-        ("layer_norm", np.ones((1, 1, 1, 1, 1, 2)), {}, "1 to 5 axes"),
-        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 3},
-         "num_channels (4) must be divisible by num_groups (3)"),
-        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 0}, "num_groups must be >= 1"),
-        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 2.5}, "num_groups must be a whole number"),
-        ("group_norm", np.ones(4), {}, "Expected at least 2 dimensions"),
-        ("group_norm", np.ones((2, 4)), {"beta": [1, 2]}, "beta must have 4 values (one per channel)"),
-        ("instance_norm", np.ones((2, 4)), {}, "expected 2D or 3D input (got 2D input)"),
-        ("instance_norm", np.ones((2, 4, 3)), {"momentum": -0.1}, "momentum must be between 0 and 1"),
-        ("instance_norm", np.ones((2, 4, 3)), {"gamma": [1, 1, 1, 1]}, "gamma was given but affine is false"),
-        ("instance_norm", np.ones((2, 4, 3)), {"track_running_stats": True, "running_var": [1, 1, 1]},
-         "running_var must have 4 values"),
-        ("instance_norm", np.ones((2, 4, 3)), {"eps": -1.0}, "eps must be positive"),
+        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [5]}, "normalized_shape", "shape_mismatch",
+         {"want": [5], "fit": [4], "shape": [2, 4]}, LN_SHAPE_5),
+        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [2, 2, 4]}, "normalized_shape", "shape_mismatch",
+         {"want": [2, 2, 4], "fit": [2, 4], "shape": [2, 4]},
+         "Given normalized_shape=[2, 2, 4], expected input with shape [*, 2, 2, 4], but got input of size[2, 4]"),
+        ("layer_norm", np.ones((2, 4)), {"normalized_shape": [0]}, "normalized_shape", "not_shape", {"got": "[0]"},
+         None),
+        ("layer_norm", np.ones((2, 4)), {"normalized_shape": []}, "normalized_shape", "empty_shape", {"last": 4},
+         "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, but got "
+         "normalized_shape = []"),
+        ("layer_norm", np.ones((2, 4)), {"eps": 0}, "eps", "eps_not_positive", {"got": 0.0}, None),
+        ("layer_norm", np.ones((2, 4)), {"gamma": [1, 2, 3]}, "gamma", "bad_length", {"want": 4, "got": 3}, None),
+        ("layer_norm", np.ones((2, 4)), {"bias": False, "beta": [0, 0, 0, 0]}, "beta", "given_but_off",
+         {"switch": "bias"}, None),
+        ("layer_norm", np.ones((1, 1, 1, 1, 1, 2)), {}, "input", "bad_rank",
+         {"layer": "layer_norm", "ndim": 6, "shape": [1, 1, 1, 1, 1, 2], "ranks": [1, 2, 3, 4, 5]}, None),
+        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 3}, "num_groups", "not_divisible",
+         {"C": 4, "G": 3, "divisors": [1, 2, 4]}, GN_DIVISIBLE),
+        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 0}, "num_groups", "below_minimum", {"got": 0, "low": 1},
+         None),
+        ("group_norm", np.ones((2, 4, 3)), {"num_groups": 2.5}, "num_groups", "not_integer",
+         {"got": "2.5", "minimum": 1}, None),
+        ("group_norm", np.ones(4), {}, "input", "bad_rank",
+         {"layer": "group_norm", "ndim": 1, "shape": [4], "ranks": [2, 3, 4, 5]}, GN_RANK),
+        ("group_norm", np.ones((2, 4)), {"beta": [1, 2]}, "beta", "bad_length", {"want": 4, "got": 2}, None),
+        # PyTorch's InstanceNorm1d takes 2D input as one unbatched (C, L) sample, so there is nothing to quote
+        ("instance_norm", np.ones((2, 4)), {}, "input", "unbatched", {"shape": [2, 4], "batched": [1, 2, 4]}, None),
+        ("instance_norm", np.ones((2, 4, 3)), {"momentum": -0.1}, "momentum", "momentum_range", {"got": -0.1}, None),
+        ("instance_norm", np.ones((2, 4, 3)), {"gamma": [1, 1, 1, 1]}, "gamma", "given_but_off",
+         {"switch": "affine"}, None),
+        ("instance_norm", np.ones((2, 4, 3)), {"track_running_stats": True, "running_var": [1, 1, 1]}, "running_var",
+         "bad_length", {"want": 4, "got": 3}, None),
+        ("instance_norm", np.ones((2, 4, 3)), {"eps": -1.0}, "eps", "eps_not_positive", {"got": -1.0}, None),
     ],
 )  # fmt: skip
-def test_bad_input_is_explained(layer, x, params, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+def test_bad_input_is_explained(layer, x, params, param, code, values, torch_says):
+    with pytest.raises(ArgumentError) as info:
         normlens.trace(layer, x, **params)
+    e = info.value
+    assert isinstance(e, ValueError)
+    assert (e.param, e.code, e.values, e.torch) == (param, code, values, torch_says)
 
 
 def test_torch_agrees_with_the_quoted_messages():
-    """The PyTorch messages quoted above are PyTorch's own."""
-    with pytest.raises(RuntimeError, match=re.escape("but got input of size[2, 4]")):
+    """The PyTorch messages quoted above are PyTorch's own, word for word."""
+    with pytest.raises(RuntimeError, match=re.escape("but got input of size[2, 4]")) as theirs:
         nn.LayerNorm([5])(torch.ones(2, 4))
-    with pytest.raises(ValueError, match=re.escape("num_channels (4) must be divisible by num_groups (3)")):
+    assert str(theirs.value) == LN_SHAPE_5
+    with pytest.raises(RuntimeError) as theirs:
+        nn.LayerNorm([2, 2, 4])(torch.ones(2, 4))
+    assert (
+        str(theirs.value)
+        == "Given normalized_shape=[2, 2, 4], expected input with shape [*, 2, 2, 4], but got input of size[2, 4]"
+    )
+    with pytest.raises(ValueError, match=re.escape("num_channels (4) must be divisible by num_groups (3)")) as theirs:
         nn.GroupNorm(3, 4)(torch.ones(2, 4, 3))
+    assert str(theirs.value) == GN_DIVISIBLE
+    with pytest.raises(RuntimeError) as theirs:
+        nn.GroupNorm(1, 4)(torch.ones(4))
+    assert str(theirs.value) == GN_RANK
     with pytest.raises(ValueError, match=re.escape("expected 2D or 3D input (got 4D input)")):
         nn.InstanceNorm1d(4)(torch.ones(2, 4, 3, 3))
+    for ndim, said in ((1, "expected 2D or 3D input (got 1D input)"), (6, "expected 4D or 5D input (got 6D input)")):
+        cls = nn.InstanceNorm1d if ndim == 1 else nn.InstanceNorm3d
+        with pytest.raises(ValueError) as theirs:
+            cls(1)(torch.ones((1,) * ndim))
+        assert str(theirs.value) == said
+        with pytest.raises(ArgumentError) as ours:
+            normlens.trace("instance_norm", np.ones((1,) * ndim))
+        assert (ours.value.param, ours.value.code, ours.value.torch) == ("input", "bad_rank", said)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-import orjson
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from normlens.args import ArgumentError
 from normlens.rms_norm import SPEC, rms_norm
 from tests.core.oracle import close
 
@@ -43,7 +43,9 @@ def test_matches_torch(shape, k, dtype, eps, affine):
     t = rms_norm(x, dy, normalized_shape=list(shape[-k:]), eps=eps, elementwise_affine=affine, gamma=gamma)
     y, ms, dx, dgamma = torch_rms(x, k, eps, gamma, dy)
     close(t.output, y, what="output")
-    close(t.stats["ms"], ms, what="ms")
+    # one statistic per leading index; a single one still has shape (1,), as LayerNorm's (JSON has no 0-d arrays)
+    assert t.stats["ms"].shape == (tuple(ms.shape) or (1,))
+    close(t.stats["ms"], ms.reshape(t.stats["ms"].shape), what="ms")
     close(t.grads["input"], dx, grad=True, what="dinput")
     if affine:
         close(t.grads["gamma"], dgamma, grad=True, what="dgamma")
@@ -115,10 +117,14 @@ def test_steps_grouping_and_counts():
     np.testing.assert_array_equal(t.stats["ms"], (x**2).mean(axis=2))
     np.testing.assert_allclose(t.step("rms").values, np.sqrt(t.stats["ms"] + np.finfo(np.float64).eps))
     assert t.param_counts == {"learnable": 4, "buffers": 0}
-    for s in t.steps:
-        assert s.title.en and s.title.zh and s.explanation.en and s.explanation.zh and s.formula
-        assert r"\boldsymbol" not in s.formula
-    assert "2 groups" not in t.step("input").explanation.en and "6 groups" in t.step("input").explanation.en
+    # the numbers the words name (6 groups, not the 2 of the batch axis: tests/app/test_layer_words.py)
+    scalars = {"K": 6, "m": 4, "k": 1, "sizes": "4", "lead": "(B, S)", "B": 6}
+    assert t.step("input").scalars == t.step("grouping").scalars == scalars
+    assert t.step("mean_square").scalars == {"K": 6, "m": 4} and t.step("rms").scalars == {"eps": t.params["eps"]}
+    assert t.step("output").variant == "identity" and t.step("output").scalars == {"param_shape": [4]}
+    assert t.step("dinput").scalars == {"m": 4} and t.step("dinput").variant == ""
+    assert t.axes == ("B", "S", "D") and t.param_axes == (None, None, 0) and t.torch_class == "nn.RMSNorm"
+    assert t.notation["e"] == "_{bsd}" and t.notation["s"] == "_{bs}" and t.notation["p"] == "_{d}"
 
 
 def test_without_affine_normalized_is_last():
@@ -138,19 +144,14 @@ def test_without_affine_normalized_is_last():
     assert t.param_counts == {"learnable": 0, "buffers": 0}
 
 
-def test_serializes():
-    t = rms_norm(np.random.default_rng(0).standard_normal((2, 5)).astype(np.float32), np.ones((2, 5)))
-    doc = orjson.loads(orjson.dumps(t.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY))
-    assert doc["stats"]["ms"] and doc["params"]["normalized_shape"] == [5] and doc["grads"]["gamma"]
-
-
 def test_spec_is_complete():
+    """The declaration; its words (description, each argument's) are checked in tests/app/test_layer_words.py."""
     d = SPEC.to_dict()
-    assert d["torch_classes"] == ["nn.RMSNorm"]
+    assert d["name"] == "rms_norm" and d["torch_classes"] == ["nn.RMSNorm"] and d["input_ranks"] == [1, 2, 3, 4, 5]
     assert [p["name"] for p in d["params"]] == ["normalized_shape", "eps", "elementwise_affine", "gamma"]
-    for p in d["params"]:
-        assert p["description"]["en"] and p["description"]["zh"]
-    assert "LLaMA" in d["description"]["en"] and "LLaMA" in d["description"]["zh"]
+    assert SPEC.defaults() == {"normalized_shape": None, "eps": None, "elementwise_affine": True, "gamma": None}
+    eps = SPEC.param("eps")
+    assert (eps.type, eps.minimum, eps.exclusive_minimum) == ("float_or_null", 0, False)  # eps = 0 is allowed
 
 
 @settings(max_examples=40, deadline=None)
@@ -173,11 +174,13 @@ def test_invariants(x, c):
 
 def test_warnings():
     x = np.array([[1e-5, -1e-5, 2e-5], [1.0, 2.0, 3.0]], np.float32)
-    codes = [w.code for w in rms_norm(x, eps=1e-3).warnings]
+    codes = [w.code for w in rms_norm(x, eps=1e-3).notices]
     assert codes == ["eps_dominates"]
-    assert "1 of 2 groups" in rms_norm(x, eps=1e-3).warnings[0].message.en
-    assert [w.code for w in rms_norm(np.ones((3, 1)), normalized_shape=[1]).warnings] == ["single_value_groups"]
-    assert rms_norm(x[1:]).warnings == []
+    # "1 of 2 groups" (tests/app/test_layer_words.py) are these numbers
+    (w,) = rms_norm(x, eps=1e-3).notices
+    assert w.values == {"small": 1, "groups": 2, "eps": 1e-3} and w.torch_error is None
+    assert [w.code for w in rms_norm(np.ones((3, 1)), normalized_shape=[1]).notices] == ["single_value_groups"]
+    assert rms_norm(x[1:]).notices == []
 
 
 def torch_error(fn) -> str:
@@ -190,53 +193,61 @@ def test_shape_mismatch_quotes_torch():
     x = np.zeros((2, 4), np.float32)
     for ns in ([5], [3, 4]):
         theirs = torch_error(lambda ns=ns: torch.nn.RMSNorm(ns)(torch.zeros(2, 4)))
-        with pytest.raises(ValueError, match="normalized_shape") as e:
+        with pytest.raises(ArgumentError) as e:
             rms_norm(x, normalized_shape=ns)
-        assert theirs in str(e.value)
+        assert (e.value.param, e.value.code, e.value.torch) == ("normalized_shape", "shape_mismatch", theirs)
+        assert e.value.values == {"want": ns, "fit": [2, 4][-len(ns) :], "shape": [2, 4]}
     with pytest.raises(ValueError) as theirs:  # more axes than the input has: a Python-side check in torch
         torch.nn.RMSNorm([2, 2, 4])(torch.zeros(2, 4))
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ArgumentError) as e:
         rms_norm(x, normalized_shape=[2, 2, 4])
-    assert str(theirs.value) in str(e.value)
+    assert (e.value.param, e.value.code, e.value.torch) == ("normalized_shape", "shape_mismatch", str(theirs.value))
     theirs = torch_error(lambda: torch.nn.RMSNorm([])(torch.zeros(2, 4)))
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(ArgumentError) as e:
         rms_norm(x, normalized_shape=[])
-    assert theirs in str(e.value)
+    assert (e.value.param, e.value.code, e.value.values) == ("normalized_shape", "empty_shape", {"last": 4})
+    assert e.value.torch == theirs
 
 
+KNOWN = ["elementwise_affine", "eps", "gamma", "normalized_shape"]
+
+
+# (input, grad_output, arguments, the argument named, what is wrong, the numbers of the message); the words of each
+# error, in English and Chinese, are checked in tests/app/test_error_words.py
 @pytest.mark.parametrize(
-    ("x", "grad", "params", "message"),
+    ("x", "grad", "params", "param", "code", "values"),
     [
-        (np.ones((2, 3), np.int64), None, {}, "input must be float32 or float64"),
-        (np.ones((1,) * 6), None, {}, "1 to 5 axes"),
-        (np.array([[1.0, np.nan]]), None, {}, "input contains nan"),
-        (np.ones((2, 3)), None, {"normalized_shape": [0]}, "positive integers"),
-        (np.ones((2, 3)), None, {"normalized_shape": "3"}, "positive integers"),
-        (np.ones((2, 3)), None, {"normalized_shape": [True]}, "positive integers"),
-        (np.ones((2, 3)), None, {"eps": -1.0}, "eps must be a finite number >= 0"),
-        (np.ones((2, 3)), None, {"eps": float("inf")}, "eps must be a finite number >= 0"),
-        (np.ones((2, 3)), None, {"eps": "small"}, "eps must be a number"),
-        (np.ones((2, 3)), None, {"eps": True}, "eps must be a number"),
-        (np.ones((2, 3)), None, {"elementwise_affine": "yes"}, "elementwise_affine must be true or false"),
-        (np.ones((2, 3)), None, {"gamma": [1.0, 2.0]}, "gamma must have 3 values"),
-        (np.ones((2, 3)), None, {"gamma": [1.0, np.inf, 1.0]}, "gamma must contain finite numbers"),
-        (
-            np.ones((2, 3)),
-            None,
-            {"gamma": [1.0] * 3, "elementwise_affine": False},
-            "elementwise_affine is false",
-        ),
-        (np.ones((2, 3)), None, {"weight": [1.0] * 3}, "rms_norm has no argument 'weight'"),
-        (np.ones((2, 3)), np.ones((3, 2)), {}, r"grad_output must have the input's shape \[2, 3\]"),
-        (np.ones((2, 3)), np.full((2, 3), np.nan), {}, "grad_output must contain finite numbers"),
-        (np.ones((2, 3)), [["a"] * 3] * 2, {}, "grad_output must be an array of numbers"),
-        (np.array([[0.0, 0.0], [1.0, 2.0]]), None, {"eps": 0.0}, "divides by zero with eps=0"),
-        (np.full((2, 3), 1e20, np.float32), None, {}, "x\\^2 overflows float32.*Use dtype float64"),
+        (np.ones((2, 3), np.int64), None, {}, "input", "bad_dtype", {"got": "int64"}),
+        (np.ones((1,) * 6), None, {}, "input", "bad_rank",
+         {"layer": "rms_norm", "ndim": 6, "shape": [1] * 6, "ranks": [1, 2, 3, 4, 5]}),
+        (np.array([[1.0, np.nan]]), None, {}, "input", "not_finite", {"value": "nan", "index": [0, 1]}),
+        (np.ones((2, 3)), None, {"normalized_shape": [0]}, "normalized_shape", "not_shape", {"got": "[0]"}),
+        (np.ones((2, 3)), None, {"normalized_shape": "3"}, "normalized_shape", "not_shape", {"got": "'3'"}),
+        (np.ones((2, 3)), None, {"normalized_shape": [True]}, "normalized_shape", "not_shape", {"got": "[True]"}),
+        (np.ones((2, 3)), None, {"eps": -1.0}, "eps", "below_minimum", {"got": -1.0, "low": 0}),
+        (np.ones((2, 3)), None, {"eps": float("inf")}, "eps", "not_finite_number", {"got": float("inf")}),
+        (np.ones((2, 3)), None, {"eps": "small"}, "eps", "not_number", {"got": "'small'"}),
+        (np.ones((2, 3)), None, {"eps": True}, "eps", "not_number", {"got": "True"}),
+        (np.ones((2, 3)), None, {"elementwise_affine": "yes"}, "elementwise_affine", "not_bool", {"got": "'yes'"}),
+        (np.ones((2, 3)), None, {"gamma": [1.0, 2.0]}, "gamma", "bad_length", {"want": 3, "got": 2}),
+        (np.ones((2, 3)), None, {"gamma": [1.0, np.inf, 1.0]}, "gamma", "not_finite_array", {}),
+        (np.ones((2, 3)), None, {"gamma": [1.0] * 3, "elementwise_affine": False}, "gamma", "given_but_off",
+         {"switch": "elementwise_affine"}),
+        (np.ones((2, 3)), None, {"weight": [1.0] * 3}, "weight", "unknown_argument",
+         {"layer": "rms_norm", "name": "weight", "known": KNOWN}),
+        (np.ones((2, 3)), np.ones((3, 2)), {}, "grad_output", "bad_shape", {"want": [2, 3], "got": [3, 2]}),
+        (np.ones((2, 3)), np.full((2, 3), np.nan), {}, "grad_output", "not_finite_array", {}),
+        (np.ones((2, 3)), [["a"] * 3] * 2, {}, "grad_output", "not_numbers", {}),
+        (np.array([[0.0, 0.0], [1.0, 2.0]]), None, {"eps": 0.0}, "eps", "zero_mean_square", {"dtype": "float64"}),
+        (np.full((2, 3), 1e20, np.float32), None, {}, "input", "overflow", {"what": "x^2", "dtype": "float32"}),
     ],
-)
-def test_bad_input_raises(x, grad, params, message):
-    with pytest.raises(ValueError, match=message):
+)  # fmt: skip
+def test_bad_input_raises(x, grad, params, param, code, values):
+    with pytest.raises(ArgumentError) as info:
         rms_norm(x, grad, **params)
+    e = info.value
+    assert isinstance(e, ValueError)
+    assert (e.param, e.code, e.values, e.torch) == (param, code, values, None)
 
 
 def test_float64_handles_what_float32_overflows():

@@ -1,22 +1,19 @@
-"""The trace contract as the normalization layers fill it: Grouping, summaries, steps, texts, formulas,
-JSON."""
+"""The trace contract as the normalization layers fill it: Grouping, steps and their numbers.
+
+The words of the steps (titles, explanations, formulas) are checked in tests/app/test_layer_words.py, the JSON
+of a trace in tests/app/test_tracejson.py, the summaries of its arrays in tests/app/test_summary.py.
+"""
 
 from __future__ import annotations
 
-import gc
-import re
-
-import latex2mathml.converter
 import numpy as np
-import orjson
 import pytest
 
 import normlens
-from normlens import summary
 from normlens.trace import Grouping
 
 NORM_LAYERS = ("batch_norm", "layer_norm", "group_norm", "instance_norm")
-CJK = re.compile(r"[\u4e00-\u9fff]")
+KINDS, PHASES = ("tensor", "stat", "param", "scalar"), ("forward", "backward")
 
 
 def _traces():
@@ -50,16 +47,28 @@ def test_group_ids_follow_the_axis_map():
     assert np.bincount(bn.group_ids().ravel()).tolist() == [16, 16, 16]
 
 
+def test_stat_view_is_the_canonical_view():
+    """(P, K, Q): P the axes before the first kept one, K the statistics, Q the rest (C/G of GroupNorm too)."""
+    assert Grouping((4, 3, 2, 2), (3,), (None, (0, 1), None, None)).stat_view == (4, 3, 4)  # BatchNorm2d
+    assert Grouping((2, 6, 3), (2, 3), ((0, 1), (1, 2), None)).stat_view == (1, 6, 6)  # GroupNorm, C/G = 2
+    assert Grouping((2, 5, 4), (2, 5), ((0, 1), (1, 1), None)).stat_view == (1, 10, 4)  # LayerNorm over D
+    assert Grouping((2, 3, 4), (4,), (None, None, (0, 1))).stat_view == (6, 4, 1)  # channels last
+    assert Grouping((6, 4), (1,), (None, None)).stat_view == (1, 1, 24)  # every axis reduced
+    for tr in TRACES:  # every layer's arrays are views of it
+        assert tr.step("centered").values.reshape(tr.grouping.stat_view).shape[1] == tr.stats["mean"].size
+
+
 @pytest.mark.parametrize("tr", TRACES, ids=lambda t: t.layer)
-def test_steps_are_complete_and_bilingual(tr):
+def test_steps_are_complete(tr):
     ids = [s.id for s in tr.steps]
     assert ids[:3] == ["input", "grouping", "mean"] and ids[-1] == "dinput"
     assert len(set(ids)) == len(ids)
+    phases = [s.phase for s in tr.steps]
+    assert set(phases) <= set(PHASES) and phases == sorted(phases, key=PHASES.index)  # forward, then backward
     for s in tr.steps:
-        for text in (s.title, s.explanation):
-            assert text.en and CJK.search(text.zh), (s.id, text)
-        latex2mathml.converter.convert(s.formula)  # every formula renders
-        assert "\\boldsymbol" not in s.formula
+        # no words in a step: an id, a variant naming another wording, and the numbers the words use
+        assert s.kind in KINDS and isinstance(s.variant, str) and isinstance(s.scalars, dict), s.id
+        assert not hasattr(s, "title") and not hasattr(s, "explanation") and not hasattr(s, "formula")
         assert s.values is not None and s.values.flags.c_contiguous
         if s.kind == "stat":
             assert s.values.shape == tr.grouping.stat_shape or s.id.startswith("running")
@@ -73,16 +82,20 @@ def test_steps_are_complete_and_bilingual(tr):
 
 
 @pytest.mark.parametrize("tr", TRACES, ids=lambda t: t.layer)
-@pytest.mark.parametrize("detail", ["full", "summary", "auto"])
-def test_to_dict_serializes_with_orjson(tr, detail):
-    d = tr.to_dict(detail)
-    raw = orjson.dumps(d, option=orjson.OPT_SERIALIZE_NUMPY)
-    back = orjson.loads(raw)
-    assert back["layer"] == tr.layer and len(back["steps"]) == len(tr.steps)
-    assert (back["steps"][0]["values"] is None) == (detail == "summary")
-    for s in back["steps"]:
-        h = s["summary"]["histogram"]
-        assert sum(h["counts"]) == h["sampled"] and len(h["edges"]) == summary.BINS + 1
+def test_trace_names_its_axes_and_its_module(tr):
+    """axes name the input's axes, param_axes say which gamma axis each one indexes, notation holds the
+    subscripts shared by every formula of the trace."""
+    assert len(tr.axes) == len(tr.shape) and len(tr.param_axes) == len(tr.shape)
+    gamma_ndim = len(tr.parameters["gamma"].shape) if tr.parameters.get("gamma") is not None else None
+    if gamma_ndim is not None:  # the axes gamma indexes, in order, and nothing else
+        assert [a for a in tr.param_axes if a is not None] == list(range(gamma_ndim))
+        for axis, p in enumerate(tr.param_axes):
+            if p is not None:
+                assert tr.shape[axis] == tr.parameters["gamma"].shape[p]
+    assert tr.torch_class.startswith("nn.") and f"layer = {tr.torch_class}(" in tr.torch_code
+    assert tr.notation["names"] == ", ".join(tr.axes)
+    assert tr.notation["e"] == "_{" + "".join(a.lower() for a in tr.axes) + "}"
+    assert {"names", "dims", "idx", "e", "s", "p", "over", "param_over", "axes", "param_axes_text"} <= set(tr.notation)
 
 
 def test_trace_arrays_are_read_only():
@@ -95,12 +108,13 @@ def test_trace_arrays_are_read_only():
     x[0, 0] = 2.0  # the caller's input stays theirs
 
 
-@pytest.mark.parametrize("spec", [normlens.LAYERS[n][0] for n in NORM_LAYERS], ids=lambda s: s.name)
-def test_specs_describe_every_argument(spec):
+@pytest.mark.parametrize("spec", [normlens.LAYERS[n] for n in NORM_LAYERS], ids=lambda s: s.name)
+def test_specs_declare_every_argument(spec):
+    """The declaration; the words of the layer and of each argument: tests/app/test_layer_words.py."""
     d = spec.to_dict()
-    assert d["title"]["en"] and CJK.search(d["title"]["zh"]) and CJK.search(d["description"]["zh"])
-    for p in d["params"]:
-        assert p["description"]["en"] and CJK.search(p["description"]["zh"]), p["name"]
+    assert d["name"] == spec.name and all(c.startswith("nn.") for c in d["torch_classes"])
+    assert set(d["params"][0]) == {"name", "type", "default", "minimum", "maximum", "exclusive_minimum",
+                                   "exclusive_maximum", "choices", "length"}  # fmt: skip
     names = {p["name"] for p in d["params"]}
     assert "eps" in names
     eps = spec.param("eps")
@@ -108,81 +122,6 @@ def test_specs_describe_every_argument(spec):
     # the defaults are accepted as they are
     x = np.random.default_rng(0).standard_normal((2, 4, 3))
     normlens.trace(spec.name, x, **spec.defaults())
-
-
-# ---- summaries ----
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_])
-@pytest.mark.parametrize("n", [1, 7, 1000, 5000])
-def test_summary_matches_numpy(dtype, n):
-    a = (np.random.default_rng(n).standard_normal(n) * 5 + 3).astype(dtype)
-    s = summary.summarize(a)
-    f = a.astype(np.float64)
-    assert s["count"] == n and s["min"] == f.min() and s["max"] == f.max()
-    np.testing.assert_allclose(s["mean"], f.mean(), rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(s["std"], f.std(), rtol=1e-5, atol=1e-9)
-    if f.max() > f.min():
-        counts, edges = np.histogram(f, bins=summary.BINS, range=(f.min(), f.max()))
-        np.testing.assert_allclose(s["histogram"]["edges"], edges)
-        assert np.abs(s["histogram"]["counts"] - counts).sum() <= 2  # a value on a bin edge may round either way
-
-
-def test_summary_of_a_large_array_samples_the_histogram_only():
-    a = np.random.default_rng(1).standard_normal(300_000).astype(np.float32) + 1e3  # mean >> std: two-pass std
-    s = summary.summarize(a)
-    assert s["count"] == 300_000 and s["histogram"]["sampled"] < summary.HISTOGRAM_EXACT_MAX + 1
-    assert s["min"] == float(a.min()) and s["max"] == float(a.max())
-    np.testing.assert_allclose(s["std"], a.astype(np.float64).std(), rtol=1e-5)
-    np.testing.assert_allclose(s["mean"], a.astype(np.float64).mean(), rtol=1e-7)
-
-
-def test_summary_skips_non_finite_values():
-    s = summary.summarize(np.array([1.0, np.nan, 3.0, np.inf]))
-    assert s["count"] == 4 and s["min"] == 1.0 and s["max"] == 3.0 and s["mean"] == 2.0
-    assert summary.summarize(np.array([np.nan]))["mean"] is None
-    assert summary.summarize(np.array([], np.float32))["count"] == 0
-    c = summary.summarize(np.full(10, 2.5))
-    assert c["std"] == 0 and c["histogram"]["counts"][summary.BINS // 2] == 10
-
-
-def test_summaries_are_cached_for_frozen_arrays_only():
-    a = np.arange(10.0)
-    assert summary.summarize(a) is not summary.summarize(a)  # writable: recomputed every time
-    a.flags.writeable = False
-    first = summary.summarize(a)
-    assert summary.summarize(a) is first
-    frozen = np.arange(4.0)
-    frozen.flags.writeable = False
-    view = frozen.reshape(2, 2)  # read-only, and so is its base
-    assert summary.summarize(view) is summary.summarize(view)
-    base = np.arange(4.0)
-    v = base.reshape(2, 2)
-    v.flags.writeable = False
-    assert summary.summarize(v) is not summary.summarize(v)  # its base can still change
-    key = id(a)
-    del a
-    gc.collect()
-    assert key not in summary._known
-
-
-def test_remembered_summary_is_used_and_freezes_the_array():
-    ids = np.zeros(5, np.int32)
-    fake = {"count": 5, "min": 0.0, "max": 0.0, "mean": 0.0, "std": 0.0, "histogram": None}
-    summary.remember(ids, fake)
-    assert summary.summarize(ids) is fake and not ids.flags.writeable
-
-
-def test_group_id_summary_is_exact():
-    x = np.random.default_rng(2).standard_normal((3, 6, 2)).astype(np.float32)
-    tr = normlens.trace("group_norm", x, num_groups=3)
-    ids = tr.step("grouping").values
-    s = summary.summarize(ids)
-    f = ids.astype(np.float64)
-    assert (s["min"], s["max"], s["count"]) == (0.0, 8.0, 36)
-    np.testing.assert_allclose([s["mean"], s["std"]], [f.mean(), f.std()], rtol=1e-12)
-    counts, _ = np.histogram(f, bins=summary.BINS, range=(0, 8))
-    assert s["histogram"]["counts"].tolist() == counts.tolist()
 
 
 def test_unchanged_steps_share_one_array():
@@ -194,75 +133,3 @@ def test_unchanged_steps_share_one_array():
     tr = normlens.trace("batch_norm", x, gamma=[1, 2, 1], beta=[0, 0, 1])
     np.testing.assert_allclose(tr.step("scaled").values, tr.step("normalized").values * [1, 2, 1])
     np.testing.assert_allclose(tr.output, tr.step("scaled").values + [0, 0, 1])
-
-
-@pytest.mark.parametrize(
-    ("layer", "params"),
-    [
-        ("batch_norm", {}),
-        ("batch_norm", {"gamma": [-2.0, 0.5, 0.0, 1.5], "beta": [1.0, 0.0, -3.0, 2.0]}),
-        ("layer_norm", {"normalized_shape": [4, 64, 64]}),
-        ("group_norm", {"num_groups": 2}),
-        ("instance_norm", {"affine": True, "gamma": [-1.0, 2.0, 3.0, 0.5], "beta": [0.0, 1.0, 2.0, 3.0]}),
-    ],
-)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_derived_summaries_equal_direct_ones(layer, params, dtype):
-    """Large traces derive their summaries from the statistics; they must match a direct pass over each
-    array."""
-    x = (np.random.default_rng(4).standard_normal((8, 4, 64, 64)) * 3 + 100).astype(dtype)
-    x[:, 1, :3] = 7.25  # a constant stripe, and a large mean: the std is two-pass in a direct summary
-    tr = normlens.trace(layer, x, **params)
-    assert x.size > summary.HISTOGRAM_EXACT_MAX
-    derived = 0
-    for s in tr.steps:
-        if s.values.size < summary.HISTOGRAM_EXACT_MAX:
-            continue
-        derived += id(s.values) in summary._known  # remembered by the trace, before anyone summarized it
-        got, want = summary.summarize(s.values), summary._summarize(s.values)
-        assert (got["count"], got["min"], got["max"]) == (want["count"], want["min"], want["max"]), s.id
-        np.testing.assert_allclose(got["mean"], want["mean"], rtol=1e-6, atol=1e-6 * want["std"], err_msg=s.id)
-        np.testing.assert_allclose(got["std"], want["std"], rtol=1e-5, err_msg=s.id)
-        np.testing.assert_array_equal(got["histogram"]["edges"], want["histogram"]["edges"])
-        if s.id != "grouping":  # group ids: every value counted (exact), not a sample
-            np.testing.assert_array_equal(got["histogram"]["counts"], want["histogram"]["counts"], err_msg=s.id)
-        else:
-            assert got["histogram"]["sampled"] == x.size
-    assert derived >= (6 if params else 4)  # input, grouping, centered, normalized (+ scaled, output)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_summary_of_huge_values_does_not_overflow(dtype):
-    big = np.finfo(dtype).max / 2
-    a = np.array([big, -big, big / 2, 0.0] * 300, dtype=dtype)
-    s = summary.summarize(a)  # warnings are errors here: no overflow warning may escape
-    f = a.astype(np.float64) / big
-    np.testing.assert_allclose([s["mean"] / big, s["std"] / big], [f.mean(), f.std()], rtol=1e-5)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [1, 2, 16, summary.SMALL])
-def test_small_summary_path_equals_the_numpy_path(dtype, n, monkeypatch):
-    rng, original = np.random.default_rng(n), summary.SMALL
-    for a in ((rng.standard_normal(n) * 3).astype(dtype), np.full(n, 2.5, dtype), rng.integers(-3, 3, n).astype(dtype)):
-        small = summary._summarize(a)
-        monkeypatch.setattr(summary, "SMALL", 0)
-        big = summary._summarize(a)
-        monkeypatch.setattr(summary, "SMALL", original)
-        assert small["min"] == big["min"] and small["max"] == big["max"]
-        assert list(small["histogram"]["counts"]) == list(big["histogram"]["counts"])
-        assert list(small["histogram"]["edges"]) == list(big["histogram"]["edges"])
-        np.testing.assert_allclose([small["mean"], small["std"]], [big["mean"], big["std"]], rtol=1e-6, atol=1e-12)
-
-
-@pytest.mark.parametrize("n", [4, 1000])
-def test_summary_of_a_range_wider_than_float64_bins_every_value(n):
-    a = np.resize(np.array([1e308, -1e308, 0.0, 5e307]), n)
-    s = summary.summarize(a)
-    edges = np.asarray(s["histogram"]["edges"], dtype=np.float64)
-    assert s["min"] == -1e308 and s["max"] == 1e308 and np.isfinite(s["std"]) and np.isfinite(edges).all()
-    assert edges[0] == -1e308 and edges[-1] == 1e308 and (np.diff(edges) > 0).all()
-    assert sum(s["histogram"]["counts"]) == n and s["histogram"]["counts"][BIN_OF_ZERO] >= n // 4
-
-
-BIN_OF_ZERO = summary.BINS // 2

@@ -152,7 +152,7 @@ def test_steps_animate_between_frames(explain):
             const t0 = performance.now();
             gd.once('plotly_animated', () => resolve(performance.now() - t0));
             setTimeout(() => resolve(-1), 4000);
-            [...document.querySelectorAll('.rail-step')].find(b => b.textContent.includes('Normalized')).click();
+            [...document.querySelectorAll('.rail-step')].find(b => b.textContent.includes('Standardized')).click();
         })"""
     )
     assert current(page) == "normalized"
@@ -369,7 +369,7 @@ def test_reduced_motion_steps_without_animation(browser, server_url):
             const gd = document.getElementById('plot-story');
             gd.once('plotly_animated', () => resolve(true));
             setTimeout(() => resolve(false), 1500);
-            [...document.querySelectorAll('.rail-step')].find(b => b.textContent.includes('Normalized')).click();
+            [...document.querySelectorAll('.rail-step')].find(b => b.textContent.includes('Standardized')).click();
         })"""
     )
     assert current(page) == "normalized"
@@ -395,7 +395,7 @@ def test_a_paste_error_shows_its_line_and_column_as_you_type_in_both_languages(b
         page.fill("#input-text", "[[1, 2, nan]]")
         page.wait_for_selector('#input-feedback[data-kind="error"]')
         text = feedback.text_content()
-        assert text.startswith("第 1 行第") and re.search(r"[\u4e00-\u9fff]{4,}", text.split(":", 1)[1]), text
+        assert text.startswith("第 1 行第") and re.search(r"[\u4e00-\u9fff]{4,}", re.split("[:：]", text, maxsplit=1)[1]), text
     finally:
         context.close()
 

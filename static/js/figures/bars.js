@@ -3,7 +3,7 @@
 // Pure: trace -> {data, layout, frames}.
 
 import { fmt } from "../format.js";
-import { flat, groupLabel, paramShape, unravel } from "../tensor.js";
+import { flat, groupCount, groupLabel, paramLabel, paramShape, unravel } from "../tensor.js";
 import { COLORS, baseLayout, groupWindow, sparseTicks } from "./common.js";
 
 const axisFont = { size: 11, color: COLORS.muted };
@@ -76,7 +76,10 @@ export function runningFigure(trace, stepIndex, view) {
   const batchStat = flat(isVar ? trace.stats?.var : trace.stats?.mean);
   if (!before || !after) return statFigure(trace, stepIndex, view);
   const n = after.length;
-  const labels = Array.from({ length: n }, (_, k) => (trace.layer === "batch_norm" ? groupLabel(trace, k) : `${k}`));
+  // one value per group (BatchNorm: per channel) or per parameter entry (InstanceNorm: per channel, while its
+  // groups are per sample and channel)
+  const perGroup = n === groupCount(trace);
+  const labels = Array.from({ length: n }, (_, k) => (perGroup ? groupLabel(trace, k) : paramLabel(trace, k)));
   const xs = labels.map((_, k) => k);
   const mk = (vals, name, color, pattern) => ({
     type: "bar",

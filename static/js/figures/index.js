@@ -13,7 +13,8 @@ export { tensorFigure } from "./heatmap.js";
 export function storyFigure(trace, stepIndex, view) {
   const step = trace.steps[stepIndex];
   const summarized = step.values === null || step.values === undefined;
-  if (trace.layer === "dropout") {
+  if (!trace.steps.some((s) => s.kind === "stat")) {
+    // an element-wise layer (Dropout): no statistics, each value against what it became
     if (summarized || !flat(trace.steps[0].values)) return { figure: histogramFigure(trace, stepIndex, view), key: "hist", caption: "fig.hist_caption" };
     return { figure: dropoutFigure(trace, stepIndex, view), key: `dropout:${step.phase}`, caption: "fig.dropout_caption" };
   }

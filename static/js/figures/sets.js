@@ -22,7 +22,7 @@ export function cubeAxes(trace) {
   const shape = trace.shape;
   const names = axisNames(trace);
   if (shape.length === 1) return { nAxis: null, cAxis: null, rest: [0], N: 1, C: 1, R: shape[0], labels: ["", "", names[0]] };
-  const cAxis = ["layer_norm", "rms_norm"].includes(trace.layer) || shape.length === 2 ? 1 : channelAxis(trace);
+  const cAxis = shape.length === 2 ? 1 : channelAxis(trace) ?? 1; // no channel axis (B, S, D): the second one
   const rest = shape.map((_, a) => a).filter((a) => a !== 0 && a !== cAxis);
   const R = rest.reduce((p, a) => p * shape[a], 1);
   return { nAxis: 0, cAxis, rest, N: shape[0], C: shape[cAxis], R, labels: [names[0], names[cAxis], rest.map((a) => names[a]).join("·") || "1"] };
@@ -174,7 +174,32 @@ function exampleGroupSize(C) {
   return C;
 }
 
-const TITLES = { batch_norm: "BatchNorm", layer_norm: "LayerNorm", instance_norm: "InstanceNorm", group_norm: "GroupNorm", rms_norm: "RMSNorm" };
+const TITLES = { batch_norm: "BatchNorm", layer_norm: "LayerNorm", instance_norm: "InstanceNorm", group_norm: "GroupNorm" };
+const COMPARED = ["batch_norm", "layer_norm", "instance_norm", "group_norm"];
+
+/** The trace's own title: the comparison's name for it, else its PyTorch class without "nn.". */
+const ownTitle = (trace) => TITLES[trace.layer] || String(trace.torch_class || trace.layer).replace(/^nn\./, "");
+
+/** Which of the compared layers shares exactly the trace's statistic sets (RMSNorm: LayerNorm's), or null. */
+function sameSetsAs(trace, ax, at, memberCells) {
+  if (COMPARED.includes(trace.layer)) return trace.layer;
+  return (
+    COMPARED.filter((kind) => kind !== "group_norm").find((kind) => {
+      const member = canonicalMember(kind, ax, at, null);
+      let count = 0;
+      for (let n = 0; n < ax.N; n++) {
+        for (let c = 0; c < ax.C; c++) {
+          for (let r = 0; r < ax.R; r++) {
+            if (!member(n, c, r)) continue;
+            if (!memberCells.has(`${n},${c},${r}`)) return false;
+            count += 1;
+          }
+        }
+      }
+      return count === memberCells.size;
+    }) ?? null
+  );
+}
 
 /** view: {group, cell, width, t}. */
 export function setsFigure(trace, stepIndex, view) {
@@ -193,8 +218,9 @@ export function setsFigure(trace, stepIndex, view) {
 
   const rank = trace.shape.length;
   const comparable = rank >= 3; // N, C and a spatial axis: all four layers apply
-  const slots = comparable ? ["batch_norm", "layer_norm", "instance_norm", "group_norm"] : [trace.layer];
-  const selfSlot = trace.layer === "rms_norm" ? "layer_norm" : trace.layer;
+  let selfSlot = comparable ? sameSetsAs(trace, ax, at, memberCells) : trace.layer;
+  const slots = comparable ? [...COMPARED] : [trace.layer];
+  if (selfSlot === null) slots.unshift((selfSlot = trace.layer)); // a layer none of the four matches: its own cube first
   const narrow = (view.width || 640) < 560;
   const perRow = slots.length === 1 ? 1 : narrow ? 2 : 4;
 
@@ -221,10 +247,10 @@ export function setsFigure(trace, stepIndex, view) {
     const ox = col * cellW;
     const oy = -row * cellH;
     const size = c.boxes.reduce((s, b) => s + (b.n1 - b.n0) * (b.c1 - b.c0) * (b.r1 - b.r0), 0);
-    const hover = `${c.mine ? TITLES[trace.layer] : TITLES[c.kind]}: ${t("fig.shares", { m: size })}`;
+    const hover = `${c.mine ? ownTitle(trace) : TITLES[c.kind]}: ${t("fig.shares", { m: size })}`;
     const drawn = cube(ax, c.boxes, c.mine ? FACES.current : FACES.other, ox, oy, hover);
     data.push(...drawn.traces);
-    let title = c.mine ? TITLES[trace.layer] : TITLES[c.kind];
+    let title = c.mine ? ownTitle(trace) : TITLES[c.kind];
     if (c.kind === "group_norm") {
       const groups = c.mine ? trace.params?.num_groups : ax.C / c.gs;
       if (groups) title += ` (G=${groups})`;

@@ -11,9 +11,9 @@ x - mean. The 32-bin histogram over [min, max] counts every value up to `HISTOGR
 that it counts a systematic sample (every k-th element in memory order) so that summaries never dominate the
 cost of a trace. `histogram.sampled` says how many values were counted.
 
-A layer that knows an array's summary without scanning it (a group-id array, say) can `remember` it; read-only
-arrays are summarized once however many steps show them (the engine shares one array between steps when a step
-changes nothing, e.g. gamma = 1).
+Summaries known without a scan (a trace's group ids, a large normalization's arrays: `normlens.app.derived`) are
+`remember`ed; read-only arrays are summarized once however many steps show them (the engine shares one array
+between steps when a step changes nothing, e.g. gamma = 1).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ BLOCK = 1024
 ONE_PASS_RATIO = 16.0
 
 # id(array) -> (weak reference to the array, its summary); entries vanish with their arrays
-_known: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
+_known: dict[int, tuple[weakref.ref[np.ndarray], dict[str, Any]]] = {}
 
 
 def remember(a: np.ndarray, summary: dict[str, Any]) -> None:
@@ -42,7 +42,7 @@ def remember(a: np.ndarray, summary: dict[str, Any]) -> None:
     a.flags.writeable = False
     key = id(a)
 
-    def forget(ref: weakref.ref, key: int = key) -> None:
+    def forget(ref: weakref.ref[np.ndarray], key: int = key) -> None:
         entry = _known.get(key)
         if entry is not None and entry[0] is ref:
             del _known[key]

@@ -1,0 +1,85 @@
+"""A trace as the service sends it: the engine's steps with their words (both languages), formulas as LaTeX
+and MathML, and each array whole or summarized.
+
+    >>> import numpy as np, normlens
+    >>> d = trace_json(normlens.trace("batch_norm", np.arange(8.0).reshape(4, 2)))
+    >>> d["steps"][2]["id"], d["steps"][2]["title"]["en"], d["torch_class"]
+    ('mean', 'Mean', 'nn.BatchNorm1d')
+
+NumPy arrays are left in place for orjson (OPT_SERIALIZE_NUMPY).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from normlens.app.derived import derive_summaries
+from normlens.app.formulas import to_mathml
+from normlens.app.lessons import notice_text, step_words
+from normlens.app.summary import summarize
+from normlens.trace import Step, Trace
+
+Detail = Literal["auto", "full", "summary"]
+AUTO_MAX_VALUES = 4096  # detail="auto": arrays up to this many elements are shipped whole
+
+
+def _ship(a: np.ndarray | None, detail: str, max_values: int) -> np.ndarray | None:
+    if a is None:
+        return None
+    return a if detail == "full" or (detail == "auto" and a.size <= max_values) else None
+
+
+def step_json(trace: Trace, step: Step, detail: str, max_values: int) -> dict[str, Any]:
+    words = step_words(trace, step)
+    v = step.values
+    return {
+        "id": step.id,
+        "phase": step.phase,
+        "kind": step.kind,
+        "variant": step.variant,
+        "scalars": step.scalars,
+        "title": words["title"].to_dict(),
+        "explanation": words["explanation"].to_dict(),
+        "formula": words["formula"],
+        "formula_mathml": to_mathml(words["formula"]),
+        "live": words["live"],
+        "brief": words["brief"],
+        "shape": None if v is None else list(v.shape),
+        "values": _ship(v, detail, max_values),
+        "summary": None if v is None else summarize(v),
+    }
+
+
+def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX_VALUES) -> dict[str, Any]:
+    """The JSON response of POST /api/v1/trace for one engine trace."""
+    derive_summaries(trace)  # summaries the trace implies (group ids, large normalizations) cost no array pass
+
+    def arr(a: Any) -> Any:
+        return _ship(a, detail, max_values) if isinstance(a, np.ndarray) or a is None else a
+
+    running = None if trace.running is None else {k: arr(v) for k, v in trace.running.items()}
+    return {
+        "layer": trace.layer,
+        "torch_class": trace.torch_class,
+        "dtype": trace.dtype,
+        "shape": list(trace.shape),
+        "axes": list(trace.axes),
+        "param_axes": None if trace.param_axes is None else list(trace.param_axes),
+        "reduce_axes": list(trace.reduce_axes),
+        "grouping": None if trace.grouping is None else trace.grouping.to_dict(),
+        "params": trace.params,
+        "steps": [step_json(trace, s, detail, max_values) for s in trace.steps],
+        "output": arr(trace.output),
+        "stats": None if trace.stats is None else {k: arr(v) for k, v in trace.stats.items()},
+        "parameters": {k: arr(v) for k, v in trace.parameters.items()},
+        "running": running,
+        "grads": None if trace.grads is None else {k: arr(v) for k, v in trace.grads.items()},
+        "param_counts": trace.param_counts,
+        "warnings": [
+            {"code": n.code, "message": notice_text(trace, n).to_dict(), "torch_error": n.torch_error}
+            for n in trace.notices
+        ],
+        "torch_code": trace.torch_code,
+    }

@@ -1,0 +1,58 @@
+"""Reading a tensor from text a user pasted: nested lists, NumPy and PyTorch reprs, or rows of numbers.
+
+    >>> p = parse("tensor([[1., 2.],\\n        [3., 4.]], requires_grad=True)")
+    >>> p.format, p.shape, p.notes
+    ('torch', (2, 2), [('ignored', {'name': 'requires_grad', 'value': 'True'})])
+
+Accepted:
+- nested lists, JSON or Python style (format "json"): `[[1, 2], [3, 4]]`, trailing commas, `+1`, `.5`, `5.`,
+  `-2.5E+4`, NumPy 2 scalar reprs such as `np.float64(1.5)` as items; NumPy's print form without commas,
+  `[[1. 2.]\\n [3. 4.]]` (format "numpy"). In one paste, items are separated by commas or by spaces, not both.
+- `array(...)`, `np.array(...)` (format "numpy"); `tensor(...)`, `torch.tensor(...)`, also after
+  `Parameter containing:` (format "torch"). Keyword arguments: dtype (kept in `Parsed.dtype` without its
+  `torch.`/`np.` prefix), device, requires_grad, grad_fn and layout (ignored and listed in `notes`), shape and
+  size (checked against the values). Any other keyword is an error.
+- rows of numbers (format "rows"): cells separated by tabs, semicolons, commas or spaces; the first of these
+  found in the text, in that order, is the separator. Several rows give a 2-D (rows, columns) tensor, one row
+  a 1-D one, one column stays 2-D (rows, 1). Blocks of rows separated by blank lines give a 3-D
+  (blocks, rows, columns) tensor (format "blocks").
+- ASCII text plus a leading BOM, \\r\\n or \\r line ends, any Unicode white space, the full-width forms of
+  , ; [ ] ( ) and the minus sign U+2212, read as their ASCII forms (note "full_width").
+
+Anything else raises PasteError: a code, the 1-based line and column of the first problem, and the values its
+words need (the words are in app/lessons/paste.toml). The text is never evaluated. Parsing is linear: a fast
+path of whole-text NumPy and bytes operations reads well-formed input; the exact token-by-token parser runs
+only when the fast path declines, and it keeps its own stack, so 10,000 '[' are one error, never a
+RecursionError. The value limit is checked before lists are built.
+
+Modules: `reader` (parse), `parsed` (the result, notes), `errors` (PasteError), `tokens` (numbers, words),
+`guard` (the size guard), `skeleton` (fast path of lists), `nested` (exact path of lists), `wrappers`
+(tensor(...), array(...) and their keywords), `rows` (rows and blocks).
+"""
+
+from __future__ import annotations
+
+from normlens.paste.errors import KIND, PasteError, _Problem
+from normlens.paste.nested import exact_body as _exact_body
+from normlens.paste.parsed import Note, Parsed
+from normlens.paste.reader import MAX_DEPTH, MAX_ELEMENTS, parse
+from normlens.paste.rows import delimiter as _delimiter
+from normlens.paste.rows import exact_rows as _exact_rows
+from normlens.paste.rows import fast_rows as _fast_rows
+from normlens.paste.skeleton import fast_body as _fast_body
+
+__all__ = [
+    "KIND",
+    "MAX_DEPTH",
+    "MAX_ELEMENTS",
+    "Note",
+    "Parsed",
+    "PasteError",
+    "_Problem",
+    "_delimiter",
+    "_exact_body",
+    "_exact_rows",
+    "_fast_body",
+    "_fast_rows",
+    "parse",
+]

@@ -1,0 +1,110 @@
+"""The exact parser of bracketed lists: token by token with an explicit stack, so 10,000 '[' are one error,
+never a RecursionError. It runs when the fast path declines, and says where the first problem is.
+
+    >>> exact_body("[[1, 2], [3, 4]]", 0, 100, 8)
+    ([1.0, 2.0, 3.0, 4.0], (2, 2), True, 16)
+"""
+
+from __future__ import annotations
+
+from normlens.paste.errors import _Problem, empty, too_deep, too_many
+from normlens.paste.tokens import INF, SCALAR_ARG, SCALAR_TYPE, TOKEN, number
+
+
+def exact_body(
+    text: str, start: int, max_elements: int, max_depth: int
+) -> tuple[list[float], tuple[int, ...], bool, int]:
+    """Parse the list that opens at `start`: the flat values, the shape, whether items were separated by
+    commas, and the offset after the closing ']'. Raises _Problem at the first problem in text order.
+    State lives in locals, not an object: this loop runs once per token."""
+    counts: list[int] = []  # items so far in each open list, outermost first
+    opened: list[int] = []  # offset of each open '['
+    extra: list[int] = []  # offset of the first item beyond the expected length, per open list
+    shape = [0] * max_depth  # length of every list at depth d, fixed by the first list at d to close
+    leaf = -1  # depth of the numbers (how many lists enclose them), fixed by the first number
+    values: list[float] = []
+    prev = "open"  # what came last: "open" '[', "value" (a number or a closed list), "comma"
+    mode = ""  # "," or " " once two items have been separated
+    pos = start
+    while m := TOKEN.match(text, pos):
+        kind = m.lastindex or 0  # always set: every alternative is a group
+        tok, at, pos = m.group(kind), m.start(kind), m.end()
+        if tok == ",":
+            if prev != "value" or mode == " ":
+                raise _Problem("separator_mixed" if prev == "value" else "separator_no_value", at)
+            mode, prev = ",", "comma"
+            continue
+        if tok == "]":
+            _close(counts, opened, extra, shape, prev == "open", at)
+            prev = "value"
+            if not counts:
+                return values, tuple(shape[:leaf]), mode == ",", pos
+            continue
+        if kind == 5:
+            raise _Problem("unexpected_semicolon" if tok == ";" else "unexpected_in_list", at, word=repr(tok))
+        if counts:  # an item begins: '[', a number, a word or a string
+            if prev == "value":
+                if mode == ",":
+                    raise _Problem("separator_missing", at)
+                mode = " "
+            d = len(counts) - 1
+            counts[d] += 1
+            if counts[d] == shape[d] + 1 and shape[d]:
+                extra[d] = at
+        if tok == "[":
+            _open(counts, opened, extra, 0 <= leaf <= len(counts), max_depth, at)
+            prev = "open"
+            continue
+        if kind == 1 and -INF < (x := float(tok)) < INF:  # the common case, without a call
+            pass
+        else:
+            x, pos = _item(text, kind, tok, at, pos)
+        if leaf < 0:
+            leaf = len(counts)
+        elif len(counts) < leaf:
+            raise _Problem("mixed_depth_number", at)
+        if len(values) >= max_elements:
+            raise too_many(at, max_elements)
+        values.append(x)
+        prev = "value"
+    raise _Problem("unclosed_list", opened[-1])
+
+
+def _close(counts: list[int], opened: list[int], extra: list[int], shape: list[int], bare: bool, at: int) -> None:
+    """A ']' at `at` (`bare`: right after its '['): its list must be as long as the first list at its depth."""
+    if bare:
+        raise empty(opened[-1], [c - 1 for c in counts[:-1]])
+    c, first_extra = counts.pop(), extra.pop()
+    opened.pop()
+    d = len(counts)
+    if shape[d] == 0:
+        shape[d] = c
+    elif c != shape[d]:
+        path, first = [i - 1 for i in counts], [0] * d
+        raise _Problem("ragged", first_extra if c > shape[d] else at, path=path, got=c, first=first, want=shape[d])
+
+
+def _open(counts: list[int], opened: list[int], extra: list[int], leaf_here: bool, max_depth: int, at: int) -> None:
+    """A '[' at `at` (`leaf_here`: numbers were found at this depth or above)."""
+    if leaf_here:
+        raise _Problem("mixed_depth_list", at)
+    if len(counts) >= max_depth:
+        raise too_deep(at, max_depth)
+    counts.append(0)
+    opened.append(at)
+    extra.append(-1)
+
+
+def _item(text: str, kind: int, tok: str, at: int, pos: int) -> tuple[float, int]:
+    """The number a token of kind 1, 3 or 4 (see TOKEN) spells, and the offset after it."""
+    if kind == 1:
+        x = float(tok)
+        if x == INF or x == -INF:
+            number(tok, at)  # raises: too large
+        return x, pos
+    if kind == 4 and SCALAR_TYPE.fullmatch(tok):
+        arg = SCALAR_ARG.match(text, pos)
+        if arg is None:
+            raise _Problem("not_number_in_call", pos, call=tok)
+        return number(arg.group(1), arg.start(1)), arg.end()
+    return number(tok, at), pos  # raises: not a number (before any depth complaint: NumPy elides whole rows)

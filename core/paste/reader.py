@@ -1,0 +1,104 @@
+"""parse(): the tensor in pasted text, or a PasteError saying where and why it isn't one.
+
+>>> parse("1, 2, 3\\n4, 5, 6").shape
+(2, 3)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from normlens.paste.errors import PasteError, _Problem, empty
+from normlens.paste.guard import guard_size
+from normlens.paste.nested import exact_body
+from normlens.paste.parsed import Note, Parsed, note
+from normlens.paste.rows import read_rows
+from normlens.paste.skeleton import fast_body
+from normlens.paste.tokens import skip
+from normlens.paste.wrappers import PARAMETER, keywords, open_call
+
+MAX_ELEMENTS = 4_194_304
+MAX_DEPTH = 8
+
+# Read as their ASCII forms: what Chinese input methods type, the minus sign of web pages, and unusual spaces.
+_FULL_WIDTH = {
+    "\uff0c": ",",
+    "\uff1b": ";",
+    "\uff3b": "[",
+    "\uff3d": "]",
+    "\uff08": "(",
+    "\uff09": ")",
+    "\u2212": "-",
+    "\u3000": " ",
+    "\xa0": " ",
+}
+
+
+def parse(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int = MAX_DEPTH) -> Parsed:
+    """The tensor in `text`, as float64 values with their shape; PasteError says where and why it isn't one."""
+    max_depth = min(max_depth, 64)  # NumPy's limit on the number of axes
+    if not isinstance(text, str):
+        raise PasteError("type", 1, 1)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    notes: list[Note] = []
+    if not text.isascii():
+        found = [c for c in _FULL_WIDTH if c in text]
+        for c in found:  # str.replace per character: far faster than str.translate on long text
+            text = text.replace(c, _FULL_WIDTH[c])
+        if found:
+            notes.append(note("full_width"))
+    try:
+        parsed = _parse(text, max_elements, max_depth)
+    except _Problem as p:
+        raise p.located(text) from None
+    return Parsed(parsed.format, parsed.values, parsed.shape, parsed.dtype, notes + parsed.notes)
+
+
+def _parse(text: str, max_elements: int, max_depth: int) -> Parsed:
+    pos = skip(text, 0)
+    if pos == len(text):
+        raise empty(0)
+    m = PARAMETER.match(text, pos)
+    if m:
+        pos = m.end()
+    call = open_call(text, pos)
+    if call:
+        fmt, label, start = call
+    elif text.startswith("[", pos):
+        fmt, label, start = "", "", pos
+    elif text.startswith("]", pos):
+        raise _Problem("unmatched_close", pos)
+    else:
+        return read_rows(text, max_elements, max_depth)
+    guard_size(text, start, max_elements)
+    close = text.rfind("]") + 1
+    fast = fast_body(text[start:close], max_elements, max_depth)
+    if fast is not None:
+        values, comma = fast
+        shape, end = values.shape, close
+    else:
+        flat, shape, comma, end = exact_body(text, start, max_elements, max_depth)
+        values = np.array(flat).reshape(shape)
+    dtype: str | None = None
+    notes: list[Note] = []
+    if label:
+        dtype, notes, end = keywords(text, end, shape, label)
+    _check_end(text, skip(text, end), label)
+    if not fmt:
+        fmt = "json" if comma or values.size == 1 else "numpy"  # a lone item has no separator to tell
+    return Parsed(fmt, values, tuple(shape), dtype, notes)
+
+
+def _check_end(text: str, end: int, label: str) -> None:
+    """Nothing may follow the closing ']' (or the call's ')')."""
+    if end == len(text):
+        return
+    if label:
+        raise _Problem("unexpected_after_call", end, call=label)
+    if text[end] == "]":
+        raise _Problem("extra_close", end)
+    if text[end] in "[,":
+        raise _Problem("several_lists", end)
+    raise _Problem("unexpected_after_list", end)

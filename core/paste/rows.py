@@ -1,0 +1,209 @@
+"""Rows of numbers: cells separated by tabs, semicolons, commas or spaces (the first of these found in the
+text, in that order, is the separator); blank lines separate blocks. A fast path reads well-formed rows in a
+few whole-text operations; the exact reader goes cell by cell and says where the first problem is.
+
+    >>> read_rows("1 2\\n3 4\\n\\n5 6\\n7 8", 100, 8).shape
+    (2, 2, 2)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+
+from normlens.paste.errors import _Problem, empty, scalar, too_deep, too_many
+from normlens.paste.guard import SLACK, guard_size
+from normlens.paste.parsed import Parsed
+from normlens.paste.tokens import INF, NUM, number, skip
+
+_ROW_BYTES = b"0123456789.eE+- \t\n,;"
+_CELL = re.compile(r"\S+")
+
+
+def delimiter(text: str) -> str | None:
+    """The cell separator: the first of tab, ';' and ',' found in the text, else None (white space)."""
+    return next((d for d in "\t;," if d in text), None)
+
+
+def fast_rows(
+    text: str, delim: str | None, max_elements: int, max_depth: int
+) -> tuple[np.ndarray, int, int, int] | None:
+    """Values, blocks, rows per block and columns of well-formed rows; None lets the exact parser explain."""
+    if not text.isascii() or text.encode().translate(None, _ROW_BYTES):
+        return None
+    cells: list[str] = []
+    width = rows = tall = blocks = 0
+    for line in [*text.split("\n"), ""]:
+        if not line or line.isspace():
+            if rows:
+                if tall and rows != tall:
+                    return None
+                tall, rows = rows, 0
+            continue
+        if delim and line.count(delim) >= max_elements:  # don't split a line into millions of cells
+            return None
+        row = line.split(delim)
+        blocks += rows == 0
+        rows += 1
+        width = width or len(row)
+        if len(row) != width or (tall and rows > tall) or len(cells) + width > max_elements:
+            return None
+        cells.extend(row)
+    try:
+        values = np.array(cells, dtype=np.float64)
+    except ValueError:
+        return None
+    if values.size == 0 or not np.isfinite(values).all() or (3 if blocks > 1 else 2 if tall > 1 else 1) > max_depth:
+        return None
+    return values, blocks, tall, width
+
+
+def _cells(line: str, delim: str | None) -> Iterator[tuple[int, str]]:
+    """(offset in line, stripped cell) for each cell, lazily."""
+    if delim is None:
+        for m in _CELL.finditer(line):
+            yield m.start(), m.group()
+        return
+    start = 0
+    while True:
+        end = line.find(delim, start)
+        raw = line[start : end if end >= 0 else len(line)]
+        cell = raw.strip()
+        yield start + (len(raw) - len(raw.lstrip()) if cell else 0), cell
+        if end < 0:
+            return
+        start = end + 1
+
+
+def _row_pattern(delim: str | None) -> re.Pattern[str]:
+    """A line of numbers and nothing else, separated by `delim` (white space if None)."""
+    number_ = rf"[+-]?{NUM}"
+    if delim is None:
+        return re.compile(rf"\s*{number_}(?:\s+{number_})*\s*")
+    space = rf"[^\S{re.escape(delim)}]*"  # white space around cells, but not the separator itself (a tab)
+    return re.compile(rf"{space}{number_}{space}(?:{re.escape(delim)}{space}{number_}{space})*")
+
+
+class _Rows:
+    """The exact reader's state: values so far, the width of row 1, rows in this block and in block 1."""
+
+    __slots__ = (
+        *("block_at", "blocks", "delim", "extra_row", "max_depth", "max_elements"),
+        *("pattern", "rows", "tall", "values", "width"),
+    )
+
+    def __init__(self, delim: str | None, max_elements: int, max_depth: int) -> None:
+        self.values: list[float] = []
+        self.width = self.rows = self.tall = self.blocks = self.block_at = self.extra_row = 0
+        self.delim, self.pattern = delim, _row_pattern(delim)
+        self.max_elements, self.max_depth = max_elements, max_depth
+
+    def close_block(self) -> None:
+        """A blank line or the end: the block must have as many rows as block 1."""
+        rows, tall = self.rows, self.tall
+        if tall and rows != tall:
+            at = self.extra_row if rows > tall else self.block_at
+            raise _Problem(
+                "ragged_block_one" if rows == 1 else "ragged_block", at, block=self.blocks, got=rows, want=tall
+            )
+        self.tall, self.rows = rows, 0
+
+    def start_row(self, line_at: int) -> None:
+        if self.rows == 0:
+            self.blocks, self.block_at = self.blocks + 1, line_at
+            if self.blocks == 2 and self.max_depth < 3:
+                raise too_deep(line_at, self.max_depth)
+        self.rows += 1
+        if self.rows == 2 and self.max_depth < 2:
+            raise too_deep(line_at, self.max_depth)
+        if self.rows == self.tall + 1:
+            self.extra_row = line_at
+
+    def whole_line(self, line: str) -> bool:
+        """The common case, a line of numbers that fits: converted without a look at each cell."""
+        if not self.pattern.fullmatch(line):
+            return False
+        cells = [float(c) for c in line.split(self.delim)]
+        if (
+            (not self.width or len(cells) == self.width)
+            and len(self.values) + len(cells) <= self.max_elements
+            and INF not in cells
+            and -INF not in cells
+        ):
+            self.values.extend(cells)
+            self.width = self.width or len(cells)
+            return True
+        return False
+
+    def cell_by_cell(self, line: str, line_at: int) -> None:
+        """A line read cell by cell, raising _Problem at its first problem."""
+        count, first_extra, width = 0, -1, self.width
+        for offset, cell in _cells(line, self.delim):
+            at = line_at + offset
+            count += 1
+            if not cell:
+                if self.delim == "\t":
+                    raise _Problem("empty_cell_tab", at, cell=count)
+                raise _Problem("empty_cell", at, cell=count, sep=repr(self.delim))
+            context = "code" if any(c in cell for c in "[(=") else "header" if self.rows == self.blocks == 1 else ""
+            x = number(cell, at, context)
+            if len(self.values) >= self.max_elements:
+                raise too_many(at, self.max_elements)
+            self.values.append(x)
+            if width and count == width + 1:
+                first_extra = at
+        if width and count != width:
+            at = first_extra if count > width else line_at + len(line.rstrip())
+            if self.blocks > 1:
+                raise _Problem(
+                    "ragged_block_row_one" if count == 1 else "ragged_block_row",
+                    at,
+                    row=self.rows,
+                    block=self.blocks,
+                    got=count,
+                    want=width,
+                )
+            raise _Problem("ragged_row_one" if count == 1 else "ragged_row", at, row=self.rows, got=count, want=width)
+        self.width = width or count
+
+
+def exact_rows(text: str, delim: str | None, max_elements: int, max_depth: int) -> tuple[np.ndarray, int, int, int]:
+    """Rows cell by cell, raising _Problem at the first problem in text order."""
+    reader = _Rows(delim, max_elements, max_depth)
+    line_at = 0
+    while line_at <= len(text):
+        end = text.find("\n", line_at)
+        end = len(text) if end < 0 else end
+        line = text[line_at:end]
+        if not line or line.isspace():
+            if reader.rows:
+                reader.close_block()
+        else:
+            reader.start_row(line_at)
+            if not reader.whole_line(line):
+                reader.cell_by_cell(line, line_at)
+        line_at = end + 1
+    if reader.rows:
+        reader.close_block()
+    if not reader.values:
+        raise empty(0)
+    return np.array(reader.values), reader.blocks, reader.tall, reader.width
+
+
+def read_rows(text: str, max_elements: int, max_depth: int) -> Parsed:
+    """The tensor in text that holds rows of numbers, 1-D (one row), 2-D (rows) or 3-D (blocks of rows)."""
+    if text.count("\n") > 2 * max_elements + SLACK:
+        raise _Problem("too_many_lines", 0, lines=text.count("\n") + 1, limit=max_elements)
+    guard_size(text, 0, max_elements)
+    delim = delimiter(text)
+    fast = fast_rows(text, delim, max_elements, max_depth)
+    values, blocks, tall, width = fast if fast is not None else exact_rows(text, delim, max_elements, max_depth)
+    if values.size == 1:
+        raise scalar(skip(text, 0))
+    if blocks > 1:
+        shape: tuple[int, ...] = (blocks, tall, width)
+    else:
+        shape = (width,) if tall == 1 else (tall, width)
+    return Parsed("blocks" if blocks > 1 else "rows", values.reshape(shape), shape, None)

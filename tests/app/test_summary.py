@@ -1,0 +1,172 @@
+"""Summaries of arrays for the JSON responses (normlens.app.summary), and those a trace implies without a scan
+(normlens.app.derived). Moved from tests/core/test_trace.py: summaries are a presentation concern."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+import normlens
+from normlens.app import summary
+from normlens.app.derived import derive_summaries
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_])
+@pytest.mark.parametrize("n", [1, 7, 1000, 5000])
+def test_summary_matches_numpy(dtype, n):
+    a = (np.random.default_rng(n).standard_normal(n) * 5 + 3).astype(dtype)
+    s = summary.summarize(a)
+    f = a.astype(np.float64)
+    assert s["count"] == n and s["min"] == f.min() and s["max"] == f.max()
+    np.testing.assert_allclose(s["mean"], f.mean(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(s["std"], f.std(), rtol=1e-5, atol=1e-9)
+    if f.max() > f.min():
+        counts, edges = np.histogram(f, bins=summary.BINS, range=(f.min(), f.max()))
+        np.testing.assert_allclose(s["histogram"]["edges"], edges)
+        assert np.abs(s["histogram"]["counts"] - counts).sum() <= 2  # a value on a bin edge may round either way
+
+
+def test_summary_of_a_large_array_samples_the_histogram_only():
+    a = np.random.default_rng(1).standard_normal(300_000).astype(np.float32) + 1e3  # mean >> std: two-pass std
+    s = summary.summarize(a)
+    assert s["count"] == 300_000 and s["histogram"]["sampled"] < summary.HISTOGRAM_EXACT_MAX + 1
+    assert s["min"] == float(a.min()) and s["max"] == float(a.max())
+    np.testing.assert_allclose(s["std"], a.astype(np.float64).std(), rtol=1e-5)
+    np.testing.assert_allclose(s["mean"], a.astype(np.float64).mean(), rtol=1e-7)
+
+
+def test_summary_skips_non_finite_values():
+    s = summary.summarize(np.array([1.0, np.nan, 3.0, np.inf]))
+    assert s["count"] == 4 and s["min"] == 1.0 and s["max"] == 3.0 and s["mean"] == 2.0
+    assert summary.summarize(np.array([np.nan]))["mean"] is None
+    assert summary.summarize(np.array([], np.float32))["count"] == 0
+    c = summary.summarize(np.full(10, 2.5))
+    assert c["std"] == 0 and c["histogram"]["counts"][summary.BINS // 2] == 10
+
+
+def test_summaries_are_cached_for_frozen_arrays_only():
+    a = np.arange(10.0)
+    assert summary.summarize(a) is not summary.summarize(a)  # writable: recomputed every time
+    a.flags.writeable = False
+    first = summary.summarize(a)
+    assert summary.summarize(a) is first
+    frozen = np.arange(4.0)
+    frozen.flags.writeable = False
+    view = frozen.reshape(2, 2)  # read-only, and so is its base
+    assert summary.summarize(view) is summary.summarize(view)
+    base = np.arange(4.0)
+    v = base.reshape(2, 2)
+    v.flags.writeable = False
+    assert summary.summarize(v) is not summary.summarize(v)  # its base can still change
+    key = id(a)
+    del a
+    gc.collect()
+    assert key not in summary._known
+
+
+def test_remembered_summary_is_used_and_freezes_the_array():
+    ids = np.zeros(5, np.int32)
+    fake = {"count": 5, "min": 0.0, "max": 0.0, "mean": 0.0, "std": 0.0, "histogram": None}
+    summary.remember(ids, fake)
+    assert summary.summarize(ids) is fake and not ids.flags.writeable
+
+
+def test_group_id_summary_is_exact():
+    x = np.random.default_rng(2).standard_normal((3, 6, 2)).astype(np.float32)
+    tr = normlens.trace("group_norm", x, num_groups=3)
+    derive_summaries(tr)  # the app knows a group-id array's summary from the grouping, without a scan
+    ids = tr.step("grouping").values
+    s = summary.summarize(ids)
+    f = ids.astype(np.float64)
+    assert (s["min"], s["max"], s["count"]) == (0.0, 8.0, 36)
+    np.testing.assert_allclose([s["mean"], s["std"]], [f.mean(), f.std()], rtol=1e-12)
+    counts, _ = np.histogram(f, bins=summary.BINS, range=(0, 8))
+    assert s["histogram"]["counts"].tolist() == counts.tolist()
+
+
+@pytest.mark.parametrize(
+    ("layer", "params"),
+    [
+        ("batch_norm", {}),
+        ("batch_norm", {"gamma": [-2.0, 0.5, 0.0, 1.5], "beta": [1.0, 0.0, -3.0, 2.0]}),
+        ("layer_norm", {"normalized_shape": [4, 64, 64]}),
+        ("group_norm", {"num_groups": 2}),
+        ("instance_norm", {"affine": True, "gamma": [-1.0, 2.0, 3.0, 0.5], "beta": [0.0, 1.0, 2.0, 3.0]}),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_derived_summaries_equal_direct_ones(layer, params, dtype):
+    """Large traces derive their summaries from the statistics; they must match a direct pass over each
+    array."""
+    x = (np.random.default_rng(4).standard_normal((8, 4, 64, 64)) * 3 + 100).astype(dtype)
+    x[:, 1, :3] = 7.25  # a constant stripe, and a large mean: the std is two-pass in a direct summary
+    tr = normlens.trace(layer, x, **params)
+    derive_summaries(tr)  # what trace_json does first
+    assert x.size > summary.HISTOGRAM_EXACT_MAX
+    derived = 0
+    for s in tr.steps:
+        if s.values.size < summary.HISTOGRAM_EXACT_MAX:
+            continue
+        derived += id(s.values) in summary._known  # remembered by the trace, before anyone summarized it
+        got, want = summary.summarize(s.values), summary._summarize(s.values)
+        assert (got["count"], got["min"], got["max"]) == (want["count"], want["min"], want["max"]), s.id
+        np.testing.assert_allclose(got["mean"], want["mean"], rtol=1e-6, atol=1e-6 * want["std"], err_msg=s.id)
+        np.testing.assert_allclose(got["std"], want["std"], rtol=1e-5, err_msg=s.id)
+        np.testing.assert_array_equal(got["histogram"]["edges"], want["histogram"]["edges"])
+        if s.id != "grouping":  # group ids: every value counted (exact), not a sample
+            np.testing.assert_array_equal(got["histogram"]["counts"], want["histogram"]["counts"], err_msg=s.id)
+        else:
+            assert got["histogram"]["sampled"] == x.size
+    assert derived >= (6 if params else 4)  # input, grouping, centered, normalized (+ scaled, output)
+
+
+def test_summaries_are_derived_only_where_the_statistics_describe_a_large_x():
+    """Running statistics say nothing about this x, and a small x is summarized exactly anyway: no derivation
+    (the group ids are still known)."""
+    x = (np.random.default_rng(5).standard_normal((8, 4, 64, 64)) + 3).astype(np.float32)
+    for tr in (normlens.trace("batch_norm", x, training=False), normlens.trace("batch_norm", x[:1, :, :4, :4])):
+        derive_summaries(tr)
+        assert id(tr.step("grouping").values) in summary._known
+        assert not {id(tr.step(k).values) for k in ("input", "centered", "normalized")} & summary._known.keys()
+    tr = normlens.trace("rms_norm", x, normalized_shape=[64, 64])  # no centering: nothing derived but the ids
+    derive_summaries(tr)
+    assert id(tr.step("input").values) not in summary._known
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_summary_of_huge_values_does_not_overflow(dtype):
+    big = np.finfo(dtype).max / 2
+    a = np.array([big, -big, big / 2, 0.0] * 300, dtype=dtype)
+    s = summary.summarize(a)  # warnings are errors here: no overflow warning may escape
+    f = a.astype(np.float64) / big
+    np.testing.assert_allclose([s["mean"] / big, s["std"] / big], [f.mean(), f.std()], rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 2, 16, summary.SMALL])
+def test_small_summary_path_equals_the_numpy_path(dtype, n, monkeypatch):
+    rng, original = np.random.default_rng(n), summary.SMALL
+    for a in ((rng.standard_normal(n) * 3).astype(dtype), np.full(n, 2.5, dtype), rng.integers(-3, 3, n).astype(dtype)):
+        small = summary._summarize(a)
+        monkeypatch.setattr(summary, "SMALL", 0)
+        big = summary._summarize(a)
+        monkeypatch.setattr(summary, "SMALL", original)
+        assert small["min"] == big["min"] and small["max"] == big["max"]
+        assert list(small["histogram"]["counts"]) == list(big["histogram"]["counts"])
+        assert list(small["histogram"]["edges"]) == list(big["histogram"]["edges"])
+        np.testing.assert_allclose([small["mean"], small["std"]], [big["mean"], big["std"]], rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [4, 1000])
+def test_summary_of_a_range_wider_than_float64_bins_every_value(n):
+    a = np.resize(np.array([1e308, -1e308, 0.0, 5e307]), n)
+    s = summary.summarize(a)
+    edges = np.asarray(s["histogram"]["edges"], dtype=np.float64)
+    assert s["min"] == -1e308 and s["max"] == 1e308 and np.isfinite(s["std"]) and np.isfinite(edges).all()
+    assert edges[0] == -1e308 and edges[-1] == 1e308 and (np.diff(edges) > 0).all()
+    assert sum(s["histogram"]["counts"]) == n and s["histogram"]["counts"][BIN_OF_ZERO] >= n // 4
+
+
+BIN_OF_ZERO = summary.BINS // 2

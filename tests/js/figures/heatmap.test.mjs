@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { drawnArray, mosaic, plan, tensorFigure } from "../../../static/js/figures/heatmap.js";
+import { COLORS } from "../../../static/js/figures/common.js";
+import { bnTrace, dropoutTrace, lnTrace, summarized, t } from "../fixtures.mjs";
+
+const view = (extra = {}) => ({ group: 1, cell: 3, width: 640, t, pick: (x) => x?.en ?? x, lang: "en", ...extra });
+const idx = (trace, id) => trace.steps.findIndex((s) => s.id === id);
+
+test("plan: which axes make the grid and each map", () => {
+  assert.deepEqual(plan([5], false), { gr: [], gc: [], mr: [], mc: [0], wrap: false });
+  assert.deepEqual(plan([2, 3], false), { gr: [], gc: [], mr: [0], mc: [1], wrap: false });
+  assert.deepEqual(plan([2, 3, 4], false), { gr: [], gc: [0], mr: [1], mc: [2], wrap: true });
+  assert.deepEqual(plan([2, 3, 4, 4], false), { gr: [0], gc: [1], mr: [2], mc: [3] });
+  assert.deepEqual(plan([2, 4, 4, 3], true), { gr: [0], gc: [3], mr: [1], mc: [2] });
+});
+
+test("mosaic: N x C maps of H x W with one gap between maps, labelled with the trace's axis names", () => {
+  const m = mosaic(bnTrace()); // [2, 2, 1, 2]
+  assert.equal(m.rows, 3);
+  assert.equal(m.cols, 5);
+  assert.deepEqual(Array.from(m.cellOf), [0, 1, -1, 2, 3, -1, -1, -1, -1, -1, 4, 5, -1, 6, 7]);
+  assert.deepEqual(m.maps.map((x) => x.label), ["N=0, C=0", "N=0, C=1", "N=1, C=0", "N=1, C=1"]);
+  assert.equal(m.truncated, false);
+});
+
+test("mosaic of channels-last input: channels are the grid columns", () => {
+  const tr = { shape: [1, 1, 2, 3], axes: ["N", "H", "W", "C"], grouping: null, steps: [] };
+  const m = mosaic(tr);
+  assert.deepEqual(m.plan, { gr: [0], gc: [3], mr: [1], mc: [2] });
+  assert.deepEqual(m.maps.map((x) => x.label), ["N=0, C=0", "N=0, C=1", "N=0, C=2"]);
+  assert.deepEqual(Array.from(m.cellOf).slice(0, 3), [0, 3, -1]); // map C=0 row H=0: W=0, W=1
+});
+
+test("drawnArray: groups for the grouping step, the mask, the step's own values, else the input for context", () => {
+  const bn = bnTrace();
+  assert.equal(drawnArray(bn, bn.steps[idx(bn, "grouping")]).mode, "groups");
+  assert.equal(drawnArray(bn, bn.steps[idx(bn, "normalized")]).mode, "values");
+  const stat = drawnArray(bn, bn.steps[idx(bn, "mean")]);
+  assert.deepEqual([stat.mode, stat.step.id, stat.context], ["values", "input", true]);
+  const dr = dropoutTrace();
+  assert.equal(drawnArray(dr, dr.steps[idx(dr, "mask")]).mode, "mask");
+});
+
+test("tensorFigure: values per cell, the other groups dimmed, the group and cell outlined", () => {
+  const bn = bnTrace();
+  const f = tensorFigure(bn, idx(bn, "centered"), view());
+  const [heat, dim] = f.data;
+  assert.deepEqual(heat.z[0], [-1, 0, null, 2, -2]);
+  assert.deepEqual(heat.z[2], [-3, 4, null, -1, 1]);
+  assert.deepEqual(heat.customdata[0], [0, 1, -1, 2, 3]);
+  assert.equal(heat.text[0][3], "2");
+  assert.equal(heat.hovertext[0][0], "x−μ(0, 0, 0, 0) = −1<br>fig.group C=0 (#0)");
+  assert.equal(heat.zmin, -4);
+  assert.equal(heat.zmax, 4);
+  assert.deepEqual(dim.z[0], [1, 1, null, null, null]); // group 1 (channel 1) is not dimmed
+  const outlines = f.layout.shapes.filter((s) => s.line.color === COLORS.accent);
+  assert.deepEqual(outlines.map((s) => [s.x0, s.x1, s.y0, s.y1]), [[2.5, 4.5, -0.5, 0.5], [2.5, 4.5, 1.5, 2.5]]);
+  const cell = f.layout.shapes.find((s) => s.line.color === COLORS.ink);
+  assert.deepEqual([cell.x0, cell.y0], [3.5, -0.5]); // cell 3 at row 0, column 4
+  assert.deepEqual(f.meta, { cellOf: f.meta.cellOf, cols: 5, rows: 3, truncated: false, mode: "values", context: false, drawnStep: "centered" });
+  assert.deepEqual(f.layout.annotations.map((a) => a.text), ["N=0", "N=1", "C=0", "C=1"]);
+});
+
+test("tensorFigure: the grouping step colours cells by group", () => {
+  const bn = bnTrace();
+  const f = tensorFigure(bn, idx(bn, "grouping"), view());
+  assert.deepEqual(f.data[0].z[0], [0, 0, null, 1, 1]);
+  assert.equal(f.data[0].hovertext[0][3], "g(0, 1, 0, 0)<br>fig.group C=1 (#1)");
+  assert.equal(f.meta.mode, "groups");
+});
+
+test("tensorFigure: a 2-D input labels its axes with the trace's names", () => {
+  const dr = dropoutTrace();
+  const f = tensorFigure(dr, 0, view({ group: null, cell: 0 }));
+  assert.equal(f.layout.xaxis.title.text, "D");
+  assert.equal(f.layout.yaxis.title.text, "N");
+  assert.equal(f.data.length, 1); // no grouping: nothing to dim
+});
+
+test("tensorFigure: summarized arrays give a message instead of a heatmap", () => {
+  const tr = summarized(bnTrace());
+  const f = tensorFigure(tr, 3, view());
+  assert.equal(f.meta, null);
+  assert.deepEqual(f.data, []);
+  assert.equal(f.layout.annotations[0].text, 'fig.too_big{"n":"8"}');
+});
+
+test("tensorFigure: a 3-D input wraps its maps, labelled by the first axis", () => {
+  const ln = lnTrace();
+  const f = tensorFigure(ln, 0, view({ group: 0, cell: 0 }));
+  assert.deepEqual(f.layout.annotations.map((a) => a.text), ["B=0", "B=1"]);
+});
