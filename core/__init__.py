@@ -15,7 +15,7 @@ from normlens.args import ArgumentError, LayerSpec
 from normlens.trace import Grouping, Notice, Step, Trace
 
 # The layer registry: one module per layer family, each exporting SPECS. A new layer is one entry here.
-FAMILIES = ("batch_norm", "layer_norm", "rms_norm", "dropout")
+FAMILIES = ("batch_norm", "layer_norm", "rms_norm", "dropout", "min_max")
 LAYERS: dict[str, LayerSpec] = {s.name: s for f in FAMILIES for s in importlib.import_module(f"normlens.{f}").SPECS}
 
 

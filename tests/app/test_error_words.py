@@ -72,6 +72,7 @@ CASES: list[tuple[str, Any, dict[str, Any], Any, str]] = [
     ("dropout", X2x4, {"training": 1}, None, "training must be true or false"),
     ("dropout", np.array([[1.0, np.inf]]), {}, None, "input contains inf at index [0, 1]"),
     ("dropout", np.array([1, 2, 3]), {}, None, "input must be float32 or float64, got int64"),
+    ("min_max", X2x4, {"dim": 5}, None, "Dimension out of range (expected to be in range of [-2, 1], but got 5)"),
     ("layer_norm", X2x4, {"normalized_shape": [4]}, np.ones((4, 2)), "grad_output must have the input's shape [2, 4]"),
     ("layer_norm", X2x4, {"normalized_shape": [4]}, np.full((2, 4), np.nan), "grad_output must contain finite"),
     ("softmax", X2x4, {}, None, "layer must be one of [batch_norm, layer_norm"),  # was "one of batch_norm"

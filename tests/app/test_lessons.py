@@ -79,6 +79,9 @@ def _configs():
         yield "rms_norm", a2[:, :1], {}
         for p, variant, training in itertools.product((0.0, 0.5, 1.0), ("element", "channel", "alpha"), (True, False)):
             yield "dropout", a4, {"p": p, "variant": variant, "training": training}
+        yield "min_max", a2, {}
+        yield "min_max", a4, {"dim": [0, 2]}
+        yield "min_max", np.ones_like(a2), {"dim": 1}
 
 
 CONFIGS = list(_configs())

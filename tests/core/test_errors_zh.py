@@ -83,6 +83,7 @@ CASES: list[tuple[str, Any, dict[str, Any], Any, str, str, dict[str, Any]]] = [
     ("dropout", X2x4, {"training": 1}, None, "training", "not_bool", {"got": "1"}),
     ("dropout", np.array([[1.0, np.inf]]), {}, None, "input", "not_finite", {"value": "inf", "index": [0, 1]}),
     ("dropout", np.array([1, 2, 3]), {}, None, "input", "bad_dtype", {"got": "int64"}),
+    ("min_max", X2x4, {"dim": 5}, None, "dim", "dim_out_of_range", {"got": 5, "low": -2, "high": 1}),
     ("layer_norm", X2x4, {"normalized_shape": [4]}, np.ones((4, 2)), "grad_output", "bad_shape",
      {"want": [2, 4], "got": [4, 2]}),
     ("layer_norm", X2x4, {"normalized_shape": [4]}, np.full((2, 4), np.nan), "grad_output", "not_finite_array", {}),
@@ -102,6 +103,7 @@ TORCH: dict[str, Callable[[], Any]] = {
     "rms_norm-empty_shape": lambda: nn.RMSNorm([])(torch.tensor(X2x4)),
     "layer_norm-empty_shape": lambda: nn.LayerNorm([])(torch.tensor(X2x4)),
     "dropout-out_of_range": lambda: nn.Dropout(1.5),
+    "min_max-dim_out_of_range": lambda: torch.tensor(X2x4).amin(dim=5),
 }
 
 
@@ -154,7 +156,7 @@ def test_argument_error_is_structured_with_a_neutral_str() -> None:
     assert isinstance(t, ValueError)
 
 
-CONVERTED = ["__init__", "args", "grouped", "running", "batch_norm", "layer_norm", "rms_norm", "dropout"]
+CONVERTED = ["__init__", "args", "grouped", "running", "batch_norm", "layer_norm", "rms_norm", "dropout", "min_max"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -266,6 +266,42 @@ export function dropoutTrace(variant = "") {
   };
 }
 
+/** MinMax scaling per sample on [2, 3] (N, D): y = (x − min) / (max − min). */
+export function minMaxTrace() {
+  const layer = "min_max";
+  const shape = [2, 3];
+  const x = [1, 3, 5, -2, 2, 0];
+  const mn = [1, -2];
+  const mx = [5, 2];
+  const range = [4, 4];
+  const shifted = x.map((v, i) => v - mn[Math.floor(i / 3)]);
+  return {
+    layer,
+    dtype: "float32",
+    shape,
+    axes: ["N", "D"],
+    param_axes: null,
+    torch_class: "MinMax",
+    torch_code: "",
+    grouping: { stat_shape: [2], axis_map: [[0, 1], null], reduce_axes: [1], group_size: 3 },
+    params: {},
+    parameters: {},
+    stats: { min: mn, max: mx },
+    steps: [
+      step(layer, "input", "tensor", x, shape),
+      step(layer, "min", "stat", mn, [2]),
+      step(layer, "max", "stat", mx, [2]),
+      step(layer, "range", "stat", range, [2]),
+      step(layer, "shifted", "tensor", shifted, shape),
+      step(layer, "output", "tensor", shifted.map((v, i) => v / range[Math.floor(i / 3)]), shape),
+      step(layer, "grad_output", "tensor", [1, 1, 1, 1, 2, 1], shape, bwd),
+      step(layer, "dshifted", "tensor", [0.25, 0.25, 0.25, 0.25, 0.5, 0.25], shape, bwd),
+      step(layer, "drange", "stat", [-0.125, -0.25], [2], bwd),
+      step(layer, "dmax", "stat", [-0.125, -0.25], [2], bwd),
+    ],
+  };
+}
+
 /** An i18n stand-in: returns "key" or "key{a=1}" so tests see which key and values were asked for. */
 export const t = (key, vars) => (vars ? `${key}${JSON.stringify(vars)}` : key);
 export const pick = (x) => (x && typeof x === "object" ? x.en : x ?? "");

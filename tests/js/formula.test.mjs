@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { Missing, elided, num, substituted } from "../../static/js/formula.js";
-import { bnEvalTrace, bnTrace, dropoutTrace, inTrace, lnTrace, rmsTrace, summarized, t, wordsFor } from "./fixtures.mjs";
+import { bnEvalTrace, bnTrace, dropoutTrace, inTrace, lnTrace, minMaxTrace, rmsTrace, summarized, t, wordsFor } from "./fixtures.mjs";
 
 const M = (body) => `<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow>${body}</mrow></math>`;
 const neg = (s) => `<mrow><mo>−</mo><mn>${s}</mn></mrow>`;
@@ -179,6 +179,18 @@ test("Dropout: mask with its word, dropped, output and its variants", () => {
   assert.equal(text(live(dropoutTrace("alpha"), "output", { cell: 1 })), "y(0, 1)=0.8×(−1.758)+0.7=−0.7065");
   assert.equal(text(live(dropoutTrace("alpha"), "saturated", { cell: 1 })), "s(0, 1)=−1.758");
   assert.equal(text(live(tr, "grad_output", { cell: 4 })), "∂L∂y(1, 1)=1");
+});
+
+test("MinMax: min, max, range, shifted, the output and dshifted, in min_max.toml's notation", () => {
+  const tr = minMaxTrace();
+  const sel = { group: 1, cell: 4 }; // (1, 1): x = 2
+  assert.equal(live(tr, "min", sel), M(`<msubsup><mi>x</mi><mrow><mtext>N=1</mtext></mrow><mrow><mi>min</mi></mrow></msubsup><mo>=</mo>${neg("2")}`));
+  assert.equal(text(live(tr, "max", sel)), "xN=1max=2");
+  assert.equal(text(live(tr, "range", sel)), "rN=1=xmax−xmin=2−(−2)=4");
+  assert.equal(text(live(tr, "shifted", sel)), "x(1, 1)−xmin=2−(−2)=4");
+  assert.equal(text(live(tr, "output", sel)), "y(1, 1)=44=1");
+  assert.equal(text(live(tr, "dshifted", sel)), "∂L∂(x−xmin)(1, 1)=24=0.5");
+  assert.equal(text(live(tr, "dmax", sel)), "∂L∂xN=1max=∂L∂r=−0.25");
 });
 
 test("InstanceNorm without momentum (frozen) and m = 1 (single): the buffer is kept", () => {

@@ -25,7 +25,10 @@ const STEPS = {
     output: ["", "identity", "identity_p_one", "all_dropped", "alpha", "alpha_all_dropped"], grad_output: [""],
     dinput: ["", "identity", "all_dropped", "alpha"],
   },
-
+  min_max: {
+    input: [""], grouping: ["", "all"], min: [""], max: [""], range: ["", "constant"], shifted: [""], output: ["", "constant"],
+    grad_output: [""], dshifted: [""], drange: [""], dmax: [""], dmin: [""], dinput: ["", "ties"],
+  },
 };
 
 const lessons = lessonTemplates();
