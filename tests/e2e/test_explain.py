@@ -395,7 +395,9 @@ def test_a_paste_error_shows_its_line_and_column_as_you_type_in_both_languages(b
         page.fill("#input-text", "[[1, 2, nan]]")
         page.wait_for_selector('#input-feedback[data-kind="error"]')
         text = feedback.text_content()
-        assert text.startswith("第 1 行第") and re.search(r"[\u4e00-\u9fff]{4,}", re.split("[:：]", text, maxsplit=1)[1]), text
+        assert text.startswith("第 1 行第") and re.search(
+            r"[\u4e00-\u9fff]{4,}", re.split("[:：]", text, maxsplit=1)[1]
+        ), text
     finally:
         context.close()
 
