@@ -55,17 +55,17 @@ def batch_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     buffers = snippet.changed(gamma, beta, running_mean=rm, running_var=rv)
     buffers["num_batches_tracked"] = nbt if track and nbt else None
     res.forward += run_steps  # the running update follows the forward pass
-    code = running_code(TORCH_CLASS[x.ndim], x, p, buffers, dy, last)
+    code = running_code(TORCH_CLASS[x.ndim], C, x, p, buffers, dy, last)
     fields = {"torch_class": TORCH_CLASS[x.ndim], "torch_code": code, "running": running, "notices": notices}
     fields["parameters"] = {"gamma": gamma, "beta": beta, "running_mean": rm, "running_var": rv}
     return grouped.trace("batch_norm", res, params={**p, "num_batches_tracked": nbt, "layout": a["layout"]}, **fields)
 
 
 def running_code(
-    cls: str, x: np.ndarray, p: dict[str, Any], buffers: dict[str, Any], dy: Any, last: bool = False
+    cls: str, C: int, x: np.ndarray, p: dict[str, Any], buffers: dict[str, Any], dy: Any, last: bool = False
 ) -> str:
-    """The PyTorch program of BatchNorm or InstanceNorm; channels-last input is permuted around the module."""
-    C, r, track = x.shape[-1 if last else 1], x.ndim, p["track_running_stats"]
+    """The PyTorch program of BatchNorm or InstanceNorm (C channels); channels-last input is permuted around it."""
+    r, track = x.ndim, p["track_running_stats"]
     args = f"eps={p['eps']!r}, momentum={p['momentum']!r}, affine={p['affine']}, track_running_stats={track}"
     module = f"{cls}({C}, {args}, dtype=torch.{x.dtype.name})"
     perm_in = perm_out = ""

@@ -34,6 +34,7 @@ class Plan:
     notation: dict[str, str] = field(default_factory=dict)
     scalars: dict[str, Any] = field(default_factory=dict)
     center: bool = True  # False: RMSNorm, x / sqrt(mean(x^2) + eps), gamma's step is the output
+    variant: str = ""  # of the grouping step: another wording of the same layer's grouping ("unbatched")
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,8 @@ def _forward_steps(plan: Plan, call: Call, a: dict[str, Array]) -> list[Step]:
     ids, m = plan.grouping.group_ids(), plan.grouping.group_size
     freeze(ids)
     km = {"K": math.prod(plan.grouping.stat_shape), "m": m}
-    steps = [Step("input", a["input"], scalars=km | plan.scalars), Step("grouping", ids, scalars=km | plan.scalars)]
+    kms = km | plan.scalars
+    steps = [Step("input", a["input"], scalars=kms), Step("grouping", ids, variant=plan.variant, scalars=dict(kms))]
     if not plan.center:
         squares = finite_result("x^2", np.square(a["input"]))
         freeze(squares)

@@ -21,6 +21,7 @@ from normlens.trace import Grouping, Notice, Trace
 
 # the usual names of the axes of a tensor of each rank (channels first: batch_norm.CF_NAMES)
 LN_NAMES = {1: ("D",), 2: ("N", "D"), 3: ("B", "S", "D"), 4: ("N", "C", "H", "W"), 5: ("N", "C", "D", "H", "W")}
+IN_MODULES = ("auto", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
 
 
 @A.quiet
@@ -61,20 +62,31 @@ def per_sample_plan(shape: tuple[int, ...], k: int, center: bool = True) -> grou
     return grouped.Plan(grouping, (B, D, 1), shape[n:], names, param_axes, notation, {**scalars, "B": B}, center)
 
 
-def channel_plan(shape: tuple[int, ...], G: int, instance: bool = False) -> grouped.Plan:
+def channel_plan(shape: tuple[int, ...], G: int) -> grouped.Plan:
     """GroupNorm's layout: (N, C, *spatial) seen as (N, G, C/G, *spatial), one statistic per (n, g), each group
-    one contiguous run of C/G * spatial values; InstanceNorm's is G = C."""
+    one contiguous run of C/G * spatial values."""
     (N, C), names, Cg = shape[:2], CF_NAMES[len(shape)], shape[1] // G
     grouping = Grouping(shape, (N, G), ((0, 1), (1, Cg)) + (None,) * (len(shape) - 2))
     spatial, view = [n.lower() for n in names[2:]], (N, C, math.prod(shape[2:]))
-    param_axes, sizes = tuple(0 if i == 1 else None for i in range(len(shape))), " · ".join(map(str, shape[2:]))
-    if instance:
-        notation = grouped.notation(names, "nc", ",".join(spatial), "c", ",".join(["n", *spatial]))
-        return grouped.Plan(grouping, view, (C,), names, param_axes, notation, {"sizes": sizes})
+    param_axes = tuple(0 if i == 1 else None for i in range(len(shape)))
     notation = grouped.notation(names, "ng", ",".join(["c \\in g", *spatial]), "c", ",".join(["n", *spatial]))
     notation |= {"axes": "(" + ", ".join([f"C/G = {Cg}", *names[2:]]) + ")", "Cg": str(Cg)}
     scalars = {"G": G, "Cg": Cg, "sizes": " · ".join(map(str, (Cg, *shape[2:])))}
     return grouped.Plan(grouping, view, (C,), names, param_axes, notation, scalars)
+
+
+def instance_plan(shape: tuple[int, ...], batched: bool) -> grouped.Plan:
+    """InstanceNorm's layout: one statistic per (n, c) of (N, C, *spatial), GroupNorm's with G = C; an unbatched
+    (C, *spatial) sample, PyTorch's batch of one without its batch axis, has one per channel: (C, H, W) -> (C,)."""
+    k = 2 if batched else 1  # the kept axes, (N, C) or (C,)
+    names = CF_NAMES[len(shape) + 2 - k][2 - k :]
+    grouping = Grouping(shape, shape[:k], tuple((i, 1) for i in range(k)) + (None,) * (len(shape) - k))
+    spatial = ",".join(n.lower() for n in names[k:])
+    notation = grouped.notation(names, "nc"[2 - k :], spatial, "c", "n," * (k - 1) + spatial)
+    view, sizes = (math.prod(shape[: k - 1]), shape[k - 1], math.prod(shape[k:])), " · ".join(map(str, shape[k:]))
+    param_axes = tuple(0 if n == "C" else None for n in names)
+    variant = "" if batched else "unbatched"  # the grouping's wording
+    return grouped.Plan(grouping, view, (shape[k - 1],), names, param_axes, notation, {"sizes": sizes}, variant=variant)
 
 
 @A.quiet
@@ -103,39 +115,52 @@ def group_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
 
 @A.quiet
 def instance_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
-    """Trace nn.InstanceNorm1d/2d/3d on (N, C, *spatial) input."""
+    """Trace nn.InstanceNorm1d/2d/3d on (N, C, *spatial) input or one unbatched (C, *spatial) sample."""
     x = A.input_array(x)
     a = A.resolve(INSTANCE_NORM, params)
-    torch = {1: "expected 2D or 3D input (got 1D input)", 6: "expected 4D or 5D input (got 6D input)"}
-    if x.ndim == 2:  # PyTorch's InstanceNorm1d reads (C, L) as one unbatched sample; here the batch axis is explicit
-        raise A.ArgumentError("input", "unbatched", shape=list(x.shape), batched=[1, *x.shape])
-    A.rank("instance_norm", x, INSTANCE_NORM.input_ranks, torch.get(x.ndim))
+    d, batched = _reading(A.choice("module", a["module"], IN_MODULES), x)
     training, affine = A.flag("training", a["training"]), A.flag("affine", a["affine"])
     track = A.flag("track_running_stats", a["track_running_stats"])
     eps, momentum = A.eps_arg(a["eps"]), A.momentum_arg(a["momentum"])
     nbt = A.integer("num_batches_tracked", a["num_batches_tracked"], 0)
-    N, C = x.shape[:2]
+    N, C = x.shape[:2] if batched else (1, x.shape[0])  # PyTorch runs (C, *) as a batch of one, (1, C, *)
     gamma = A.param_arg("gamma", a["gamma"], (C,), x.dtype, 1.0, affine, "affine")
     beta = A.param_arg("beta", a["beta"], (C,), x.dtype, 0.0, affine, "affine")
     rm = A.param_arg("running_mean", a["running_mean"], (C,), x.dtype, 0.0, track, "track_running_stats")
     rv = A.param_arg("running_var", a["running_var"], (C,), x.dtype, 1.0, track, "track_running_stats")
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    plan, S, use_batch = channel_plan(x.shape, C, instance=True), math.prod(x.shape[2:]), training or not track
+    plan, S, use_batch = instance_plan(x.shape, batched), math.prod(x.shape[1 + batched :]), training or not track
     # eval with running statistics: every sample uses its channel's value, (C,) -> (N*C,)
     fixed = None if use_batch or rm is None or rv is None else (np.tile(rm, N), np.tile(rv, N))
     res = grouped.normalize(x, plan, grouped.Call(eps, gamma, beta, fixed, training and track), dy)
-    how = (0.0, "frozen") if momentum is None else (momentum, "instance")  # None: PyTorch passes 0, nothing moves
-    running, run_steps = running_update((rm, rv), res.stats, S, how, nbt, training)
-    size = ", ".join(map(str, x.shape))  # with running statistics m = 1 is harmless: x - running_mean is not 0
+    how = (0.0, "frozen") if momentum is None else (momentum, "instance" if batched else "unbatched")  # None: f = 0
+    stats = {k: v.reshape(N, C) for k, v in res.stats.items()}  # one copy per instance, averaged over N
+    running, run_steps = running_update((rm, rv), stats, S, how, nbt, training)
+    size = ", ".join(map(str, x.shape if batched else (1, *x.shape)))  # m = 1 is harmless with running statistics
     torch_error = f"Expected more than 1 spatial element when training, got input size torch.Size([{size}])"
     notices = [Notice("one_spatial_element", {}, torch_error)] if use_batch and S == 1 else []
     p = {"training": training, "eps": eps, "momentum": momentum, "affine": affine, "track_running_stats": track}
     buffers = {**snippet.changed(gamma, beta, running_mean=rm, running_var=rv), "num_batches_tracked": nbt or None}
     res.forward += run_steps  # the running update follows the forward pass
-    cls = f"nn.InstanceNorm{x.ndim - 2}d"
-    fields = {"torch_class": cls, "torch_code": running_code(cls, x, p, buffers, dy), "running": running}
+    cls = f"nn.InstanceNorm{d}d"
+    fields = {"torch_class": cls, "torch_code": running_code(cls, C, x, p, buffers, dy), "running": running}
     fields["parameters"] = {"gamma": gamma, "beta": beta, "running_mean": rm, "running_var": rv}
-    return grouped.trace("instance_norm", res, params={**p, "num_batches_tracked": nbt}, notices=notices, **fields)
+    p |= {"num_batches_tracked": nbt, "module": a["module"]}
+    return grouped.trace("instance_norm", res, params=p, notices=notices, **fields)
+
+
+def _reading(module: str, x: np.ndarray) -> tuple[int, bool]:
+    """(d, batched): x read as nn.InstanceNorm{d}d input, (N, C, *) or unbatched (C, *) with d spatial axes.
+    "auto": 2D is InstanceNorm1d's (C, L), 3D to 5D a batch; a named module takes ranks d + 1 and d + 2."""
+    n = x.ndim
+    d = int(module[-2]) if module != "auto" else 1 if n <= 3 else min(n - 2, 3)
+    if n not in (d + 1, d + 2):  # in PyTorch's words: its _check_input_dim
+        torch = f"expected {d + 1}D or {d + 2}D input (got {n}D input)"
+        if module == "auto":
+            A.rank("instance_norm", x, INSTANCE_NORM.input_ranks, torch)
+        values = {"module": module, "ndim": n, "shape": list(x.shape), "unbatched": d + 1, "batched": d + 2}
+        raise A.ArgumentError("input", "module_rank", torch, **values)
+    return d, n == d + 2
 
 
 LAYER_NORM = A.LayerSpec(
@@ -164,8 +189,8 @@ GROUP_NORM = A.LayerSpec(
 INSTANCE_NORM = A.LayerSpec(
     name="instance_norm",
     torch_classes=("nn.InstanceNorm1d", "nn.InstanceNorm2d", "nn.InstanceNorm3d"),
-    input_ranks=(3, 4, 5),
-    params=A.running_layer_params(on=False),
+    input_ranks=(2, 3, 4, 5),
+    params=(A.Param("module", "enum", "auto", choices=IN_MODULES), *A.running_layer_params(on=False)),
     run=instance_norm,
     example={"input": {"text": "[[[1, 2, 3, 4], [2, 4, 6, 8]]]"}, "params": {"affine": True}, "dtype": "float64"},
 )

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from normlens.app.inputs import random_values
 from normlens.app.routes.api import EXAMPLES
+from tests.app.api_helpers import errors
 
 LAYERS = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "dropout"]
 DTYPES = ["float32", "float64"]
@@ -420,3 +421,48 @@ def test_a_big_trace_does_not_block_other_requests(app: FastAPI, kind: str) -> N
         return finished
 
     assert asyncio.run(scenario()) == ["healthz", "trace"]
+
+
+@pytest.mark.parametrize(
+    ("shape", "module", "torch_class"),
+    [([3, 5], None, "InstanceNorm1d"), ([3, 5], "InstanceNorm1d", "InstanceNorm1d"),
+     ([2, 3, 4], "InstanceNorm2d", "InstanceNorm2d"), ([2, 2, 3, 2], "InstanceNorm3d", "InstanceNorm3d"),
+     ([2, 2, 3, 2], None, "InstanceNorm2d"), ([2, 2, 3, 2], "InstanceNorm2d", "InstanceNorm2d")],
+)  # fmt: skip
+def test_instance_norm_takes_unbatched_input_and_a_module(
+    client: TestClient, shape: list[int], module: str | None, torch_class: str
+) -> None:
+    """(C, L) is InstanceNorm1d's unbatched sample by default; params.module picks PyTorch's class and so the
+    reading: rank d + 1 is one unbatched (C, *) sample, d + 2 a batch."""
+    unbatched = len(shape) == int(torch_class[-2]) + 1
+    C = shape[0] if unbatched else shape[1]
+    body: dict[str, Any] = {"layer": "instance_norm", "input": {"random": {"shape": shape}}, "detail": "full"}
+    if module is not None:
+        body["params"] = {"module": module, "affine": True, "gamma": [2.0] * C}
+    trace = post(client, {**body, "grad_output": {"fill": 1}})
+    assert trace["torch_class"] == f"nn.{torch_class}" and trace["shape"] == shape
+    assert trace["params"]["module"] == (module or "auto")
+    assert trace["axes"][0] == ("C" if unbatched else "N")
+    assert trace["grouping"]["stat_shape"] == ([C] if unbatched else shape[:2])
+    x = torch.tensor(np.asarray(trace["steps"][0]["values"], dtype=np.float32), requires_grad=True)
+    layer = getattr(torch.nn, torch_class)(C, affine=module is not None)
+    if module is not None:
+        with torch.no_grad():
+            layer.weight.fill_(2.0)
+    y = layer(x)
+    y.sum().backward()
+    close(trace["output"], y, "float32")
+    close(trace["grads"]["input"], x.grad, "float32", grad=True)
+
+
+def test_instance_norm_module_errors_name_the_argument(client: TestClient) -> None:
+    body = {"layer": "instance_norm", "input": {"random": {"shape": [3, 5]}}}
+    r = client.post("/api/v1/trace", json={**body, "params": {"module": "InstanceNorm2d"}})
+    assert r.status_code == 422, r.text
+    (err,) = errors(r)
+    assert err["loc"] == ["body", "input"] and err["code"] == "module_rank"
+    assert err["msg"].endswith("(PyTorch: expected 3D or 4D input (got 2D input))")
+    assert err["msg_zh"].startswith("module=InstanceNorm2d 接受 3D 输入")
+    r = client.post("/api/v1/trace", json={**body, "params": {"module": "InstanceNorm4d"}})
+    assert r.status_code == 422, r.text
+    assert [e["loc"] for e in errors(r)] == [["body", "params", "module"]]

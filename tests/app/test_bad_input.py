@@ -305,7 +305,8 @@ def test_full_detail_is_bounded(client: TestClient) -> None:
 
 CORE = [
     ("batch_norm", {"values": [1.0, 2.0, 3.0]}, {}, ["body", "input"], ["2D", "got"]),
-    ("instance_norm", {"values": [[1.0, 2.0]]}, {}, ["body", "input"], []),
+    # [[1.0, 2.0]] is InstanceNorm1d's unbatched (C, L); InstanceNorm2d takes (C, H, W) or (N, C, H, W)
+    ("instance_norm", {"values": [[1.0, 2.0]]}, {"module": "InstanceNorm2d"}, ["body", "input"], ["3D or 4D"]),
     (
         "group_norm",
         {"random": {"shape": [2, 4, 3]}},

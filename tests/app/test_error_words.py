@@ -51,7 +51,10 @@ CASES: list[tuple[str, Any, dict[str, Any], Any, str]] = [
     ("batch_norm", X4x3, {"num_features": 3}, None, "batch_norm has no argument 'num_features'"),
     ("batch_norm", X4x3, {"track_running_stats": False, "running_mean": [0.0] * 3}, None, "is false"),
     ("batch_norm", BIG32, {}, None, "overflows float32 for this input"),
-    ("instance_norm", X4x3, {}, None, "add the batch axis, shape [1, 4, 3]"),
+    ("instance_norm", X4x3, {"module": "InstanceNorm2d"}, None,
+     "module=InstanceNorm2d takes 3D input (one unbatched sample, channels first) or 4D input (a batch), got 2D input "
+     "of shape [4, 3]"),
+    ("instance_norm", np.ones(3), {}, None, "instance_norm accepts input of shape (C, L), (N, C, L), (N, C, H, W)"),
     ("instance_norm", X2x4x3, {"affine": False, "gamma": [1.0] * 4}, None, "gamma was given but affine is false"),
     ("rms_norm", X2x4, {"normalized_shape": [2, 4, 4]}, None, "Input tensor must have at least 3 dimensions"),
     # was "normalized_shape [3] must equal the input's last 1 axes"
@@ -118,8 +121,11 @@ CASES: list[tuple[str, Any, dict[str, Any], Any, str]] = [
     ("group_norm", np.ones((2, 4, 3)), {"num_groups": 2.5}, None, "num_groups must be a whole number"),
     ("group_norm", np.ones(4), {}, None, "Expected at least 2 dimensions"),
     ("group_norm", np.ones((2, 4)), {"beta": [1, 2]}, None, "beta must have 4 values (one per channel)"),
-    # was "expected 2D or 3D input (got 2D input)", which PyTorch never says: InstanceNorm1d takes 2D input unbatched
-    ("instance_norm", ONES24, {}, None, "for one unbatched sample (C, L), add the batch axis, shape [1, 2, 4]"),
+    # was "expected 2D or 3D input (got 2D input)", which PyTorch never says: InstanceNorm1d takes 2D input unbatched,
+    # InstanceNorm3d takes 4D or 5D input
+    ("instance_norm", ONES24, {"module": "InstanceNorm3d"}, None, "(PyTorch: expected 4D or 5D input (got 2D input))"),
+    ("instance_norm", ONES24, {"module": "2d"}, None,
+     "module must be one of [auto, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d], got '2d'"),
     ("instance_norm", np.ones((2, 4, 3)), {"momentum": -0.1}, None, "momentum must be between 0 and 1"),
     ("instance_norm", np.ones((2, 4, 3)), {"gamma": [1, 1, 1, 1]}, None, "gamma was given but affine is false"),
     ("instance_norm", np.ones((2, 4, 3)), {"track_running_stats": True, "running_var": [1, 1, 1]}, None,

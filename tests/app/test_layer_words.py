@@ -34,6 +34,9 @@ def _more_traces():
     yield normlens.trace("batch_norm", x, grad_output=dy, momentum=None, num_batches_tracked=4)
     yield normlens.trace("batch_norm", x[:1, :, 0, 0], grad_output=dy[:1, :, 0, 0], beta=[1.0, 0.0, 0.0, 2.0])
     yield normlens.trace("instance_norm", x, grad_output=dy, track_running_stats=True, momentum=None)
+    yield normlens.trace("instance_norm", x[0], grad_output=dy[0], module="InstanceNorm2d", track_running_stats=True)
+    yield normlens.trace("instance_norm", x[0, :, 0], grad_output=dy[0, :, 0], affine=True, momentum=None,
+                         track_running_stats=True)  # fmt: skip
     yield normlens.trace("layer_norm", x, grad_output=dy, elementwise_affine=False, gamma=None)
     yield normlens.trace("group_norm", x, grad_output=dy, num_groups=4, gamma=[1.0, 2.0, 3.0, 4.0])
 
@@ -95,6 +98,22 @@ def test_group_norm_grouping_text_and_formula():
     assert "m = 2 · 2 · 2 = 8" in w["explanation"].en and "m = 2 · 2 · 2 = 8" in w["explanation"].zh
     assert "G = 3" in w["explanation"].en and "C/G = 2" in w["explanation"].en
     assert "\\lfloor c / 2 \\rfloor" in w["formula"]
+
+
+def test_unbatched_instance_norm_words():
+    """One (C, H, W) sample: grouped per channel, C groups, no N; the running statistics move without a batch
+    average."""
+    x = np.random.default_rng(2).standard_normal((3, 2, 4))
+    tr = normlens.trace("instance_norm", x, module="InstanceNorm2d", track_running_stats=True)
+    w = words(tr, "grouping")
+    assert "one unbatched sample" in w["explanation"].en and "C = 3 groups" in w["explanation"].en
+    assert "不带批维度的单个样本" in w["explanation"].zh and "共 C = 3 组" in w["explanation"].zh
+    assert "m = 2 · 4 = 8" in w["explanation"].en and "N" not in w["explanation"].en.replace("InstanceNorm", "")
+    assert w["formula"] == "g(c,h,w) = c"
+    for sid in ("running_mean", "running_var"):
+        text = words(tr, sid)["explanation"]
+        assert "directly" in text.en and "直接" in text.zh and "N samples" not in text.en, sid
+    assert words(tr, "input")["explanation"].en.startswith("x has shape (C, H, W) = [3, 2, 4]")
 
 
 def test_rms_norm_words():

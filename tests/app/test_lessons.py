@@ -74,6 +74,9 @@ def _configs():
         yield "instance_norm", a4, {"track_running_stats": True, "momentum": None}
         yield "instance_norm", a4, {"track_running_stats": True, "training": False}
         yield "instance_norm", a4[:, :, :1, :1], {}
+        yield "instance_norm", a2, {"affine": True, "track_running_stats": True}  # unbatched (C, L)
+        yield "instance_norm", a4[0], {"module": "InstanceNorm2d", "track_running_stats": True, "training": False}
+        yield "instance_norm", a4[0, :, :1, :1], {"module": "InstanceNorm2d", "track_running_stats": True}
         yield "rms_norm", a4, {"gamma": [1, 2]}
         yield "rms_norm", a2 * 1e-3, {"eps": 1e-3, "elementwise_affine": False}
         yield "rms_norm", a2[:, :1], {}

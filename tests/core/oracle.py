@@ -116,10 +116,12 @@ def module_for(layer: str, x: np.ndarray, p: Mapping[str, Any]) -> tuple[nn.Modu
         m = nn.GroupNorm(
             p.get("num_groups", 1), x.shape[1], eps=p.get("eps", 1e-5), affine=p.get("affine", True), dtype=dt
         )
-    elif layer == "instance_norm":
-        cls = {3: nn.InstanceNorm1d, 4: nn.InstanceNorm2d, 5: nn.InstanceNorm3d}[x.ndim]
+    elif layer == "instance_norm":  # module "auto": 2D is InstanceNorm1d's unbatched (C, L), 3D-5D batched
+        module = p.get("module", "auto")
+        d = int(module[-2]) if module != "auto" else max(1, x.ndim - 2)
+        cls = {1: nn.InstanceNorm1d, 2: nn.InstanceNorm2d, 3: nn.InstanceNorm3d}[d]
         m = cls(
-            x.shape[1],
+            x.shape[x.ndim - d - 1],  # the channel axis: 0 unbatched (C, *), 1 batched (N, C, *)
             eps=p.get("eps", 1e-5),
             momentum=p.get("momentum", 0.1),
             affine=p.get("affine", False),

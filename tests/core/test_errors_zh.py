@@ -61,7 +61,11 @@ CASES: list[tuple[str, Any, dict[str, Any], Any, str, str, dict[str, Any]]] = [
     ("batch_norm", X4x3, {"track_running_stats": False, "running_mean": [0.0] * 3}, None, "running_mean",
      "given_but_off", {"switch": "track_running_stats"}),
     ("batch_norm", BIG32, {}, None, "input", "overflow", {"what": "variance", "dtype": "float32"}),
-    ("instance_norm", X4x3, {}, None, "input", "unbatched", {"shape": [4, 3], "batched": [1, 4, 3]}),
+    # (4, 3) is InstanceNorm1d's unbatched (C, L) (test_unbatched_input_is_no_error); InstanceNorm2d refuses it
+    ("instance_norm", X4x3, {"module": "InstanceNorm2d"}, None, "input", "module_rank",
+     {"module": "InstanceNorm2d", "ndim": 2, "shape": [4, 3], "unbatched": 3, "batched": 4}),
+    ("instance_norm", np.ones(3), {}, None, "input", "bad_rank",
+     {"layer": "instance_norm", "ndim": 1, "shape": [3], "ranks": [2, 3, 4, 5]}),
     ("instance_norm", X2x4x3, {"affine": False, "gamma": [1.0] * 4}, None, "gamma", "given_but_off",
      {"switch": "affine"}),
     ("rms_norm", X2x4, {"normalized_shape": [2, 4, 4]}, None, "normalized_shape", "shape_mismatch",
@@ -104,6 +108,8 @@ TORCH: dict[str, Callable[[], Any]] = {
     "layer_norm-empty_shape": lambda: nn.LayerNorm([])(torch.tensor(X2x4)),
     "dropout-out_of_range": lambda: nn.Dropout(1.5),
     "min_max-dim_out_of_range": lambda: torch.tensor(X2x4).amin(dim=5),
+    "instance_norm-module_rank": lambda: nn.InstanceNorm2d(4)(torch.tensor(X4x3)),
+    "instance_norm-bad_rank": lambda: nn.InstanceNorm1d(3)(torch.ones(3)),
 }
 
 
@@ -138,6 +144,13 @@ def test_error_is_structured(case: tuple) -> None:
             call()
         assert e.torch == str(theirs.value)
         assert str(e).endswith(f"; PyTorch: {e.torch}")
+
+
+def test_unbatched_input_is_no_error() -> None:
+    """PyTorch's InstanceNorm1d takes 2D input as one unbatched (C, L) sample, and so does instance_norm."""
+    y = nn.InstanceNorm1d(4)(torch.tensor(X4x3))
+    tr = normlens.trace("instance_norm", X4x3)
+    assert tr.output.shape == tuple(y.shape) == (4, 3) and tr.torch_class == "nn.InstanceNorm1d"
 
 
 def test_every_layer_and_every_quote_is_covered() -> None:

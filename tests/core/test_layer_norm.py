@@ -145,6 +145,117 @@ def test_instance_norm_matches_torch(rank, dtype, training, affine, track):
         assert "dvariance" not in [s.id for s in tr.steps]
 
 
+UNBATCHED_CASES = list(itertools.product((1, 2, 3), DTYPES, (True, False), (True, False), (True, False)))
+
+
+@pytest.mark.parametrize(("d", "dtype", "training", "affine", "track"), UNBATCHED_CASES)
+def test_unbatched_instance_norm_matches_torch(d, dtype, training, affine, track):
+    """InstanceNorm{d}d on one (C, *spatial) sample, as PyTorch takes it: the output and every tensor step keep the
+    unbatched shape, statistics (C,), running statistics updated directly, evaluation with them per channel."""
+    seed = 300 + UNBATCHED_CASES.index((d, dtype, training, affine, track))
+    rng = np.random.default_rng(seed)
+    C = int(rng.integers(1, 5))
+    shape = (C, *(int(s) for s in rng.integers(2, 4, size=d)))
+    x, dy = _data(shape, dtype, rng)
+    module = "auto" if d == 1 and seed % 2 else f"InstanceNorm{d}d"  # auto reads 2D as InstanceNorm1d's (C, L)
+    p = {"module": module, "training": training, "eps": float(rng.choice([1e-5, 1e-2])), "affine": affine,
+         "momentum": [0.1, 0.5, None][seed % 3], "track_running_stats": track}  # fmt: skip
+    if affine:
+        p["gamma"] = rng.uniform(0.5, 2, C).tolist()
+        p["beta"] = rng.uniform(-1, 1, C).tolist()
+    if track:
+        p["running_mean"] = rng.uniform(-1, 1, C).tolist()
+        p["running_var"] = rng.uniform(0.5, 2, C).tolist()
+        p["num_batches_tracked"] = 3
+    tr = normlens.trace("instance_norm", x, grad_output=dy, **p)
+    ref = reference("instance_norm", x, p, dy)
+    batch = training or not track
+    _check(tr, ref, x, dy, p, affine, affine, tuple(range(1, d + 1)) if batch else None)
+    assert tr.torch_class == f"nn.InstanceNorm{d}d" and f"layer = nn.InstanceNorm{d}d({C}, " in tr.torch_code
+    assert tr.axes == {1: ("C", "L"), 2: ("C", "H", "W"), 3: ("C", "D", "H", "W")}[d]
+    assert tr.grouping.stat_shape == tr.stats["mean"].shape == (C,) and tr.param_axes == (0,) + (None,) * d
+    assert tr.step("grouping").variant == "unbatched" and tr.params["module"] == module
+    assert all(s.values.shape == shape for s in tr.steps if s.kind == "tensor")
+    assert all(s.values.shape == (C,) for s in tr.steps if s.kind in ("stat", "param"))
+    m = ref["module"]
+    if track:
+        close(tr.running["mean"], m.running_mean, what="running mean")
+        close(tr.running["var"], m.running_var, what="running var")
+        assert tr.running["num_batches_tracked"] == int(m.num_batches_tracked) == 3
+        if training and p["momentum"] is not None:
+            assert tr.step("running_mean").variant == tr.step("running_var").variant == "unbatched"
+    else:
+        assert tr.running is None
+    if not batch:  # evaluation: each channel standardized with its running statistics
+        close(tr.stats["mean"], np.asarray(p["running_mean"], dtype))
+        assert "dvariance" not in [s.id for s in tr.steps]
+
+
+def test_auto_reads_2d_as_one_unbatched_sample_and_3d_as_a_batch():
+    x = np.random.default_rng(11).standard_normal((3, 5))
+    tr = normlens.trace("instance_norm", x, affine=True, gamma=[1, 2, 3], track_running_stats=True)
+    batched = normlens.trace("instance_norm", x[None], affine=True, gamma=[1, 2, 3], track_running_stats=True)
+    assert (tr.torch_class, tr.shape, tr.axes) == ("nn.InstanceNorm1d", (3, 5), ("C", "L"))
+    np.testing.assert_array_equal(tr.output, batched.output[0])
+    np.testing.assert_array_equal(tr.running["var"], batched.running["var"])  # a batch of one: the same numbers
+    np.testing.assert_array_equal(tr.step("grouping").values, np.arange(3)[:, None] + np.zeros((1, 5), int))
+    assert tr.notation["s"] == "_{c}" and tr.notation["axes"] == "(L)" and tr.notation["param_over"] == "l"
+    assert tr.step("grouping").scalars == {"K": 3, "m": 5, "sizes": "5"}
+    x3 = np.random.default_rng(12).standard_normal((2, 3, 4))
+    tr3 = normlens.trace("instance_norm", x3)  # today's reading: (N, C, L), not InstanceNorm2d's (C, H, W)
+    assert (tr3.torch_class, tr3.axes, tr3.stats["mean"].shape) == ("nn.InstanceNorm1d", ("N", "C", "L"), (2, 3))
+    assert tr3.step("grouping").variant == ""
+
+
+@pytest.mark.parametrize(("module", "shape"), [("InstanceNorm1d", (2, 3, 4)), ("InstanceNorm2d", (2, 3, 2, 3)),
+                                               ("InstanceNorm3d", (2, 3, 2, 2, 3))])  # fmt: skip
+def test_explicit_module_with_batched_input(module, shape):
+    x = np.random.default_rng(13).standard_normal(shape)
+    dy = np.random.default_rng(14).standard_normal(shape)
+    tr = normlens.trace("instance_norm", x, grad_output=dy, module=module)
+    auto = normlens.trace("instance_norm", x, grad_output=dy)
+    assert tr.torch_class == auto.torch_class == f"nn.{module}" and tr.axes == auto.axes
+    np.testing.assert_array_equal(tr.output, auto.output)
+    np.testing.assert_array_equal(tr.grads["input"], auto.grads["input"])
+    assert tr.stats["mean"].shape == shape[:2] and tr.params["module"] == module
+    ref = reference("instance_norm", x, {"module": module}, dy)
+    close(tr.output, ref["output"], what="output")
+    close(tr.grads["input"], ref["grad_input"], grad=True, what="grad input")
+
+
+# (module, input shape): PyTorch's _check_input_dim refuses each
+BAD_MODULE_RANKS = [
+    ("InstanceNorm2d", (2, 4)), ("InstanceNorm1d", (2, 3, 4, 5)), ("InstanceNorm3d", (2, 3, 4)),
+    ("InstanceNorm1d", (4,)), ("InstanceNorm2d", (1, 2, 3, 4, 5)), ("InstanceNorm3d", (1,) * 6),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("module", "shape"), BAD_MODULE_RANKS)
+def test_bad_rank_for_an_explicit_module_quotes_torch(module, shape):
+    with pytest.raises(ValueError) as theirs:
+        getattr(nn, module)(shape[0])(torch.ones(shape))
+    with pytest.raises(ArgumentError) as ours:
+        normlens.trace("instance_norm", np.ones(shape), module=module)
+    e, d = ours.value, int(module[-2])
+    assert (e.param, e.code) == ("input", "module_rank")
+    ranks = {"unbatched": d + 1, "batched": d + 2}
+    assert e.values == {"module": module, "ndim": len(shape), "shape": list(shape), **ranks}
+    assert e.torch == str(theirs.value)
+
+
+@pytest.mark.parametrize("shape", [(4, 1), (3, 1, 1), (2, 1, 1, 1)])
+def test_one_spatial_element_of_an_unbatched_sample_quotes_torch(shape):
+    module = f"InstanceNorm{len(shape) - 1}d"
+    x = np.random.default_rng(15).standard_normal(shape).astype(np.float32)
+    with pytest.raises(ValueError) as err:
+        getattr(nn, module)(shape[0])(torch.tensor(x))  # PyTorch quotes the batch of one it runs: [1, C, 1, ...]
+    tr = normlens.trace("instance_norm", x, module=module, affine=True, beta=list(range(shape[0])))
+    (w,) = tr.notices
+    assert (w.code, w.torch_error) == ("one_spatial_element", str(err.value))
+    np.testing.assert_array_equal(tr.output, np.arange(shape[0], dtype=np.float32).reshape(shape))  # exactly beta
+    assert normlens.trace("instance_norm", x, module=module, training=False, track_running_stats=True).notices == []
+
+
 def test_layer_norm_shapes_from_the_seed_notes():
     """(B, S, D) over [D]: mean (B, S), 2D parameters; (N, C, H, W) over [C, H, W]: mean (N,), 2CHW
     parameters."""
@@ -235,8 +346,15 @@ GN_RANK = "Expected at least 2 dimensions for input tensor but received 1"
         ("group_norm", np.ones(4), {}, "input", "bad_rank",
          {"layer": "group_norm", "ndim": 1, "shape": [4], "ranks": [2, 3, 4, 5]}, GN_RANK),
         ("group_norm", np.ones((2, 4)), {"beta": [1, 2]}, "beta", "bad_length", {"want": 4, "got": 2}, None),
-        # PyTorch's InstanceNorm1d takes 2D input as one unbatched (C, L) sample, so there is nothing to quote
-        ("instance_norm", np.ones((2, 4)), {}, "input", "unbatched", {"shape": [2, 4], "batched": [1, 2, 4]}, None),
+        # 2D input is InstanceNorm1d's unbatched (C, L); InstanceNorm2d takes (C, H, W) or (N, C, H, W)
+        ("instance_norm", np.ones((2, 4)), {"module": "InstanceNorm2d"}, "input", "module_rank",
+         {"module": "InstanceNorm2d", "ndim": 2, "shape": [2, 4], "unbatched": 3, "batched": 4},
+         "expected 3D or 4D input (got 2D input)"),
+        ("instance_norm", np.ones(4), {}, "input", "bad_rank",
+         {"layer": "instance_norm", "ndim": 1, "shape": [4], "ranks": [2, 3, 4, 5]},
+         "expected 2D or 3D input (got 1D input)"),
+        ("instance_norm", np.ones((2, 4)), {"module": "InstanceNorm4d"}, "module", "not_a_choice",
+         {"got": "'InstanceNorm4d'", "choices": ["auto", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]}, None),
         ("instance_norm", np.ones((2, 4, 3)), {"momentum": -0.1}, "momentum", "momentum_range", {"got": -0.1}, None),
         ("instance_norm", np.ones((2, 4, 3)), {"gamma": [1, 1, 1, 1]}, "gamma", "given_but_off",
          {"switch": "affine"}, None),

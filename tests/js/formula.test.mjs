@@ -72,7 +72,8 @@ test("variance: squared centered values over m", () => {
 test("std: √(σ² + ε) with eps from trace.params", () => {
   assert.equal(
     live(bnTrace(), "std"),
-    M("<msub><mi>σ</mi><mrow><mtext>C=1</mtext></mrow></msub><mo>=</mo><msqrt><mrow><mn>2.5</mn><mo>+</mo><mn>1e−5</mn></mrow></msqrt><mo>=</mo><mn>1.581</mn>"),
+    // √(σ² + ε) names the denominator without redefining σ (issue 13)
+    M("<msqrt><mrow><msubsup><mi>σ</mi><mrow><mtext>C=1</mtext></mrow><mrow><mn>2</mn></mrow></msubsup><mo>+</mo><mi>ε</mi></mrow></msqrt><mo>=</mo><msqrt><mrow><mn>2.5</mn><mo>+</mo><mn>1e−5</mn></mrow></msqrt><mo>=</mo><mn>1.581</mn>"),
   );
 });
 
@@ -206,7 +207,7 @@ test("summarized arrays: a statistic falls back to its brief template, a tensor 
   const tr = summarized(bnTrace());
   assert.equal(live(tr, "mean"), M("<msub><mi>μ</mi><mrow><mtext>C=1</mtext></mrow></msub><mo>=</mo><mn>1</mn>"));
   assert.equal(text(live(tr, "variance")), "σC=12=2.5");
-  assert.equal(text(live(tr, "std")), "σC=1=2.5+1e−5=1.581"); // needs only statistics: still live
+  assert.equal(text(live(tr, "std")), "σC=12+ε=2.5+1e−5=1.581"); // needs only statistics: still live
   assert.equal(text(live(tr, "running_mean")), "μrun←(1−0.1)×(−1)+0.1×1=−0.8");
   assert.equal(live(tr, "normalized"), "");
   assert.equal(text(live(tr, "dbeta")), "∂L∂β1=3.5"); // the parameter gradients keep their value

@@ -18,7 +18,8 @@ const STEPS = {
   batch_norm: { ...NORM, ...RUNNING },
   layer_norm: NORM,
   group_norm: NORM,
-  instance_norm: { ...NORM, ...RUNNING },
+  // unbatched (C, *spatial): its own grouping and running-update wording
+  instance_norm: { ...NORM, ...RUNNING, grouping: ["", "unbatched"], running_mean: [...RUNNING.running_mean, "unbatched"], running_var: [...RUNNING.running_var, "unbatched"] },
   rms_norm: { input: [""], grouping: [""], squares: [""], mean_square: [""], rms: [""], normalized: [""], output: ["", "identity"], grad_output: [""], dgamma: [""], dnormalized: [""], dinput: [""] },
   dropout: {
     input: ["", "eval"], mask: ["", "channel"], dropped: [""], saturated: [""],

@@ -22,10 +22,13 @@ export function cubeAxes(trace) {
   const shape = trace.shape;
   const names = axisNames(trace);
   if (shape.length === 1) return { nAxis: null, cAxis: null, rest: [0], N: 1, C: 1, R: shape[0], labels: ["", "", names[0]] };
-  const cAxis = shape.length === 2 ? 1 : channelAxis(trace) ?? 1; // no channel axis (B, S, D): the second one
-  const rest = shape.map((_, a) => a).filter((a) => a !== 0 && a !== cAxis);
+  // no channel axis (B, S, D): the second one; channels first (C, H, W) is one unbatched sample, with no N
+  const cAxis = names[0] === "C" ? 0 : shape.length === 2 ? 1 : channelAxis(trace) ?? 1;
+  const nAxis = cAxis === 0 ? null : 0;
+  const rest = shape.map((_, a) => a).filter((a) => a !== nAxis && a !== cAxis);
   const R = rest.reduce((p, a) => p * shape[a], 1);
-  return { nAxis: 0, cAxis, rest, N: shape[0], C: shape[cAxis], R, labels: [names[0], names[cAxis], rest.map((a) => names[a]).join("·") || "1"] };
+  const labels = [nAxis === null ? "" : names[0], names[cAxis], rest.map((a) => names[a]).join("·") || "1"];
+  return { nAxis, cAxis, rest, N: nAxis === null ? 1 : shape[0], C: shape[cAxis], R, labels };
 }
 
 function coords(trace, ax, i) {
@@ -217,7 +220,7 @@ export function setsFigure(trace, stepIndex, view) {
   const current = boxesOf(ax, (n, c, r) => memberCells.has(`${n},${c},${r}`));
 
   const rank = trace.shape.length;
-  const comparable = rank >= 3; // N, C and a spatial axis: all four layers apply
+  const comparable = rank >= 3 && ax.nAxis !== null; // N, C and a spatial axis: all four layers apply
   let selfSlot = comparable ? sameSetsAs(trace, ax, at, memberCells) : trace.layer;
   const slots = comparable ? [...COMPARED] : [trace.layer];
   if (selfSlot === null) slots.unshift((selfSlot = trace.layer)); // a layer none of the four matches: its own cube first

@@ -5,7 +5,8 @@ import { boxesOf, cubeAxes, setsFigure } from "../../../static/js/figures/sets.j
 import { bnTrace, lnTrace, t } from "../fixtures.mjs";
 
 const view = (extra = {}) => ({ group: 1, cell: 3, width: 900, t, pick: (x) => x?.en ?? x, lang: "en", ...extra });
-const titles = (f) => f.layout.annotations.filter((a) => a.font.size === 13).map((a) => a.text); // the cube titles
+// the cube titles, "<b>" marking the one drawn bold (by font weight: Plotly's <b> would be an inline style)
+const titles = (f) => f.layout.annotations.filter((a) => a.font.size === 13).map((a) => (a.font.weight === "bold" ? `<b>${a.text}</b>` : a.text));
 
 test("cubeAxes: N, the channel axis named C, the rest; the second axis when there is no C", () => {
   const bn = cubeAxes(bnTrace());
@@ -48,4 +49,17 @@ test("setsFigure: a 2-D input shows only its own layer", () => {
   const two = { shape: [2, 3], axes: ["N", "D"], layer: "rms_norm", torch_class: "nn.RMSNorm", grouping: { stat_shape: [2], axis_map: [[0, 1], null], group_size: 3 }, params: {}, steps: [] };
   const f = setsFigure(two, 1, view({ group: 0, cell: 0 }));
   assert.deepEqual(titles(f), ["<b>RMSNorm</b>"]);
+});
+
+test("cubeAxes and setsFigure: an unbatched (C, H, W) sample has no N, and only its own layer is drawn", () => {
+  const ax = cubeAxes({ shape: [3, 2, 4], axes: ["C", "H", "W"] });
+  assert.deepEqual([ax.nAxis, ax.cAxis, ax.rest, ax.N, ax.C, ax.R, ax.labels], [null, 0, [1, 2], 1, 3, 8, ["", "C", "H·W"]]);
+  const ids = Array.from({ length: 24 }, (_, i) => Math.floor(i / 8)); // one group per channel
+  const tr = { shape: [3, 2, 4], axes: ["C", "H", "W"], layer: "instance_norm", torch_class: "nn.InstanceNorm2d",
+    grouping: { stat_shape: [3], axis_map: [[0, 1], null, null], group_size: 8 }, params: {},
+    steps: [{ id: "grouping", values: ids }] };
+  const f = setsFigure(tr, 1, view({ group: 1, cell: 9 }));
+  assert.deepEqual(titles(f), ["<b>InstanceNorm</b>"]);
+  assert.equal(f.meta.boxes, 1); // channel 1 over H·W: one box
+  assert.deepEqual(f.meta.at, [0, 1, 1]);
 });
