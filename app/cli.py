@@ -9,7 +9,10 @@ Defaults come from the settings (NORMLENS_HOST, NORMLENS_PORT, NORMLENS_WORKERS)
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
+
+from pydantic import ValidationError
 
 from normlens.app.settings import ROOT, Settings, get_settings
 
@@ -36,8 +39,19 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     return parser
 
 
+def settings_or_exit() -> Settings:
+    """The settings, or one line per bad NORMLENS_ variable and exit status 2 (no traceback)."""
+    try:
+        return get_settings()
+    except ValidationError as e:
+        for err in e.errors():
+            name = "NORMLENS_" + "_".join(str(part) for part in err["loc"]).upper()
+            sys.stderr.write(f"normlens: {name}={err.get('input')!r} is not valid: {err['msg']}\n")
+        raise SystemExit(2) from None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser(get_settings())
+    parser = build_parser(settings_or_exit())
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be between 0 and 65535, got {args.port}")

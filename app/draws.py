@@ -6,21 +6,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, GetJsonSchemaHandler, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from normlens.app.fields import Distribution, FiniteFloat, StrictModel, field_error
+from normlens.app.errors import request_words
+from normlens.app.fields import WHOLE, Distribution, FiniteFloat, StrictModel, draw_schema, field_error
 from normlens.app.inputs import InputError, random_values
+from normlens.app.lessons import Text
 from normlens.app.settings import get_settings
+
+
+def _refused(loc: str, code: str, value: Any, type_: str = "value_error", **values: Any) -> ValidationError:
+    """A draw that cannot be made, at `loc`, in the words of [draw_errors.<code>] (app/lessons/requests.toml)."""
+    words = request_words(code, "draw_errors", **values)
+    return field_error("RandomDraw", (loc,), words.en, value, type_, msg_zh=words.zh)
 
 
 class RandomDraw(StrictModel):
     """Reproducible random numbers: `np.random.default_rng(seed)` and one distribution."""
 
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="Seed of numpy's default_rng.")
+    # at most 2**53: every such integer survives JSON as a double (JavaScript's Number, JSON Schema tools)
+    seed: Annotated[int, Field(ge=0, le=2**53), WHOLE] = Field(0, description="Seed of numpy's default_rng.")
     distribution: Distribution = Field(
         "normal",
         description='"normal" (mean, std), "uniform" (low, high) or "integers" (low..high inclusive).',
@@ -42,38 +51,35 @@ class RandomDraw(StrictModel):
         for name in ("mean", "std", "low", "high"):
             value = getattr(self, name)
             if name not in uses and value is not None:
-                raise field_error(
-                    "RandomDraw",
-                    (name,),
-                    f"{name} does not apply to distribution {self.distribution!r}; it takes {' and '.join(uses)}",
-                    value,
-                )
+                takes = Text(" and ".join(uses), " 和 ".join(uses))
+                words = dict(name=name, distribution=self.distribution, takes=takes)
+                raise _refused(name, "does_not_apply", value, "extra_forbidden", **words)
             if name in uses and value is None:
                 setattr(self, name, uses[name])
         if self.distribution == "integers":
             for name in ("low", "high"):
                 value = getattr(self, name)
                 if value != int(value) or abs(value) > 2**53:
-                    raise field_error(
-                        "RandomDraw",
-                        (name,),
-                        f"{name} must be a whole number for integers, got {value}",
-                        value,
-                    )
+                    raise _refused(name, "not_whole", value, "multiple_of", name=name, got=value)
         if "low" in uses:
             low, high = float(self.low), float(self.high)  # type: ignore[arg-type]
             if not low < high:
-                raise field_error("RandomDraw", ("high",), f"high must exceed low, got {low}..{high}", high)
+                raise _refused("high", "not_above", high, low=low, high=high)
             if not np.isfinite(high - low):  # numpy cannot draw from a range wider than float64's
-                raise field_error("RandomDraw", ("high",), f"high - low must be finite, got {low}..{high}", high)
+                raise _refused("high", "range_not_finite", high, low=low, high=high)
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        """One form per distribution (app.fields.draw_schema): as strict as `_fill_defaults`."""
+        return {"title": cls.__name__, **draw_schema(with_shape="shape" in cls.model_fields)}
 
     def draw(self, shape: tuple[int, ...]) -> np.ndarray:
         """The float64 numbers of `shape`; non-finite draws (a huge std) are refused."""
         with np.errstate(over="ignore", invalid="ignore"):
             a = random_values(shape, self.seed, self.distribution, **self._kwargs())
         if not np.isfinite(a).all():
-            raise InputError("the random draw overflows float64; use a smaller mean, std, low or high")
+            raise InputError("draw_overflow")
         return a
 
     def _kwargs(self) -> dict[str, float]:
@@ -83,7 +89,7 @@ class RandomDraw(StrictModel):
 class RandomTensor(RandomDraw):
     """A random input tensor: the shape plus the draw."""
 
-    shape: list[Annotated[int, Field(ge=1)]] = Field(
+    shape: list[Annotated[int, Field(ge=1), WHOLE]] = Field(
         ..., min_length=1, max_length=32, description="Shape of the tensor, e.g. [2, 3, 4, 4]."
     )
 
@@ -92,10 +98,10 @@ class RandomTensor(RandomDraw):
     def _bounded(cls, shape: list[int]) -> list[int]:
         s = get_settings()
         if len(shape) > s.max_depth:
-            raise PydanticCustomError("too_many_axes", f"shape has {len(shape)} axes; at most {s.max_depth} allowed")
+            words = request_words("too_many_axes", "draw_errors", count=len(shape), limit=s.max_depth)
+            raise PydanticCustomError("too_many_axes", words.en, {"msg_zh": words.zh})
         count = int(np.prod(shape, dtype=object))  # exact even when it would overflow int64
         if count > s.max_elements:
-            raise PydanticCustomError(
-                "too_many_elements", f"shape {shape} has {count:,} elements; the limit is {s.max_elements:,}"
-            )
+            words = request_words("too_many_elements", "draw_errors", shape=shape, count=count, limit=s.max_elements)
+            raise PydanticCustomError("too_many_elements", words.en, {"msg_zh": words.zh})
         return shape

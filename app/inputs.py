@@ -1,7 +1,8 @@
 """Turning a request's tensors into NumPy arrays: nested lists, random draws, reshapes, dtype casts.
 
 Everything here is checked cheaply before it is allocated, and every failure is an `InputError` (a ValueError)
-whose message says what is wrong and where, e.g. ``values[1] has 2 items but values[0] has 3``:
+whose message says what is wrong and where, e.g. ``values[1] has 2 items but values[0] has 3``, in English
+(str) and Chinese (`zh`); the words are `[input_errors.<code>]` of app/lessons/requests.toml:
 
     >>> nested_array([[1, 2.5], [3, 4]], "values", max_elements=10, max_depth=4).shape
     (2, 2)
@@ -12,20 +13,48 @@ loop per number, so a 4M-element tensor converts in about 0.2 s.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from functools import partial
 from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
 
+from normlens.app.errors import request_words
+from normlens.app.lessons import Text
+
 Distribution = Literal["normal", "uniform", "integers"]
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 _NUMBER = (int, float)
-_JSON_NAMES = {bool: "a boolean", str: "a string", type(None): "null", dict: "an object", list: "a list"}
+_JSON_NAMES = {bool: "boolean", str: "string", type(None): "null", dict: "object", list: "list"}
 
 
 class InputError(ValueError):
-    """A tensor the service cannot use; the message names the offending element."""
+    """A tensor the service cannot use: `code`, the entry of its words, and the `values` they name (the
+    offending element among them).
+
+    >>> e = InputError("minus_one_twice", name="shape", shape=[-1, -1])
+    >>> str(e), e.zh
+    ('shape can contain -1 only once, got [-1, -1]', 'shape 里只能有一个 -1，实际为 [-1, -1]')
+    """
+
+    def __init__(self, code: str, **values: Any) -> None:
+        self.code, self.values = code, values
+        self.text = request_words(code, "input_errors", **values)
+        super().__init__(self.text.en)
+
+    @property
+    def zh(self) -> str:
+        return self.text.zh
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the code and values survive pickling (worker processes)
+        return partial(InputError, **self.values), (self.code,)
+
+
+def kind_of(value: Any) -> Text:
+    """What a JSON value is, in words: "a string", "null", ..."""
+    return request_words(_JSON_NAMES.get(type(value), "number"), "json_kinds")
 
 
 def _where(name: str, flat_index: int, shape: Sequence[int]) -> str:
@@ -33,8 +62,8 @@ def _where(name: str, flat_index: int, shape: Sequence[int]) -> str:
     return name + "".join(f"[{int(i)}]" for i in idx)
 
 
-def _items(n: int) -> str:
-    return f"{n} item" if n == 1 else f"{n} items"
+def _items(n: int) -> Text:
+    return request_words("item" if n == 1 else "items", "json_kinds", count=n)
 
 
 def nested_array(obj: Any, name: str, max_elements: int, max_depth: int) -> np.ndarray:
@@ -44,7 +73,7 @@ def nested_array(obj: Any, name: str, max_elements: int, max_depth: int) -> np.n
     `max_elements` numbers and more than `max_depth` axes, before allocating anything beyond the lists.
     """
     if not isinstance(obj, list):
-        raise InputError(f"{name} must be a (nested) list of numbers, got {_JSON_NAMES.get(type(obj), 'a number')}")
+        raise InputError("not_list", name=name, got=kind_of(obj))
     shape: list[int] = []
     level: list[Any] = [obj]
     while True:
@@ -54,19 +83,17 @@ def nested_array(obj: Any, name: str, max_elements: int, max_depth: int) -> np.n
             if len(lengths) > 1:
                 first = len(level[0])
                 bad = next(i for i, item in enumerate(level) if len(item) != first)
-                raise InputError(
-                    f"{name} is ragged: {_where(name, bad, shape)} has {_items(len(level[bad]))} but "
-                    f"{_where(name, 0, shape)} has {first}; every row must have the same length"
-                )
+                here, start, items = _where(name, bad, shape), _where(name, 0, shape), _items(len(level[bad]))
+                raise InputError("ragged", name=name, here=here, items=items, start=start, first=first)
             n = lengths.pop()
             if n == 0:
-                raise InputError(f"{name} is empty at {_where(name, 0, shape)}; a tensor needs at least one number")
+                raise InputError("empty", name=name, where=_where(name, 0, shape))
             shape.append(n)
             if len(shape) > max_depth:
-                raise InputError(f"{name} is nested {len(shape)}+ deep; at most {max_depth} axes are allowed")
+                raise InputError("too_deep", name=name, depth=len(shape), limit=max_depth)
             count = len(level) * n
             if count > max_elements:
-                raise InputError(f"{name} has more than {max_elements:,} numbers (the limit)")
+                raise InputError("too_many", name=name, limit=max_elements)
             level = list(chain.from_iterable(level))
             continue
         if types <= {int, float}:
@@ -74,25 +101,21 @@ def nested_array(obj: Any, name: str, max_elements: int, max_depth: int) -> np.n
         if list in types and types - {list} <= {int, float}:
             first_is_list = type(level[0]) is list
             bad = next(i for i, item in enumerate(level) if (type(item) is list) != first_is_list)
-            kinds = ("a number", "a list") if first_is_list else ("a list", "a number")
+            kinds = [request_words(k, "json_kinds") for k in ("number", "list")]
             here, start = _where(name, bad, shape), _where(name, 0, shape)
-            raise InputError(f"{name} is ragged: {here} is {kinds[0]} but {start} is {kinds[1]}")
+            got, want = kinds if first_is_list else kinds[::-1]
+            raise InputError("mixed_depth", name=name, here=here, got=got, start=start, want=want)
         bad = next(i for i, item in enumerate(level) if type(item) not in _NUMBER and type(item) is not list)
-        what = type(level[bad])
-        described = _JSON_NAMES.get(what, what.__name__)
-        raise InputError(f"{name} must hold numbers only; {_where(name, bad, shape)} is {described}")
+        raise InputError("not_number", name=name, where=_where(name, bad, shape), got=kind_of(level[bad]))
     try:
         flat = np.fromiter(level, dtype=np.float64, count=len(level))
     except OverflowError:  # a Python int beyond float64's range (only the stdlib JSON fallback yields these)
         bad = next(i for i, v in enumerate(level) if not _fits_float(v))
-        raise InputError(f"{name} has a number too large for float64 at {_where(name, bad, shape)}") from None
+        raise InputError("too_large", name=name, where=_where(name, bad, shape)) from None
     finite = np.isfinite(flat)
     if not finite.all():
         bad = int(np.argmin(finite))
-        raise InputError(
-            f"{name} must hold finite numbers; {_where(name, bad, shape)} is {flat[bad]} "
-            "(NaN and infinity cannot be normalized)"
-        )
+        raise InputError("not_finite", name=name, where=_where(name, bad, shape), value=str(flat[bad]))
     return flat.reshape(shape)
 
 
@@ -117,17 +140,17 @@ def resolve_shape(shape: Sequence[int], size: int, name: str = "shape") -> tuple
     (2, 3)
     """
     if sum(1 for s in shape if s == -1) > 1:
-        raise InputError(f"{name} can contain -1 only once, got {list(shape)}")
+        raise InputError("minus_one_twice", name=name, shape=list(shape))
     bad = [s for s in shape if s == 0 or s < -1]
     if bad:
-        raise InputError(f"{name} entries must be positive (or a single -1), got {bad[0]} in {list(shape)}")
-    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64)) if shape else 1
+        raise InputError("not_positive", name=name, got=bad[0], shape=list(shape))
+    known = math.prod(s for s in shape if s != -1)  # exact: a JSON size may be beyond int64
     if -1 in shape:
         if size % known:
-            raise InputError(f"cannot reshape {size} values into {list(shape)}: {size} is not divisible by {known}")
+            raise InputError("not_divisible", size=size, shape=list(shape), known=known)
         return tuple(size // known if s == -1 else s for s in shape)
     if known != size:
-        raise InputError(f"cannot reshape {size} values into {list(shape)} ({known} values)")
+        raise InputError("reshape", size=size, shape=list(shape), known=known)
     return tuple(shape)
 
 
@@ -162,8 +185,5 @@ def cast(a: np.ndarray, dtype: str, name: str) -> np.ndarray:
     big = np.abs(a) > FLOAT32_MAX
     if big.any():
         bad = int(np.argmax(big.ravel()))
-        raise InputError(
-            f"{_where(name, bad, a.shape)} = {a.ravel()[bad]:g} is beyond float32's range "
-            f"(±{FLOAT32_MAX:.4g}); use dtype float64"
-        )
+        raise InputError("beyond_float32", where=_where(name, bad, a.shape), value=f"{a.ravel()[bad]:g}")
     return a.astype(np.float32)

@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # compressed once at start-up and served as it is.
     application.add_middleware(Compress, precompressed_prefix=f"{assets.PREFIX}/")
     # Added last = outermost: the security headers also go on the body limit's own 413 responses.
-    application.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    application.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_seconds=settings.body_read_seconds)
     application.add_middleware(SecurityHeaders)
     application.include_router(api.router)
     application.include_router(docs.router)

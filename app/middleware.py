@@ -7,6 +7,8 @@ are error items in both languages (msg, msg_zh; words in app/lessons/links.toml)
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import HTTPException
 from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware
@@ -16,12 +18,30 @@ from normlens.app.lessons import Text
 from normlens.app.responses import dumps
 from normlens.app.state import words
 
-# Plotly sets inline styles, hence 'unsafe-inline' for styles only; no inline script is allowed.
+# No inline script and no inline style. Plotly's base stylesheet comes from our origin (static/css/plotly.css;
+# plotly.js issue #2355, PR #7109); style changes made from script through CSSOM (el.style.x = ...) are not
+# governed by CSP. plotly.js 4.1.1 still writes two fixed style *attributes* with setAttribute, which only
+# 'unsafe-hashes' with their hashes allows (nothing else can be put in a style attribute):
+#   sha256-47DEQ...: "" (empty), the reset of a colorbar's fill rectangles (src/components/colorbar/draw.js);
+#   sha256-AR/cK...: "image-rendering: optimizeSpeed; ... image-rendering: pixelated; " (src/constants/
+#   pixelated_image.js), which keeps a heatmap of small cells sharp instead of blurred.
+# The full bundle (the fallback) also injects maplibre-gl's stylesheet for its map traces when it loads: its
+# hash lets that one <style> element through, so the console stays clean without the partial bundle too.
+STYLE_ATTR_HASHES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-AR/cKIZjWPcPmBUPDA6oti9XBiTbJvz0Cro2J1VzzS8='",
+)
+STYLE_ELEMENT_HASHES = ("'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",)
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    f"default-src 'self'; script-src 'self'; style-src 'self' {' '.join(STYLE_ELEMENT_HASHES)}; "
+    f"style-src-attr 'unsafe-hashes' {' '.join(STYLE_ATTR_HASHES)}; img-src 'self' data: blob:; "
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
 )
+# Only on responses to https requests: over plain http the header is ignored anyway (RFC 6797 8.1). uvicorn sets
+# the scheme from X-Forwarded-Proto when the proxy is trusted (--forwarded-allow-ips, default 127.0.0.1).
+# No includeSubDomains: other hosts of the domain are not ours to pin to https.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -41,10 +61,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        headers = (*self.headers, HSTS) if scope.get("scheme") == "https" else self.headers
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", ())}
-                extra = [(k, v) for k, v in self.headers if k not in present]
+                extra = [(k, v) for k, v in headers if k not in present]
                 message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
@@ -69,10 +91,22 @@ def too_large_detail(limit: int) -> list[dict[str, object]]:
     return [error_item(["body"], too_large_message(limit), "body_too_large")]
 
 
+class BodyTimeout(HTTPException):
+    """408: the body did not arrive within the deadline; the connection is closed after the answer."""
+
+    def __init__(self, seconds: float) -> None:
+        item = error_item(["body"], words("errors", "body_timeout", seconds=seconds), "body_timeout")
+        super().__init__(408, detail=[item], headers={"Connection": "close"})
+
+
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """Refuses a body over `max_bytes` (413) and one still incomplete `read_seconds` after the app first asked
+    for it (408): a client sending a byte a second would otherwise hold its connection and buffers forever."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, read_seconds: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_seconds = read_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,12 +121,22 @@ class BodyLimit:
                 await self._reject(send, 413, too_large_message(self.max_bytes), "body_too_large")
                 return
         received = 0
-        started = False
+        started = done = False
+        deadline: float | None = None  # loop time by which the whole body must be in
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, done, deadline
+            if done:  # the body is complete: waiting for a disconnect has no deadline
+                return await receive()
+            if deadline is None:
+                deadline = asyncio.get_running_loop().time() + self.read_seconds
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(self.read_seconds) from None
             if message["type"] == "http.request":
+                done = not message.get("more_body", False)
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     # An HTTPException, so FastAPI's body reader passes it on to the 413 handler.
@@ -111,6 +155,11 @@ class BodyLimit:
             if started:
                 raise
             await self._reject(send, 413, too_large_message(self.max_bytes), "body_too_large")
+        except BodyTimeout:
+            if started:
+                raise
+            text = words("errors", "body_timeout", seconds=self.read_seconds)
+            await self._reject(send, 408, text, "body_timeout")
 
     @staticmethod
     async def _reject(send: Send, status: int, text: Text, type_: str) -> None:

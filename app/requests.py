@@ -5,10 +5,13 @@ FastAPI parses bodies with the standard library's json module; orjson is 2.5x fa
 parsed again by the standard library, which reads them as floats: validation then names the field that holds
 them instead of answering with a bare "JSON decode error" at a byte offset.
 
-FastAPI validates the body on the event loop. For a model whose validation is heavy (a pasted 4M-number text
+An endpoint decorated with `off_process(work)` has a body over THREAD_BYTES parsed, validated and answered by
+`work` in a worker process (normlens.app.offload): in a thread, orjson and pydantic would still hold the GIL.
+Otherwise FastAPI validates the body on the event loop. For a model whose validation is heavy (a pasted 4M-number text
 takes 1.5-2 s to read) that would stall every other request of the worker, so a body model that inherits
 `OffLoopValidation` is validated in a worker thread when the body is large, and FastAPI is handed the result
-instead of validating again. Bodies that are not JSON get 415 before any parsing.
+instead of validating again. Bodies that are not JSON get 415 before any parsing. A body announced as large
+(or chunked) waits for a slot of the worker's admission gate (normlens.app.admission) before it is read.
 """
 
 from __future__ import annotations
@@ -27,7 +30,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-THREAD_BYTES = 1 << 20  # bodies larger than this are parsed and validated off the event loop
+from normlens.app.admission import gate
+from normlens.app.offload import in_process, run_work
+
+THREAD_BYTES = 1 << 18  # bodies larger than this are parsed and validated off the event loop
+
+# endpoint -> the work of its large bodies, done in a worker process: validated body model -> response bytes
+_OFFLOAD: dict[Callable[..., Any], Callable[[Any], bytes]] = {}
+
+
+def off_process(work: Callable[[Any], bytes]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate an endpoint (below its route decorator): a body larger than THREAD_BYTES is parsed, validated
+    and answered by `work` (a module-level function: the body model -> JSON bytes) in a worker process."""
+
+    def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        _OFFLOAD[endpoint] = work
+        return endpoint
+
+    return register
+
 
 # (the parsed body, the model validated from it) for the request being handled, if validated already
 _PREVALIDATED: ContextVar[tuple[Any, BaseModel] | None] = ContextVar("normlens_prevalidated", default=None)
@@ -80,6 +101,7 @@ class JSONRoute(APIRoute):
         annotation = self.body_field.field_info.annotation if self.body_field is not None else None
         # the body model, when its validation should leave the event loop for large bodies
         heavy = annotation if isinstance(annotation, type) and issubclass(annotation, OffLoopValidation) else None
+        work = _OFFLOAD.get(self.endpoint)
 
         async def route_handler(request: Request) -> Response:
             if expects_body and not is_json(request.headers.get("content-type")):
@@ -96,22 +118,58 @@ class JSONRoute(APIRoute):
                         ],
                     )
             request = JSONRequest(request.scope, request.receive)
-            if heavy is not None and len(await request.body()) > THREAD_BYTES:
-                try:
-                    data = await request.json()
-                except json.JSONDecodeError:
-                    return await handler(request)  # FastAPI reports it as json_invalid
-                try:
-                    validated = await run_in_threadpool(heavy.model_validate, data)
-                except ValidationError as e:  # the same errors FastAPI would report, under "body"
-                    raise RequestValidationError(
-                        [{**err, "loc": ("body", *err["loc"])} for err in e.errors()], body=data
-                    ) from None
-                token = _PREVALIDATED.set((data, validated))
-                try:
-                    return await handler(request)
-                finally:
-                    _PREVALIDATED.reset(token)
-            return await handler(request)
+            if expects_body and declared_large(request):  # admitted before its body is read: most of its memory
+                async with gate().admit():
+                    if work is not None and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                        return await answer_off_process(request, annotation, work, handler)
+                    return await validate_off_loop(request, heavy, handler)
+            return await validate_off_loop(request, heavy, handler)
 
         return route_handler
+
+
+async def answer_off_process(
+    request: Request,
+    model: type[BaseModel],
+    work: Callable[[Any], bytes],
+    handler: Callable[[Request], Coroutine[Any, Any, Response]],
+) -> Response:
+    """A large body answered by `work` in a worker process; a small one (a false Content-Length, a short
+    chunked body) by the handler, and a body that is not JSON by FastAPI (json_invalid)."""
+    body = await request.body()
+    if len(body) <= THREAD_BYTES:
+        return await handler(request)
+    outcome = await in_process(run_work, model, work, body)
+    if outcome is None:
+        return await handler(request)
+    status, content = outcome
+    return Response(content, status_code=status, media_type="application/json")
+
+
+def declared_large(request: Request) -> bool:
+    """A body announced as larger than THREAD_BYTES, or of unknown length (chunked)."""
+    length = request.headers.get("content-length")
+    if length is None:
+        return "transfer-encoding" in request.headers
+    return length.strip().isdigit() and int(length) > THREAD_BYTES
+
+
+async def validate_off_loop(
+    request: Request, heavy: type[OffLoopValidation] | None, handler: Callable[[Request], Coroutine[Any, Any, Response]]
+) -> Response:
+    """Validate a large body in a worker thread and hand the model to FastAPI; a small one as FastAPI does."""
+    if heavy is None or len(await request.body()) <= THREAD_BYTES:
+        return await handler(request)
+    try:
+        data = await request.json()
+    except json.JSONDecodeError:
+        return await handler(request)  # FastAPI reports it as json_invalid
+    try:
+        validated = await run_in_threadpool(heavy.model_validate, data)
+    except ValidationError as e:  # the same errors FastAPI would report, under "body"
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in e.errors()], body=data) from None
+    token = _PREVALIDATED.set((data, validated))
+    try:
+        return await handler(request)
+    finally:
+        _PREVALIDATED.reset(token)

@@ -12,6 +12,8 @@ import numpy as np
 import orjson
 from fastapi.responses import JSONResponse
 
+from normlens.app.fields import escaped
+
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -40,7 +42,31 @@ def _default(obj: Any) -> Any:
 
 
 def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, default=_default, option=OPTIONS)
+    try:
+        return orjson.dumps(obj, default=_default, option=OPTIONS)
+    except orjson.JSONEncodeError:
+        # What a request can smuggle into an answer (an error item's loc, input or message): a lone surrogate,
+        # which the standard library's JSON parser accepts as "\\ud800", or an integer beyond 64 bits.
+        return orjson.dumps(writable(obj), default=_default, option=OPTIONS)
+
+
+def writable(obj: Any) -> Any:
+    """`obj` with every string that UTF-8 cannot encode escaped and every integer beyond 64 bits as text.
+
+    >>> writable({"\\ud800": [2**70, "a\\udcff"]})
+    {'\\\\ud800': ['1180591620717411303424', 'a\\\\udcff']}
+    """
+    if isinstance(obj, str):
+        return escaped(obj)
+    if isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int):
+        return obj if -(2**63) <= obj < 2**64 else str(obj)
+    if isinstance(obj, dict):
+        return {writable(k): writable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [writable(v) for v in obj]
+    return obj
 
 
 def json_response(obj: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONBytes:

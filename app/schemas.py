@@ -10,36 +10,45 @@ Every model is strict and forbids unknown fields: a boolean never passes as a nu
 boolean, a string never as either. Tensors are typed loosely for the schema (a JSON array) and checked by
 `app.inputs.nested_array`, which is about 50x faster than validating a recursive list type number by number.
 `params` are checked against the chosen layer's `normlens.spec.LayerSpec`, so errors name the argument:
-loc ``["params", "eps"]``.
+loc ``["params", "eps"]``. In the OpenAPI document a TraceRequest (and a ViewState) is one form per layer, a
+union on "layer" whose params are that layer's model (app.layer_params), and the input is one of three forms:
+the schema documents each layer's arguments and is as strict as these validators.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import (
-    ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PrivateAttr,
+    ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
 from normlens.app.draws import RandomDraw, RandomTensor
+from normlens.app.errors import request_words
 from normlens.app.fields import (
+    PASTE_SCHEMA,
     Detail,
     DType,
     FiniteFloat,
+    Int,
+    JsonSchema,
     Layer,
     NestedNumbers,
     StrictModel,
     field_error,
 )
 from normlens.app.inputs import InputError, nested_array, resolve_shape
-from normlens.app.layer_params import params_model
+from normlens.app.layer_params import layer_union_schema, params_model
+from normlens.app.lessons import Text, error_text, note_text
 from normlens.app.requests import OffLoopValidation
 from normlens.app.settings import get_settings
 
@@ -47,7 +56,6 @@ from normlens.app.settings import get_settings
 def paste_error_parts(error: ValueError) -> tuple[str, dict[str, Any]]:
     """A normlens.paste.PasteError as (English message, {line, column, code, msg_zh}) for the API's error
     items, worded by the lessons ([paste_errors.<code>]); `code` is its stable kind ("ragged", ...)."""
-    from normlens.app.lessons import error_text
     from normlens.paste import PasteError
 
     if not isinstance(error, PasteError):
@@ -60,25 +68,52 @@ def paste_error_parts(error: ValueError) -> tuple[str, dict[str, Any]]:
 def paste_notes(notes: list[tuple[str, dict[str, Any]]]) -> dict[str, list[str]]:
     """normlens.paste's Parsed.notes, (code, values) each, in words ([paste_notes.<code>]):
     {"en": [...], "zh": [...]}."""
-    from normlens.app.lessons import note_text
-
     texts = [note_text(code, values) for code, values in notes]
     return {"en": [t.en for t in texts], "zh": [t.zh for t in texts]}
+
+
+PasteText = Annotated[str, JsonSchema(lambda: PASTE_SCHEMA)]
+
+
+def _error(title: str, loc: tuple[str, ...], code: str, type_: str = "value_error", **values: Any) -> ValidationError:
+    """A request error at `loc` in the words of [request_errors.<code>] (app/lessons/requests.toml)."""
+    words = request_words(code, **values)
+    return field_error(title, loc, words.en, None, type_, msg_zh=words.zh)
+
+
+def _input_error(title: str, loc: tuple[str, ...], e: InputError, extra: Text | None = None) -> ValidationError:
+    """An InputError at `loc` in both languages, `extra` words after it."""
+    en, zh = (e.text.en, e.text.zh) if extra is None else (e.text.en + extra.en, e.text.zh + extra.zh)
+    return field_error(title, loc, en, None, msg_zh=zh)
 
 
 class TensorInput(StrictModel):
     """The input tensor: exactly one of a nested list, pasted text, or a random draw."""
 
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
-
     values: NestedNumbers | None = Field(
         None, description="The tensor as a nested list of numbers, e.g. [[1, 2], [3, 4]]."
     )
-    text: str | None = Field(
+    text: PasteText | None = Field(
         None,
-        description="Pasted text: a Python/NumPy/PyTorch literal, CSV or whitespace-separated rows.",
+        description="Pasted text: a Python/NumPy/PyTorch literal, CSV or whitespace-separated rows; it holds at "
+        "least one digit (its grammar is beyond JSON Schema: errors carry the line and column).",
     )
     random: RandomTensor | None = Field(None, description="A reproducible random tensor.")
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """One form per kind of input, each with its one field, not null: what `_exactly_one` accepts."""
+        ref = handler(core_schema)
+        schema = handler.resolve_ref_schema(ref)
+        forms: list[dict[str, Any]] = []
+        for name, prop in schema.pop("properties").items():
+            (given,) = (option for option in prop["anyOf"] if option != {"type": "null"})
+            field = {**given, "description": prop["description"]}
+            forms.append({"title": f"{name.title()}Input", "type": "object", "properties": {name: field}})
+            forms[-1] |= {"required": [name], "additionalProperties": False}
+        del schema["type"], schema["additionalProperties"]
+        schema["oneOf"] = forms
+        return ref
 
     _array: np.ndarray | None = PrivateAttr(None)
     _format: str | None = PrivateAttr(None)
@@ -89,17 +124,15 @@ class TensorInput(StrictModel):
     def _exactly_one(self) -> TensorInput:
         given = [k for k in ("values", "text", "random") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise PydanticCustomError(
-                "input_kind",
-                'input must have exactly one of "values", "text" or "random", got '
-                + (", ".join(repr(g) for g in given) if given else "none"),
-            )
+            got = Text(", ".join(repr(g) for g in given), "、".join(repr(g) for g in given))
+            words = request_words("input_kind", got=got if given else request_words("none"))
+            raise PydanticCustomError("input_kind", words.en, {"msg_zh": words.zh})
         s = get_settings()
         if self.values is not None:
             try:
                 self._array = nested_array(self.values, "values", s.max_elements, s.max_depth)
             except InputError as e:
-                raise field_error("TensorInput", ("values",), str(e)) from None
+                raise _input_error("TensorInput", ("values",), e) from None
         elif self.text is not None:
             from normlens.paste import parse  # imported late: core pulls in every layer module
 
@@ -154,12 +187,18 @@ class GradRandom(StrictModel):
     random: RandomDraw
 
 
+def reshape_schema() -> dict[str, Any]:
+    """`shape`: positive sizes or -1, at most NORMLENS_MAX_DEPTH of them (one -1 at most: beyond the schema)."""
+    size = {"anyOf": [{"type": "integer", "const": -1}, {"type": "integer", "minimum": 1}]}
+    return {"type": "array", "items": size, "minItems": 1, "maxItems": get_settings().max_depth}
+
+
 class TraceRequest(StrictModel, OffLoopValidation):
     """One view: which layer, on which tensor, with which arguments, and how much detail to send back."""
 
     layer: Layer = Field(..., description="Which layer to trace.")
     input: TensorInput
-    shape: list[int] | None = Field(
+    shape: Annotated[list[Int], JsonSchema(reshape_schema)] | None = Field(
         None,
         min_length=1,
         max_length=32,
@@ -185,6 +224,10 @@ class TraceRequest(StrictModel, OffLoopValidation):
     _shape: tuple[int, ...] = PrivateAttr(())
     _grad: np.ndarray | None = PrivateAttr(None)
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return layer_union_schema(cls, core_schema, handler)
+
     @field_validator("params")
     @classmethod
     def _layer_params(cls, params: dict[str, Any], info: Any) -> dict[str, Any]:
@@ -202,10 +245,8 @@ class TraceRequest(StrictModel, OffLoopValidation):
             return GradFill.model_validate(value)
         if isinstance(value, dict) and "random" in value:
             return GradRandom.model_validate(value)
-        raise PydanticCustomError(
-            "grad_output_kind",
-            'grad_output must be a nested list of numbers, {"fill": number} or {"random": {...}}',
-        )
+        words = request_words("grad_output_kind")
+        raise PydanticCustomError("grad_output_kind", words.en, {"msg_zh": words.zh})
 
     @model_validator(mode="after")
     def _shapes_agree(self) -> TraceRequest:
@@ -214,21 +255,19 @@ class TraceRequest(StrictModel, OffLoopValidation):
         try:
             self._shape = raw if self.shape is None else resolve_shape(self.shape, size)
         except InputError as e:
-            raise field_error("TraceRequest", ("shape",), f"{e} (the input has shape {list(raw)})") from None
-        if len(self._shape) > get_settings().max_depth:
-            raise field_error("TraceRequest", ("shape",), f"shape has more than {get_settings().max_depth} axes")
+            where = request_words("input_has_shape", shape=list(raw))
+            raise _input_error("TraceRequest", ("shape",), e, where) from None
+        s = get_settings()
+        if len(self._shape) > s.max_depth:
+            raise _error("TraceRequest", ("shape",), "shape_too_long", "too_many_axes", limit=s.max_depth)
         if isinstance(self.grad_output, list):
-            s = get_settings()
             try:
                 g = nested_array(self.grad_output, "grad_output", s.max_elements, s.max_depth)
             except InputError as e:
-                raise field_error("TraceRequest", ("grad_output",), str(e)) from None
+                raise _input_error("TraceRequest", ("grad_output",), e) from None
             if g.shape != self._shape:
-                raise field_error(
-                    "TraceRequest",
-                    ("grad_output",),
-                    f"grad_output must have the input's shape {list(self._shape)}, got {list(g.shape)}",
-                )
+                want, got = list(self._shape), list(g.shape)
+                raise _error("TraceRequest", ("grad_output",), "grad_output_shape", want=want, got=got)
             self._grad = g
         return self
 
@@ -254,4 +293,4 @@ class TraceRequest(StrictModel, OffLoopValidation):
 
 
 class ParseRequest(StrictModel):
-    text: str = Field(..., description="The pasted text.")
+    text: PasteText = Field(..., description="The pasted text; it holds at least one digit.")

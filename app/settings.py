@@ -49,7 +49,31 @@ class Settings(BaseSettings):
         default=16_384,
         ge=0,
         description="Traces of tensors up to this many elements run on the event loop (faster for small "
-        "ones); larger ones run in a worker thread so they do not block other requests.",
+        "ones); larger ones run in a process of the worker's pool so they do not block other requests.",
+    )
+    trace_slots: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Large requests (bodies over 256 KB, traces over NORMLENS_INLINE_MAX_ELEMENTS) that run at "
+        "once per worker, each in a process of the worker's pool; a 4M-element trace holds a few hundred MB.",
+    )
+    trace_queue: int = Field(
+        default=4,
+        ge=0,
+        le=1024,
+        description="Large requests that wait for a slot per worker; beyond them a request gets 503 with "
+        "Retry-After at once.",
+    )
+    retry_after_seconds: int = Field(
+        default=2, ge=1, le=3600, description="Retry-After (seconds) of the 503 sent when every slot is taken."
+    )
+    body_read_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Deadline for receiving a request body, counted from its first read; a slower client gets "
+        "408 and the connection is closed.",
     )
     trace_cache_bytes: int = Field(
         default=32 * 1024 * 1024,
@@ -60,6 +84,12 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(user_data_dir("normlens", appauthor=False)),
         description="Directory for the short-link database (created if missing); by default the user's data "
         "directory (platformdirs: ~/.local/share/normlens on Linux), never the installed package.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        pattern=r"^(postgres(ql)?://.*)?$",
+        description="PostgreSQL for the short links, e.g. postgresql://user:password@host:5432/normlens, shared "
+        "by every replica (tables created on first use); unset or empty: an SQLite file in NORMLENS_DATA_DIR.",
     )
     permalink_max_chars: int = Field(
         default=8000,

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from normlens.app.errors import chinese
+from normlens.app.fields import WHOLE, whole
 from normlens.app.lessons import LANGS, Text, fill, lessons
 from normlens.app.schemas import StrictModel, TraceRequest
 
@@ -81,20 +83,27 @@ class View(StrictModel):
         description="Id of the step shown, e.g. 'mean' (the trace's step ids); null: the first step. "
         "An id the trace does not have falls back to the first step.",
     )
-    group: int | None = Field(
+    group: Annotated[int, Field(ge=0, le=2**31 - 1), WHOLE] | None = Field(
         None,
-        ge=0,
-        le=2**31 - 1,
         description="Flat index of the highlighted statistic group (row-major over the statistics' shape); "
         "null: none. An index beyond the statistics is ignored.",
     )
     lang: Lang = Field("en", description='Language of the page: "en" or "zh".')
 
 
+def _version(value: Any) -> Any:
+    """`v` as JSON Schema's const 1 holds it: 1.0 is 1, true is not (pydantic's Literal[1] takes True == 1)."""
+    if type(value) is bool:
+        raise PydanticCustomError("literal_error", "Input should be 1", {"expected": "1"})
+    return whole(value)
+
+
 class ViewState(TraceRequest):
     """One shareable view: a TraceRequest plus the view, under a schema version."""
 
-    v: Annotated[Literal[1], Field(description="Schema version of the state; this server reads and writes 1.")] = 1
+    v: Annotated[Literal[1], BeforeValidator(_version)] = Field(
+        1, description="Schema version of the state; this server reads and writes 1."
+    )
     view: View = Field(default_factory=lambda: View.model_validate({}), description="What the reader was looking at.")
 
     @model_validator(mode="before")
@@ -128,10 +137,10 @@ def load_state(data: Any) -> ViewState:
 
 
 def schema_error(e: ValidationError) -> StateError:
-    """The first problem of a state, where it is, and how many more there are (the message in Chinese too when
-    the validator gave one, e.g. a pasted-text error)."""
+    """The first problem of a state, where it is, and how many more there are, in both languages."""
     first, more = e.errors()[0], len(e.errors()) - 1
     where = ".".join(str(p) for p in first["loc"]) or "state"
-    msg = Text(first["msg"], (first.get("ctx") or {}).get("msg_zh") or first["msg"])
+    ctx = first.get("ctx") or {}
+    msg = Text(first["msg"], ctx.get("msg_zh") or chinese(first["type"], ctx, first["msg"]))
     tail = words("link_parts", "more_problems" if more > 1 else "more_problem", count=more) if more else ""
     return StateError("invalid_state", entry="state_invalid", where=where, msg=msg, more=tail)

@@ -3,7 +3,8 @@
 Routers hold the HTTP concerns only: the request models check the form, `core` computes, and a core
 ValueError (a wrong rank, groups that do not divide the channels, ...) becomes a 422 whose loc names the
 argument it is about.
-Small traces run on the event loop, large ones in a worker thread (see Settings.inline_max_elements).
+Small traces run on the event loop, large ones in a worker process (see Settings.inline_max_elements), at most
+Settings.trace_slots of them at once per worker (normlens.app.admission): the rest wait in a bounded queue or get 503.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import numpy as np
 from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
+from normlens.app.admission import gate
 from normlens.app.api_models import ErrorResponse, Health, LayerSpecOut, ParseResponse, TraceResponse
-from normlens.app.errors import Unprocessable
+from normlens.app.errors import Unprocessable, request_words
 from normlens.app.inputs import InputError, cast
 from normlens.app.lessons import error_text, layer_json
-from normlens.app.requests import JSONRoute
+from normlens.app.offload import in_process, run_validated
+from normlens.app.requests import JSONRoute, off_process
 from normlens.app.responses import JSONBytes, dumps
 from normlens.app.schemas import GradFill, GradRandom, ParseRequest, TraceRequest, paste_error_parts
 from normlens.app.settings import get_settings
@@ -32,8 +35,14 @@ router = APIRouter(route_class=JSONRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "The body is larger than NORMLENS_MAX_BODY_BYTES."},
+    408: {"model": ErrorResponse, "description": "The body did not arrive within NORMLENS_BODY_READ_SECONDS."},
     415: {"model": ErrorResponse, "description": "The body is not declared as JSON."},
     422: {"model": ErrorResponse, "description": "Invalid request; each error's loc names the field."},
+    503: {
+        "model": ErrorResponse,
+        "description": "Every slot for large requests is taken (NORMLENS_TRACE_SLOTS); "
+        "retry after the Retry-After header's seconds.",
+    },
 }
 TEXT_IN_THREAD = 65_536  # characters of pasted text parsed off the event loop
 
@@ -83,6 +92,22 @@ async def layers() -> JSONBytes:
     return JSONBytes(_layers_json())
 
 
+def checked_size(request: TraceRequest) -> int:
+    """The input's element count; Unprocessable if detail "full" was asked for a tensor too large for it."""
+    settings = get_settings()
+    size = int(np.prod(request.input_shape()))
+    if request.detail == "full" and size > settings.full_max_elements:
+        words = request_words("full_too_large", limit=settings.full_max_elements, size=size)
+        raise Unprocessable(["body", "detail"], words.en, msg_zh=words.zh)
+    return size
+
+
+def trace_work(request: TraceRequest) -> bytes:
+    """The answer to a trace request with a large body, in a worker process (normlens.app.offload)."""
+    checked_size(request)
+    return compute(request)
+
+
 @router.post(
     "/api/v1/trace",
     response_class=JSONBytes,
@@ -92,18 +117,15 @@ async def layers() -> JSONBytes:
     },
     tags=["api"],
 )
+@off_process(trace_work)
 async def trace(request: Annotated[TraceRequest, Body(openapi_examples=EXAMPLES)]) -> JSONBytes:
     """Run a layer on a tensor; return every intermediate step (and the backward pass with grad_output)."""
     settings = get_settings()
-    size = int(np.prod(request.input_shape()))
-    if request.detail == "full" and size > settings.full_max_elements:
-        raise Unprocessable(
-            ["body", "detail"],
-            f'detail "full" is limited to inputs of at most {settings.full_max_elements:,} elements '
-            f'(this one has {size:,}); use "auto" or "summary"',
-        )
+    size = checked_size(request)
     if size > settings.inline_max_elements:
-        return JSONBytes(await run_in_threadpool(compute, request))
+        async with gate().admit():  # a bounded number at once per worker (memory); the rest wait or get 503
+            status, answer = await in_process(run_validated, compute, request)
+        return JSONBytes(answer, status_code=status)
     saved = response_cache()
     key = dumps(request.model_dump()) if size <= settings.auto_max_values and saved.max_bytes else None
     body = saved.get(key) if key is not None else None
@@ -132,12 +154,12 @@ def trace_response(request: TraceRequest) -> dict[str, Any]:
     try:
         x = cast(request.input_array(), request.dtype, "input")
     except InputError as e:
-        raise Unprocessable(["body", "input"], str(e)) from None
+        raise Unprocessable(["body", "input"], str(e), msg_zh=e.zh) from None
     try:
         grad = request.grad_array()
         grad = None if grad is None else cast(grad, request.dtype, "grad_output")
     except InputError as e:
-        raise Unprocessable(["body", "grad_output"], str(e)) from None
+        raise Unprocessable(["body", "grad_output"], str(e), msg_zh=e.zh) from None
     import normlens
 
     try:
@@ -191,12 +213,18 @@ def echo(request: TraceRequest) -> dict[str, Any]:
     }
 
 
+def parse_work(request: ParseRequest) -> bytes:
+    """The answer to a parse request with a large body, in a worker process (normlens.app.offload)."""
+    return parse_text(request.text)
+
+
 @router.post(
     "/api/v1/parse",
     response_class=JSONBytes,
     responses={200: {"model": ParseResponse, "description": "How the text was read."}, **ERRORS},
     tags=["api"],
 )
+@off_process(parse_work)
 async def parse(request: ParseRequest) -> JSONBytes:
     """Read pasted text as a tensor; errors carry the line and column for the editor."""
     text = request.text

@@ -19,10 +19,10 @@ import orjson
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from normlens.app.api_models import ErrorResponse
+from normlens.app.api_models import READ_BACK, ErrorResponse, ShortLinkOut, StoredLinkOut
 from normlens.app.examples import BY_SLUG, EXAMPLES, Example
 from normlens.app.lessons import Text
-from normlens.app.links import LinkStore, store_at, valid_id
+from normlens.app.links import LinkStore, open_store, valid_id
 from normlens.app.permalink import PermalinkError, canonical_json, decode, encode, fits
 from normlens.app.requests import JSONRoute
 from normlens.app.responses import json_response
@@ -47,7 +47,8 @@ def example_url(slug: str) -> str:
 
 
 def _store() -> LinkStore:
-    return store_at(get_settings().data_dir)
+    s = get_settings()
+    return open_store(s.database_url, s.data_dir)
 
 
 def _too_large(size: int, limit: int) -> Text:
@@ -107,12 +108,18 @@ def make_permalink(state: StateBody) -> Response:
     status_code=201,
     responses={
         201: {
+            "model": ShortLinkOut,
+            "links": READ_BACK,
             "description": "A new short link for the state.",
             "content": {
                 "application/json": {"example": {"id": "k3v7q2x9ab", "url": "/s/k3v7q2x9ab", "v": 1, "created": True}}
             },
         },
-        200: {"description": "The state had a short link already: the same id, created false."},
+        200: {
+            "model": ShortLinkOut,
+            "links": READ_BACK,
+            "description": "The state had a short link already: the same id, created false.",
+        },
         413: {"model": ErrorResponse, "description": "The state is larger than NORMLENS_STATE_MAX_BYTES."},
         **ERRORS,
     },
@@ -134,7 +141,10 @@ def make_short_link(state: StateBody) -> Response:
     "/api/v1/links/{link_id}",
     tags=["links"],
     responses={
-        200: {"description": "The stored state exactly as saved, with the schema version it was saved in."},
+        200: {
+            "model": StoredLinkOut,
+            "description": "The stored state exactly as saved, with the schema version it was saved in.",
+        },
         404: {"model": ErrorResponse, "description": "No short link has this id."},
     },
 )

@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from normlens.app import assets
 from normlens.app.assets import CACHE_FOREVER, plotly_bundle
 from normlens.app.lessons import layer_json
 from normlens.app.opening import default_state, values_text
@@ -64,6 +65,7 @@ def static_url(path: str) -> str:
 
 templates.env.filters["script_json"] = script_json
 templates.env.globals["static"] = static_url
+templates.env.globals["module_graph"] = assets.module_graph
 
 
 @cache
@@ -207,7 +209,7 @@ def render_explain(
         "lesson_meta": " · ".join(meta),
         "step_count": f"{t('player.step_of', i=index + 1, n=len(trace['steps']))} · {phase}",
         "config": {
-            "plotly_url": plotly_bundle().url,
+            "plotly_url": plotly_url(request),
             "i18n": {code: static_url(f"i18n/{code}.json") for code in LANGS},
         },
     }
@@ -234,10 +236,19 @@ async def explain(request: Request) -> HTMLResponse:
     return render_explain(request, default_state(lang), lang)
 
 
-@router.api_route("/static-vendor/plotly-{version}.min.js", methods=["GET", "HEAD"])
-async def plotly_js(version: str, request: Request) -> Response:
-    bundle = plotly_bundle()
-    if not bundle.url.endswith(f"/plotly-{version}.min.js"):
+def plotly_url(request: Request) -> str:
+    """The page's Plotly bundle (the partial one when installed); ?plotly=full forces the full one, so the
+    page-weight test can time both in one run."""
+    if request.query_params.get("plotly") == "full":
+        return assets.bundle_url(assets.FULL)
+    return plotly_bundle().url
+
+
+@router.api_route(assets.PREFIX + "/{filename}", methods=["GET", "HEAD"])
+async def plotly_js(filename: str, request: Request) -> Response:
+    name = assets.find(filename)
+    bundle = await assets.load_async(name) if name else None
+    if bundle is None:
         return Response(status_code=404)
     headers = {"Cache-Control": CACHE_FOREVER, "ETag": bundle.etag, "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == bundle.etag:

@@ -27,7 +27,8 @@ RecursionError. The value limit is checked before lists are built.
 
 Modules: `reader` (parse), `parsed` (the result, notes), `errors` (PasteError), `tokens` (numbers, words),
 `guard` (the size guard), `skeleton` (fast path of lists), `nested` (exact path of lists), `wrappers`
-(tensor(...), array(...) and their keywords), `rows` (rows and blocks).
+(tensor(...), array(...) and their keywords), `rows` (rows and blocks), `bulk` (long runs of numbers that the
+exact paths read in bulk, so the first bad token after millions of good ones is found without a step per token).
 """
 
 from __future__ import annotations

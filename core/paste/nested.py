@@ -1,5 +1,6 @@
 """The exact parser of bracketed lists: token by token with an explicit stack, so 10,000 '[' are one error,
-never a RecursionError. It runs when the fast path declines, and says where the first problem is.
+never a RecursionError. It runs when the fast path declines, and says where the first problem is; a long run
+of comma-separated numbers is read in bulk (normlens.paste.bulk), so a bad item after millions is found fast.
 
     >>> exact_body("[[1, 2], [3, 4]]", 0, 100, 8)
     ([1.0, 2.0, 3.0, 4.0], (2, 2), True, 16)
@@ -7,16 +8,18 @@ never a RecursionError. It runs when the fast path declines, and says where the 
 
 from __future__ import annotations
 
+from normlens.paste import bulk
 from normlens.paste.errors import _Problem, empty, too_deep, too_many
 from normlens.paste.tokens import INF, SCALAR_ARG, SCALAR_TYPE, TOKEN, number
+
+RUN = 64  # a run of items is read in bulk when no ']' is this close
 
 
 def exact_body(
     text: str, start: int, max_elements: int, max_depth: int
 ) -> tuple[list[float], tuple[int, ...], bool, int]:
-    """Parse the list that opens at `start`: the flat values, the shape, whether items were separated by
-    commas, and the offset after the closing ']'. Raises _Problem at the first problem in text order.
-    State lives in locals, not an object: this loop runs once per token."""
+    """Parse the list that opens at `start`: flat values, shape, whether commas separated the items, the offset
+    after its ']'. Raises _Problem at the first problem in text order. State lives in locals (a loop per token)."""
     counts: list[int] = []  # items so far in each open list, outermost first
     opened: list[int] = []  # offset of each open '['
     extra: list[int] = []  # offset of the first item beyond the expected length, per open list
@@ -25,8 +28,12 @@ def exact_body(
     values: list[float] = []
     prev = "open"  # what came last: "open" '[', "value" (a number or a closed list), "comma"
     mode = ""  # "," or " " once two items have been separated
-    pos = start
-    while m := TOKEN.match(text, pos):
+    pos = tried = start  # tried: no run of items is read in bulk again before this offset
+    while True:
+        if pos >= tried and prev != "value" and counts and mode != " " and leaf in (-1, len(counts)):
+            pos, tried, leaf, mode, prev = _run(text, pos, counts, extra, shape, values, max_elements, leaf, mode, prev)
+        if (m := TOKEN.match(text, pos)) is None:
+            break
         kind = m.lastindex or 0  # always set: every alternative is a group
         tok, at, pos = m.group(kind), m.start(kind), m.end()
         if tok == ",":
@@ -68,6 +75,37 @@ def exact_body(
         values.append(x)
         prev = "value"
     raise _Problem("unclosed_list", opened[-1])
+
+
+def _run(
+    text: str,
+    pos: int,
+    counts: list[int],
+    extra: list[int],
+    shape: list[int],
+    values: list[float],
+    most: int,
+    leaf: int,
+    mode: str,
+    prev: str,
+) -> tuple[int, int, int, str, str]:
+    """When a long run of items lies ahead (no ']' within RUN characters), reads in bulk the comma-terminated
+    numbers that begin at `pos` in the innermost open list, as the loop would one token at a time. Returns
+    the offset after them, where the run examined ends, and the loop's leaf, mode and prev."""
+    if text.find("]", pos, pos + RUN) >= 0:
+        return pos, pos, leaf, mode, prev
+    d = len(counts) - 1
+    nth = shape[d] - counts[d] if shape[d] else -1  # the item that makes this list longer than the first
+    read, after, at = bulk.list_run(text, pos, most - len(values), nth)
+    stop = text.find("]", after)
+    tried = max(after, stop if stop >= 0 else len(text))
+    if not len(read):
+        return pos, tried, leaf, mode, prev
+    if at >= 0:
+        extra[d] = at
+    counts[d] += len(read)
+    values += read.tolist()
+    return after, tried, len(counts), ",", "comma"
 
 
 def _close(counts: list[int], opened: list[int], extra: list[int], shape: list[int], bare: bool, at: int) -> None:

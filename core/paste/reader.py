@@ -44,6 +44,7 @@ def parse(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int = MAX_DEPT
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     notes: list[Note] = []
     if not text.isascii():
+        _refuse_surrogates(text)
         found = [c for c in _FULL_WIDTH if c in text]
         for c in found:  # str.replace per character: far faster than str.translate on long text
             text = text.replace(c, _FULL_WIDTH[c])
@@ -54,6 +55,15 @@ def parse(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int = MAX_DEPT
     except _Problem as p:
         raise p.located(text) from None
     return Parsed(parsed.format, parsed.values, parsed.shape, parsed.dtype, notes + parsed.notes)
+
+
+def _refuse_surrogates(text: str) -> None:
+    """A lone UTF-16 surrogate (a JSON escape such as \\ud800 with no other half) is not a character: no codec
+    can write it, so it is refused here, where it is, before any parser meets it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise _Problem("surrogate", e.start, char=f"U+{ord(text[e.start]):04X}").located(text) from None
 
 
 def _parse(text: str, max_elements: int, max_depth: int) -> Parsed:

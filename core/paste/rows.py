@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from normlens.paste import bulk
 from normlens.paste.errors import _Problem, empty, scalar, too_deep, too_many
 from normlens.paste.guard import SLACK, guard_size
 from normlens.paste.parsed import Parsed
@@ -60,13 +61,14 @@ def fast_rows(
     return values, blocks, tall, width
 
 
-def _cells(line: str, delim: str | None) -> Iterator[tuple[int, str]]:
-    """(offset in line, stripped cell) for each cell, lazily."""
+def _cells(line: str, delim: str | None, start: int = 0) -> Iterator[tuple[int, str]]:
+    """(offset in line, stripped cell) for each cell from offset `start` (where a cell begins), lazily."""
     if delim is None:
-        for m in _CELL.finditer(line):
+        for m in _CELL.finditer(line, start):
             yield m.start(), m.group()
         return
-    start = 0
+    if start > len(line):
+        return
     while True:
         end = line.find(delim, start)
         raw = line[start : end if end >= 0 else len(line)]
@@ -138,9 +140,18 @@ class _Rows:
         return False
 
     def cell_by_cell(self, line: str, line_at: int) -> None:
-        """A line read cell by cell, raising _Problem at its first problem."""
-        count, first_extra, width = 0, -1, self.width
-        for offset, cell in _cells(line, self.delim):
+        """A line read cell by cell, raising _Problem at its first problem. A long line's leading run of
+        numbers is read in bulk first: a bad cell at its end is found in a few whole-line operations."""
+        count, start, first_extra, width = 0, 0, -1, self.width
+        read: (
+            list[float] | np.ndarray
+        ) = []  # kept apart until the line is known good: a failing line converts nothing more
+        if len(line) >= bulk.LONG:
+            array, start, extra = bulk.leading(line, self.delim, self.max_elements - len(self.values), width)
+            count, first_extra, read = len(array), line_at + extra if extra >= 0 else -1, array
+        tail: list[float] = []
+        room = self.max_elements - len(self.values) - count
+        for offset, cell in _cells(line, self.delim, start):
             at = line_at + offset
             count += 1
             if not cell:
@@ -149,9 +160,9 @@ class _Rows:
                 raise _Problem("empty_cell", at, cell=count, sep=repr(self.delim))
             context = "code" if any(c in cell for c in "[(=") else "header" if self.rows == self.blocks == 1 else ""
             x = number(cell, at, context)
-            if len(self.values) >= self.max_elements:
+            if len(tail) >= room:
                 raise too_many(at, self.max_elements)
-            self.values.append(x)
+            tail.append(x)
             if width and count == width + 1:
                 first_extra = at
         if width and count != width:
@@ -166,6 +177,8 @@ class _Rows:
                     want=width,
                 )
             raise _Problem("ragged_row_one" if count == 1 else "ragged_row", at, row=self.rows, got=count, want=width)
+        self.values += read.tolist() if isinstance(read, np.ndarray) else read
+        self.values += tail
         self.width = width or count
 
 
@@ -182,7 +195,7 @@ def exact_rows(text: str, delim: str | None, max_elements: int, max_depth: int) 
                 reader.close_block()
         else:
             reader.start_row(line_at)
-            if not reader.whole_line(line):
+            if len(line) >= bulk.LONG or not reader.whole_line(line):
                 reader.cell_by_cell(line, line_at)
         line_at = end + 1
     if reader.rows:

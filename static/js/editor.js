@@ -3,7 +3,7 @@
 // (dtype, backward pass with an upstream gradient of ones or random).
 
 import * as api from "./api.js";
-import { parseIntList, shapeText } from "./format.js";
+import { grouped, parseIntList, shapeText } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const PARSE_DELAY = 250;
@@ -24,7 +24,7 @@ export function initEditor(ctx) {
   const describe = (r) => {
     const fmtName = ctx.t(`input.format_${r.format}`);
     const n = r.shape.reduce((a, b) => a * b, 1);
-    return ctx.t("input.parsed", { format: fmtName, shape: shapeText(r.shape), n: n.toLocaleString() });
+    return ctx.t("input.parsed", { format: fmtName, shape: shapeText(r.shape), n: grouped(n) });
   };
 
   async function check() {

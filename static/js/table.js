@@ -2,7 +2,7 @@
 // the groups' statistics, or the parameter entries of the current step. Each value cell carries data-value with
 // the exact number the API returned; the text is rounded for reading.
 
-import { exact, fmt } from "./format.js";
+import { exact, fmt, grouped } from "./format.js";
 import { flat, groupCount, groupIds, groupLabel, indexText, members, paramShape, size, unravel } from "./tensor.js";
 
 const MAX_ROWS = 512;
@@ -34,7 +34,7 @@ export function renderTable(container, trace, stepIndex, opts) {
   if (!v) {
     // summarized: show the summary instead
     const s = step.summary || {};
-    caption.textContent = t("numbers.summary", { title: pick(step.title), n: (s.count ?? 0).toLocaleString() });
+    caption.textContent = t("numbers.summary", { title: pick(step.title), n: grouped(s.count ?? 0) });
     addHead(t("numbers.statistic"), t("numbers.value"));
     for (const key of ["count", "min", "max", "mean", "std"]) {
       const tr = el("tr");

@@ -104,3 +104,19 @@ def test_python_m_app_serves_healthz(workers: int) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_a_bad_setting_gets_one_line_not_a_traceback():
+    """NORMLENS_PORT=abc: the command names the variable and the problem, exits 2, prints no traceback."""
+    env = {**os.environ, "NORMLENS_PORT": "abc", "NORMLENS_WORKERS": "0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "normlens.app", "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        "normlens: NORMLENS_PORT='abc' is not valid: Input should be a valid integer, unable to parse string as an "
+        "integer",
+        "normlens: NORMLENS_WORKERS='0' is not valid: Input should be greater than or equal to 1",
+    ]
+    assert "Traceback" not in done.stderr

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import pytest
 from fastapi.testclient import TestClient
 
+from normlens.app import assets, vendor
 from normlens.app.cli import build_parser
 from normlens.app.main import create_app
 from normlens.app.settings import Settings
@@ -135,6 +136,16 @@ def test_everything_the_package_needs_is_copied() -> None:
         assert folder in sources
 
 
+def test_the_partial_plotly_bundle_is_fetched_and_verified_before_the_install() -> None:
+    """`python app/vendor.py` (standard library only, strict: the build fails without the pinned bundle) runs
+    before `pip install .`, so the bundle lands in site-packages as package data."""
+    runs = " && ".join(args for n, args in instructions() if n == "RUN")
+    assert "python app/vendor.py" in runs and "--offline-ok" not in runs
+    assert runs.index("python app/vendor.py") < runs.index("pip install .")
+    assert "app" in {s.rstrip("/") for srcs, _ in copies() for s in srcs}
+    assert not ignored("app/plotly-cartesian.min.js")  # a checkout's verified copy may ride along
+
+
 def test_install_is_not_editable() -> None:
     runs = [args for n, args in instructions() if n == "RUN" and "pip install" in args]
     assert runs and not any(" -e " in f" {r} " or "--editable" in r for r in runs)
@@ -150,6 +161,11 @@ def test_installed_copy_finds_templates_and_static(tmp_path: Path) -> None:
                 shutil.copytree(path, context / src, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             else:
                 shutil.copy2(path, context / src)
+    if vendor.installed():  # the image's vendor step; with the checkout's verified copy it needs no network
+        run = subprocess.run(
+            [sys.executable, "app/vendor.py"], cwd=context, capture_output=True, text=True, timeout=120, check=True
+        )
+        assert "up to date" in run.stdout
     target = tmp_path / "site"
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
     done = subprocess.run(
@@ -194,14 +210,19 @@ def test_installed_copy_finds_templates_and_static(tmp_path: Path) -> None:
         "paths = ['/', '/explain', '/docs', '/healthz', '/api/v1/layers'] + ['/examples/' + e.slug for e in EXAMPLES]; "
         "bad = [(p, r.status_code) for p in paths for r in [c.get(p)] if r.status_code != 200]; "
         "s = c.post('/api/v1/links', json={'layer': 'batch_norm', 'input': {'values': [[1, 2], [3, 4]]}}); "
-        "print(bad, s.status_code)"
+        "from normlens.app.assets import plotly_bundle; "
+        "print(bad, s.status_code, plotly_bundle().url)"
     )
     home = tmp_path / "home"
     env = {**env, "HOME": str(home), "XDG_DATA_HOME": str(home / "data")}
     out = subprocess.run(
         [sys.executable, "-c", serve], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=True
     )
-    assert out.stdout.split() == ["[]", "201"], out.stdout + out.stderr
+    partial = vendor.installed()
+    assert out.stdout.split() == ["[]", "201", assets.bundle_url(assets.CARTESIAN if partial else assets.FULL)], (
+        out.stdout + out.stderr
+    )
+    assert (target / "normlens" / "app" / "plotly-cartesian.min.js").is_file() == partial
     after = sorted(str(p) for p in target.rglob("*") if "__pycache__" not in p.parts)
     assert after == before, "the installed package wrote files into site-packages"
     assert list((home / "data").rglob("links*")), "short links go to the user's data directory"

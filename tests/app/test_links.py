@@ -1,16 +1,16 @@
-"""Short links: content-derived ids, immutability, concurrent writers, and survival across a real restart."""
+"""Short links over HTTP (once per store: SQLite and PostgreSQL), survival across a real restart, and two app
+processes sharing one PostgreSQL database. The stores themselves are tested in test_link_stores.py."""
 
 from __future__ import annotations
 
 import html
-import multiprocessing
 import os
 import re
-import socket
-import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -18,10 +18,12 @@ import orjson
 import pytest
 
 import normlens.app.routes.links as link_routes
-from normlens.app.links import ID_LENGTH, LinkStore, digest_id, valid_id
+from normlens.app.links import LinkStore
 from normlens.app.permalink import canonical_json
 from normlens.app.settings import ROOT
 from normlens.app.state import ViewState, load_state
+from tests.app.link_backends import open_link_store
+from tests.app.pg_cluster import free_port
 
 
 def state(i: int, lang: str = "en") -> ViewState:
@@ -39,76 +41,16 @@ def save(store: LinkStore, s: ViewState) -> tuple[str, bool]:
     return store.save(canonical_json(s), s.v)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> LinkStore:
-    return LinkStore(tmp_path / "links.sqlite3")
-
-
-def test_the_same_state_gets_the_same_id(store):
-    first = save(store, state(1))
-    assert first[1] is True and len(first[0]) == ID_LENGTH and valid_id(first[0])
-    assert save(store, state(1)) == (first[0], False)
-    assert save(store, ViewState.model_validate(state(1).model_dump())) == (first[0], False)
-    assert store.count() == 1
-
-
-def test_different_states_get_different_ids(store):
-    ids = {save(store, state(i))[0] for i in range(20)} | {save(store, state(i, "zh"))[0] for i in range(20)}
-    assert len(ids) == 40 and store.count() == 40
-
-
-def test_a_link_loads_back_exactly_with_its_version(store):
-    s = state(3)
-    link_id, _ = save(store, s)
-    version, raw = store.load(link_id)
-    assert version == 1 and raw == canonical_json(s)
-    assert load_state(orjson.loads(raw)).model_dump() == s.model_dump()
-
-
-@pytest.mark.parametrize("link_id", ["", "UPPERCASE", "abc/def", "a" * 53, "01890", "nope-nope"])
-def test_unknown_or_malformed_ids_load_nothing(store, link_id):
-    save(store, state(0))
-    assert store.load(link_id) is None
-
-
-def test_an_id_taken_by_another_state_is_lengthened(tmp_path):
-    # With 1-character ids (32 possible), 200 states must collide: each gets a longer id, none is lost.
-    store = LinkStore(tmp_path / "short.sqlite3", id_length=1)
-    payloads = [f'{{"n":{i},"v":1}}'.encode() for i in range(200)]
-    ids = [store.save(p, 1)[0] for p in payloads]
-    assert len(set(ids)) == 200 and max(map(len, ids)) > 1
-    for p, link_id in zip(payloads, ids, strict=True):
-        assert digest_id(p).startswith(link_id)
-        assert store.load(link_id) == (1, p)
-        assert store.save(p, 1) == (link_id, False)  # stable: the same state finds the same (longer) id
-    assert store.count() == 200
-
-
-def test_links_are_immutable(store):
-    link_id, _ = save(store, state(5))
-    conn = sqlite3.connect(store.path)
-    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
-        conn.execute("UPDATE links SET state = '{}' WHERE id = ?", (link_id,))
-    conn.close()
-    assert store.load(link_id)[1] == canonical_json(state(5))
-
-
-def test_the_database_runs_in_wal_mode(store):
-    save(store, state(0))
-    conn = sqlite3.connect(store.path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    conn.close()
-
-
 # --- over HTTP: POST /api/v1/links, GET /api/v1/links/{id}, GET /s/{id} ------------------------------------
 
 
 @pytest.fixture
-def http_store(tmp_path, monkeypatch) -> LinkStore:
-    """The app's store, moved to a temporary file for the test."""
-    store = LinkStore(tmp_path / "http.sqlite3")
+def http_store(link_target, monkeypatch) -> Iterator[LinkStore]:
+    """The app's store, moved to a temporary database for the test (once SQLite, once PostgreSQL)."""
+    store = open_link_store(link_target)
     monkeypatch.setattr(link_routes, "_store", lambda: store)
-    return store
+    yield store
+    store.close()
 
 
 def body(i: int, **view) -> dict:
@@ -194,67 +136,28 @@ def test_a_newer_or_invalid_state_is_a_422(client, http_store):
     assert http_store.count() == 0
 
 
-# --- two processes writing at once --------------------------------------------------------------------------
-
-
-def _writer(path: str, who: int, barrier, out) -> None:  # runs in a spawned process
-    store = LinkStore(Path(path))
-    shared = [state(i) for i in range(50)]
-    own = [state(1000 * (who + 1) + i, "zh") for i in range(50)]
-    barrier.wait()  # start together, so the writes really interleave
-    result = [(canonical_json(s), *save(store, s)) for pair in zip(shared, own, strict=True) for s in pair]
-    out.put((who, result))
-
-
-def test_two_processes_lose_nothing_and_duplicate_nothing(tmp_path):
-    path = tmp_path / "links.sqlite3"
-    ctx = multiprocessing.get_context("spawn")
-    barrier, out = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(str(path), who, barrier, out)) for who in (0, 1)]
-    for p in procs:
-        p.start()
-    results = dict(out.get(timeout=120) for _ in procs)
-    for p in procs:
-        p.join(timeout=30)
-        assert p.exitcode == 0
-    by_state: dict[bytes, set[str]] = {}
-    created = 0
-    for rows in results.values():
-        for raw, link_id, was_new in rows:
-            by_state.setdefault(raw, set()).add(link_id)
-            created += was_new
-    assert len(by_state) == 150  # 50 shared + 2 x 50 own
-    assert all(len(ids) == 1 for ids in by_state.values())  # both processes got the same id for a shared state
-    assert created == 150  # each state was inserted exactly once, by one of the two
-    store = LinkStore(path)
-    assert store.count() == 150
-    for raw, (link_id,) in by_state.items():
-        assert store.load(link_id) == (1, raw)
-
-
 # --- a real server, stopped and started again ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(port: int, data_dir: Path) -> subprocess.Popen:
+def _serve(port: int, data_dir: Path, database_url: str | None = None) -> subprocess.Popen:
+    """`python -m normlens.app` on a loopback port, ready to answer (its /healthz polled)."""
     env = {**os.environ, "NORMLENS_DATA_DIR": str(data_dir), "PYTHONDONTWRITEBYTECODE": "1"}
-    cmd = [sys.executable, "-m", "uvicorn", "normlens.app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env.pop("NORMLENS_DATABASE_URL", None)
+    env |= {"NORMLENS_DATABASE_URL": database_url} if database_url else {}
+    cmd = [sys.executable, "-m", "normlens.app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_ready(proc: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
+                return
         except httpx.TransportError:
             time.sleep(0.1)
-    proc.kill()
     raise RuntimeError("server did not start in 60 s")
 
 
@@ -269,13 +172,29 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.stderr.close()
 
 
+@contextmanager
+def servers(tmp_path: Path, count: int, database_url: str | None = None) -> Iterator[list[str]]:
+    """`count` app processes (started together) on free ports; yields their base URLs."""
+    ports = [free_port() for _ in range(count)]
+    procs = [_serve(port, tmp_path / f"data-{port}", database_url) for port in ports]
+    try:
+        for proc, port in zip(procs, ports, strict=True):
+            _wait_ready(proc, port)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for proc in procs:
+            _stop(proc)
+
+
 def test_a_short_link_survives_a_restart(tmp_path):
     data_dir = tmp_path / "data" / "nested"  # does not exist yet: the server creates it
-    port = _free_port()
+    port = free_port()
     body = {**state(7).model_dump(mode="json", exclude_defaults=True), "view": {"step": "std", "lang": "zh"}}
+    base = f"http://127.0.0.1:{port}"
     proc = _serve(port, data_dir)
     try:
-        r = httpx.post(f"http://127.0.0.1:{port}/api/v1/links", json=body, timeout=30)
+        _wait_ready(proc, port)
+        r = httpx.post(f"{base}/api/v1/links", json=body, timeout=30)
         assert r.status_code == 201, r.text
         link = r.json()
     finally:
@@ -284,7 +203,7 @@ def test_a_short_link_survives_a_restart(tmp_path):
 
     proc = _serve(port, data_dir)
     try:
-        base = f"http://127.0.0.1:{port}"
+        _wait_ready(proc, port)
         again = httpx.post(f"{base}/api/v1/links", json=body, timeout=30)
         assert again.status_code == 200 and again.json()["id"] == link["id"]
         stored = httpx.get(f"{base}/api/v1/links/{link['id']}", timeout=30).json()
@@ -294,3 +213,25 @@ def test_a_short_link_survives_a_restart(tmp_path):
         assert 'property="og:title"' in page.text
     finally:
         _stop(proc)
+
+
+def test_two_app_processes_on_one_postgresql_read_each_others_links(tmp_path, database_url):
+    """Scaling out: two replicas, each with its own (empty) data directory, share their links through PostgreSQL;
+    both migrate the empty database as they start, and a link made on one opens on the other."""
+    first, second = body(1, group=1, lang="zh"), body(2, group=4)
+    with servers(tmp_path, 2, database_url) as (a, b):
+        made = httpx.post(f"{a}/api/v1/links", json=first, timeout=30)
+        assert made.status_code == 201, made.text
+        link = made.json()
+        read = httpx.get(f"{b}/api/v1/links/{link['id']}", timeout=30)
+        assert read.status_code == 200 and read.json()["state"]["view"] == {"step": "mean", "group": 1, "lang": "zh"}
+        again = httpx.post(f"{b}/api/v1/links", json=first, timeout=30)  # same state on the other replica
+        assert again.status_code == 200 and again.json() == {**link, "created": False}
+        other = httpx.post(f"{b}/api/v1/links", json=second, timeout=30).json()
+        page = httpx.get(a + other["url"], timeout=30)
+        assert page.status_code == 200 and f'content="{other["url"]}"' in page.text
+        assert httpx.get(f"{a}/api/v1/links/{other['id']}", timeout=30).json()["state"]["view"]["group"] == 4
+    assert not list(tmp_path.glob("data-*/links.sqlite3"))  # neither replica fell back to SQLite
+    store = open_link_store(database_url)
+    assert store.count() == 2
+    store.close()

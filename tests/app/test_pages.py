@@ -15,6 +15,7 @@ import orjson
 import plotly
 import pytest
 
+from normlens.app import assets, vendor
 from normlens.app.assets import CACHE_FOREVER, plotly_bundle
 from normlens.app.examples import EXAMPLES
 from normlens.app.formulas import to_mathml, with_mathml
@@ -25,6 +26,8 @@ from normlens.paste import parse
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+FIGURE_TRACES = {"scatter", "bar", "heatmap"}
+SHAPES = {"line", "rect", "circle", "path"}
 
 
 class Page(HTMLParser):
@@ -36,6 +39,8 @@ class Page(HTMLParser):
         self.handlers: list[str] = []
         self.ids: dict[str, dict] = {}
         self.urls: list[str] = []
+        self.modulepreloads: list[str] = []
+        self.styles: list[str] = []  # inline style attributes and <style> elements, which our CSP refuses
         self.html_attrs: dict = {}
         self._script: dict | None = None
         self._text: list[str] = []
@@ -48,6 +53,11 @@ class Page(HTMLParser):
         self.handlers += [k for k in a if k.startswith("on")]
         if "id" in a:
             self.ids[a["id"]] = a
+        if "style" in a or tag == "style":
+            self.styles.append(f"<{tag} style={a.get('style')!r}>")
+        if tag == "link" and a.get("rel") == "modulepreload":
+            self.modulepreloads.append(a["href"])
+            return
         for key in ("src", "href"):
             if a.get(key, "").startswith(("/static", "/static-vendor")):
                 self.urls.append(a[key])
@@ -170,9 +180,14 @@ def test_both_languages_have_every_string():
     assert missing == []
 
 
+def served_source() -> Path:
+    """The file behind the page's Plotly URL: the vendored partial bundle when installed, else the wheel's."""
+    return vendor.DEST if assets.partial_installed() else PLOTLY_JS
+
+
 def test_plotly_is_served_compressed_and_immutable(client):
     bundle = plotly_bundle()
-    assert re.fullmatch(r"/static-vendor/plotly-\d+\.\d+\.\d+\.min\.js", bundle.url)
+    assert re.fullmatch(r"/static-vendor/plotly(-cartesian)?-\d+\.\d+\.\d+\.min\.js", bundle.url)
     r = client.get(bundle.url, headers={"accept-encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers["content-encoding"] == "gzip"
@@ -180,15 +195,15 @@ def test_plotly_is_served_compressed_and_immutable(client):
     assert r.headers["vary"] == "Accept-Encoding"
     assert r.headers["content-type"].startswith("text/javascript")
     assert int(r.headers["content-length"]) == len(bundle.encoded["gzip"]) < len(bundle.identity) / 3
-    assert gzip.decompress(bundle.encoded["gzip"]) == PLOTLY_JS.read_bytes()
-    assert r.content == PLOTLY_JS.read_bytes()  # the client decodes it
+    assert gzip.decompress(bundle.encoded["gzip"]) == served_source().read_bytes()
+    assert r.content == served_source().read_bytes()  # the client decodes it
 
 
 def test_plotly_identity_etag_head_and_wrong_version(client):
     bundle = plotly_bundle()
     r = client.get(bundle.url, headers={"accept-encoding": "identity"})
     assert "content-encoding" not in r.headers
-    assert int(r.headers["content-length"]) == PLOTLY_JS.stat().st_size
+    assert int(r.headers["content-length"]) == served_source().stat().st_size
     refused = client.get(bundle.url, headers={"accept-encoding": "gzip;q=0"})
     assert "content-encoding" not in refused.headers
     again = client.get(bundle.url, headers={"if-none-match": r.headers["etag"]})
@@ -196,12 +211,103 @@ def test_plotly_identity_etag_head_and_wrong_version(client):
     head = client.head(bundle.url, headers={"accept-encoding": "gzip"})
     assert head.status_code == 200 and head.content == b""
     assert int(head.headers["content-length"]) == len(bundle.encoded["gzip"])
-    assert client.get("/static-vendor/plotly-0.0.1.min.js").status_code == 404
+    for wrong in ("plotly-0.0.1.min.js", "plotly-cartesian-0.0.1.min.js", "plotly.min.js", "..%2fmain.py"):
+        assert client.get(f"/static-vendor/{wrong}").status_code == 404
 
 
 def test_explain_page_points_at_the_bundle(explain):
     _, page = explain
     assert page.json_block("page-config")["plotly_url"] == plotly_bundle().url
+
+
+def test_the_partial_bundle_is_served_when_installed_and_is_under_600_kb_gzipped(explain):
+    """Issue 12: the page loads the partial bundle (scatter, bar, heatmap) of the wheel's plotly.js version."""
+    if not assets.partial_installed():
+        pytest.skip("the partial bundle is not installed: run `make vendor`")
+    _, page = explain
+    bundle = plotly_bundle()
+    assert page.json_block("page-config")["plotly_url"] == bundle.url
+    assert bundle.url == f"/static-vendor/plotly-cartesian-{plotly.offline.get_plotlyjs_version()}.min.js"
+    assert plotly.offline.get_plotlyjs_version() == vendor.VERSION
+    assert bundle.identity.startswith(b"/**\n* plotly.js (cartesian - minified) v" + vendor.VERSION.encode())
+    assert len(bundle.encoded["gzip"]) <= 600 * 1024 < len(gzip.compress(PLOTLY_JS.read_bytes(), 6))
+    for trace in FIGURE_TRACES:  # registered in the partial bundle
+        assert f'moduleType:"trace",name:"{trace}"'.encode() in bundle.identity
+
+
+def test_the_full_bundle_stays_available_under_its_own_url(client):
+    """?plotly=full (the page-weight test's baseline) and pages cached before the switch still get Plotly."""
+    url = assets.bundle_url(assets.FULL)
+    assert url == f"/static-vendor/plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
+    page = Page(client.get("/explain?plotly=full").text)
+    assert page.json_block("page-config")["plotly_url"] == url
+    r = client.get(url, headers={"accept-encoding": "gzip"})
+    assert r.status_code == 200 and r.content == PLOTLY_JS.read_bytes()
+    assert "immutable" in r.headers["cache-control"]
+
+
+@pytest.fixture
+def fresh_bundles(monkeypatch):
+    """Bundles are built once per process: start from none, and restore the process's own afterwards."""
+    saved = dict(assets._BUNDLES)
+    assets._BUNDLES.clear()
+    yield
+    assets._BUNDLES.clear()
+    assets._BUNDLES.update(saved)
+
+
+@pytest.mark.parametrize("case", ["absent", "corrupt", "other_version"])
+def test_without_a_valid_partial_bundle_the_full_one_is_served(case, fresh_bundles, monkeypatch, tmp_path, caplog):
+    dest = tmp_path / "plotly-cartesian.min.js"
+    if case != "absent":
+        dest.write_bytes(b"/* not the pinned file */" if case == "corrupt" else vendor.DEST.read_bytes())
+    if case == "other_version":
+        if not vendor.DEST.is_file():
+            pytest.skip("the partial bundle is not installed")
+        monkeypatch.setattr(vendor, "FILE_SHA256", vendor.sha256(dest.read_bytes()))
+        monkeypatch.setattr(vendor, "VERSION", "0.0.1")
+    monkeypatch.setattr(vendor, "DEST", dest)
+    assert not assets.partial_installed()
+    bundle = plotly_bundle()
+    assert bundle.url == assets.bundle_url(assets.FULL) and bundle.identity == PLOTLY_JS.read_bytes()
+    assert assets.load(assets.CARTESIAN) is None
+    assert ("not plotly.js" in caplog.text) == (case != "absent")  # a broken file is reported, not served
+
+
+def test_the_page_draws_only_trace_types_of_the_partial_bundle():
+    """static/js/figures builds scatter, bar and heatmap traces only (line and rect are layout shapes)."""
+    used = set()
+    for path in STATIC.joinpath("js", "figures").glob("*.js"):
+        used |= set(re.findall(r'\btype: "(\w+)"', path.read_text()))
+    assert used - SHAPES == FIGURE_TRACES
+
+
+def test_modules_are_preloaded_at_their_import_urls(explain, client):
+    """<link rel="modulepreload"> for every module main.js imports, at the very URL the import asks for (a
+    versioned URL would be a second download), after the stylesheets that block rendering."""
+    html, page = explain
+    graph = assets.module_graph("main.js")
+    assert page.modulepreloads == [f"/static/js/{m}" for m in graph]
+    assert {"api.js", "stage.js", "figures/heatmap.js", "figures/common.js"} <= set(graph)
+    assert html.index('rel="modulepreload"') > html.rindex('rel="stylesheet"')
+    for url in page.modulepreloads:
+        assert client.get(url).status_code == 200, url
+    home = Page(client.get("/").text)
+    assert home.modulepreloads == [f"/static/js/{m}" for m in assets.module_graph("home.js")]
+
+
+def test_no_inline_styles_in_templates_or_pages(explain, client):
+    """CSP style-src without 'unsafe-inline': no <style> element and no style attribute in what we serve; the
+    explain page links Plotly's base rules with the marker that stops plotly.js injecting them."""
+    for path in sorted(ROOT.joinpath("templates").rglob("*")):
+        if path.is_file():
+            assert not re.search(r"<style|\sstyle=", path.read_text()), path
+    for url in ("/", "/explain", "/examples/" + EXAMPLES[0].slug, "/s/nosuchlink"):
+        assert Page(client.get(url).text).styles == [], url
+    _, page = explain
+    marker = page.ids["plotly.js-style-global"]
+    assert marker["class"] == "no-inline-styles" and marker["rel"] == "stylesheet"
+    assert marker["href"].startswith("/static/css/plotly.css?v=")
 
 
 def test_script_json_cannot_close_the_script_element():

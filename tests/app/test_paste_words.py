@@ -125,7 +125,17 @@ WORDED = [
     ("［1，nan］", "NaN"),
     ("[[1, 2],\r\n [3, x]]", "'x' is not a number"),
     ("1,2\r\n3,abc\r\n", "'abc' is not a number"),
+    ("[1, \ud800]", "the text contains U+D800, half of a UTF-16 surrogate pair with no other half"),
 ]
+
+
+def test_a_lone_surrogate_is_worded_without_the_codec_and_the_character_itself():
+    # It was "'utf-32-le' codec can't encode character '\\ud800' in position 4: surrogates not allowed".
+    t = words("[1, 2,\n 3, \udc1f]")
+    assert t.en.startswith("the text contains U+DC1F,") and "codec" not in t.en
+    assert t.zh.startswith("文本中有 U+DC1F：") and "代理码元" in t.zh
+    for text in (t.en, t.zh):
+        text.encode("utf-8")  # the words themselves hold no surrogate, so any JSON encoder can send them
 
 
 @pytest.mark.parametrize(("text", "fragment"), WORDED)

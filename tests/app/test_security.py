@@ -1,17 +1,30 @@
-"""Security headers on every response, the request-body limit (checked before parsing), no tracebacks."""
+"""Security headers on every response (a CSP without 'unsafe-inline', HSTS over https, no `server` banner), the
+request-body limit (checked before parsing), no tracebacks."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from normlens.app import assets, cli
 from normlens.app.main import create_app
-from normlens.app.middleware import BodyLimit
+from normlens.app.middleware import CSP, STYLE_ATTR_HASHES, BodyLimit
 from normlens.app.settings import Settings
 from tests.app.api_helpers import errors
 
@@ -59,6 +72,50 @@ def test_security_headers_on_every_response(client: TestClient, method: str, pat
     assert csp["base-uri"] == ["'none'"]
     assert csp["frame-ancestors"] == ["'none'"]
     assert set(csp["img-src"]) == {"'self'", "data:", "blob:"}
+    assert "'unsafe-inline'" not in r.headers["content-security-policy"]
+    assert csp["style-src"][0] == "'self'" and all(v.startswith("'sha256-") for v in csp["style-src"][1:])
+    assert csp["style-src-attr"] == ["'unsafe-hashes'", *STYLE_ATTR_HASHES]
+    assert "strict-transport-security" not in r.headers  # plain http
+    assert "server" not in r.headers
+
+
+def csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def test_the_only_style_attributes_allowed_are_plotlys_two_constants() -> None:
+    """'unsafe-hashes' lets through exactly these values of a style attribute, both written by plotly.js 4.1.1
+    itself: the empty reset of a colorbar's fill rectangles, and the image-rendering declarations that keep a
+    heatmap of small cells sharp (src/constants/pixelated_image.js). tests/e2e/test_csp.py draws both."""
+    pixelated = "".join(
+        f"image-rendering: {v}; "
+        for v in (
+            "optimizeSpeed",
+            "-moz-crisp-edges",
+            "-o-crisp-edges",
+            "-webkit-optimize-contrast",
+            "optimize-contrast",
+            "crisp-edges",
+            "pixelated",
+        )
+    )
+    assert (csp_hash(""), csp_hash(pixelated)) == STYLE_ATTR_HASHES
+    bundle = assets.plotly_bundle().identity
+    assert b'.attr("style","")' in bundle  # the colorbar reset
+    assert b'["image-rendering","optimizeSpeed"]' in bundle and b'["image-rendering","pixelated"]' in bundle
+    assert "'unsafe-inline'" not in CSP and "'unsafe-eval'" not in CSP
+
+
+def test_hsts_only_over_https() -> None:
+    """Strict-Transport-Security on responses to https requests only (uvicorn sets the scheme from a trusted
+    proxy's X-Forwarded-Proto); a client's own X-Forwarded-Proto over plain http changes nothing."""
+    app = create_app()
+    with TestClient(app, base_url="https://testserver") as tls:
+        for path in ("/healthz", "/explain", "/no-such-page"):
+            assert tls.get(path).headers["strict-transport-security"] == "max-age=31536000", path
+    with TestClient(app) as plain:
+        r = plain.get("/healthz", headers={"x-forwarded-proto": "https"})
+        assert "strict-transport-security" not in r.headers
 
 
 def test_headers_also_on_the_body_limit_rejection(small: TestClient) -> None:
@@ -146,3 +203,60 @@ def test_unexpected_errors_are_json_without_traceback() -> None:
     assert r.status_code == 500
     assert r.json() == {"detail": "internal server error"}
     assert "secret" not in r.text and "Traceback" not in r.text
+
+
+def test_the_cli_turns_the_server_banner_off(monkeypatch) -> None:
+    """`normlens` (the Docker image's CMD, tests/e2e's server) asks uvicorn for no `server` header."""
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: seen.update(kwargs, app=app))
+    cli.main(["--port", "0"])
+    assert seen["app"] == cli.APP and seen["server_header"] is False
+
+
+def test_no_response_of_the_real_server_has_a_server_header(tmp_path: Path) -> None:
+    """The banner is added by uvicorn outside the app, so only a real server shows it: pages, API successes and
+    errors, static files, Plotly, the body limit's own 413 and a 404."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "NORMLENS_DATA_DIR": str(tmp_path), "NORMLENS_MAX_BODY_BYTES": str(LIMIT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "normlens.app", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    requests = [
+        ("GET", "/healthz", None),
+        ("GET", "/explain", None),
+        ("GET", "/docs", None),
+        ("GET", "/static/css/normlens.css", None),
+        ("GET", assets.plotly_bundle().url, None),
+        ("GET", "/no-such-page", None),
+        ("POST", TRACE, b'{"layer": "nope"}'),
+        ("POST", TRACE, b"x" * (LIMIT + 1)),
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        statuses = []
+        for method, path, body in requests:
+            request = urllib.request.Request(base + path, data=body, method=method, headers=JSON)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as r:
+                    status, headers = r.status, r.headers
+            except urllib.error.HTTPError as e:
+                status, headers = e.code, e.headers
+            assert headers.get("server") is None, (path, headers.get("server"))
+            assert headers.get("content-security-policy") == CSP
+            statuses.append(status)
+        assert statuses == [200, 200, 200, 200, 200, 404, 422, 413]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

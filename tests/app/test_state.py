@@ -135,3 +135,55 @@ def test_load_state_accepts_version_one_explicit_or_implied():
     a = load_state({**BASE, "v": 1})
     b = load_state(BASE)
     assert a.model_dump() == b.model_dump()
+
+
+def test_a_schema_error_of_pydantic_is_quoted_in_chinese_too():
+    # pydantic words its errors in English only: the Chinese message used to quote that English
+    with pytest.raises(StateError) as e:
+        load_state({**BASE, "dtype": "float16"})
+    assert e.value.zh == "链接中的状态在 dtype 处无效：应是 'float32' 或 'float64'。"
+    with pytest.raises(StateError) as e:
+        load_state({**BASE, "view": {"group": -1}})
+    assert e.value.zh == "链接中的状态在 view.group 处无效：应大于或等于 0。"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kept"),
+    [("v", 1.0, 1), ("view", {"group": 3.0}, 3), ("input", {"random": {"shape": [4.0, 3], "seed": 2.0}}, [4, 3])],
+)
+def test_a_whole_float_is_an_integer_as_json_schema_says(field, value, kept):
+    s = ViewState.model_validate({**BASE, field: value})
+    got = {"v": s.v, "view": s.view.group, "input": s.input.random and s.input.random.shape}[field]
+    assert got == kept and type(got) is type(kept)
+    with pytest.raises(ValidationError):  # but not a fraction, nor a boolean
+        ViewState.model_validate({**BASE, "view": {"group": 2.5}})
+    with pytest.raises(ValidationError):
+        ViewState.model_validate({**BASE, "v": True})
+
+
+def test_the_json_schema_is_one_form_per_layer_with_its_arguments():
+    schema = ViewState.model_json_schema()
+    defs = schema["$defs"]
+    forms = [defs[f["$ref"].rsplit("/", 1)[1]] for f in schema["oneOf"]]
+    assert schema["discriminator"]["propertyName"] == "layer"
+    layers = {f["properties"]["layer"]["const"]: f for f in forms}
+    assert set(layers) == {"batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "dropout", "min_max"}
+    for form in forms:  # each form is a ViewState: the view and the version are there
+        assert {"v", "view", "params", "input", "shape"} <= set(form["properties"])
+    dropout = defs[layers["dropout"]["properties"]["params"]["$ref"].rsplit("/", 1)[1]]
+    assert set(dropout["properties"]) == {"p", "training", "seed", "variant"} and not dropout["additionalProperties"]
+    shape = layers["dropout"]["properties"]["shape"]["anyOf"][0]
+    assert shape["items"] == {"anyOf": [{"type": "integer", "const": -1}, {"type": "integer", "minimum": 1}]}
+    assert shape["maxItems"] == 8  # NORMLENS_MAX_DEPTH
+
+
+def test_validation_is_unchanged_by_the_per_layer_schema():
+    # the forms are for the schema: a state is still a ViewState, its params a plain dict, errors where they were
+    s = ViewState.model_validate({**BASE, "layer": "group_norm", "params": {"num_groups": 1}})
+    assert type(s) is ViewState and s.params == {"num_groups": 1}
+    with pytest.raises(ValidationError) as e:
+        ViewState.model_validate({**BASE, "layer": "dropout", "params": {"affine": True}})
+    (err,) = e.value.errors()
+    assert err["loc"] == ("params", "affine") and err["type"] == "extra_forbidden"
+    assert err["msg"] == "dropout has no argument 'affine'; its arguments are p, seed, training, variant"
+    assert err["ctx"]["msg_zh"] == "dropout 没有参数 'affine'；它的参数有 p, seed, training, variant"

@@ -305,6 +305,12 @@ REJECTED = [
     ("［1，nan］", "nonfinite", "nonfinite", 1, 4, {"word": "'nan'"}),
     ("[[1, 2],\r\n [3, x]]", "not_number", "not_number", 2, 6, {"word": "'x'"}),
     ("1,2\r\n3,abc\r\n", "not_number", "not_number", 2, 3, {"word": "'abc'"}),
+    # a lone UTF-16 surrogate (JSON can carry one as an escape, \\ud800) is no character: refused where it is
+    ("[1, \ud800]", "surrogate", "surrogate", 1, 5, {"char": "U+D800"}),
+    ("1 2\r\n3 4\udfff", "surrogate", "surrogate", 2, 4, {"char": "U+DFFF"}),
+    ("［1，\ud83d］", "surrogate", "surrogate", 1, 4, {"char": "U+D83D"}),
+    ("tensor([1.], grad_fn=<\udc00>)", "surrogate", "surrogate", 1, 23, {"char": "U+DC00"}),
+    ("\ud800", "surrogate", "surrogate", 1, 1, {"char": "U+D800"}),
 ]
 
 
@@ -317,6 +323,16 @@ def test_rejected(text, kind, code, line, column, values):
     assert isinstance(e, ValueError) and e.catalogue == "paste_errors"
     named = ", ".join(f"{k}={v}" for k, v in values.items())
     assert str(e) == f"{code} at {line}:{column}" + (f" ({named})" if named else "")
+
+
+def test_a_character_beyond_the_basic_plane_is_no_surrogate():
+    # an emoji is one code point in Python, not a surrogate pair: it is an ordinary word that is not a number
+    with pytest.raises(PasteError) as info:
+        parse("[1, \U0001f600]")
+    assert (info.value.code, info.value.column) == ("not_number", 5)
+    with pytest.raises(PasteError) as info:  # a surrogate far into a long text is found where it is
+        parse("1 2\n" * 100_000 + "3 \ud800")
+    assert (info.value.code, info.value.line, info.value.column) == ("surrogate", 100_001, 3)
 
 
 def test_non_string_input():
@@ -345,7 +361,7 @@ def test_paste_error_is_data():
 API_KINDS = {
     *("type", "empty", "scalar", "too_many", "too_deep", "ragged", "mixed_depth", "not_number", "boolean"),
     *("nonfinite", "overflow", "elided", "string", "complex", "unbalanced", "unexpected", "separator"),
-    *("empty_cell", "unknown_argument", "shape", "unknown_wrapper"),
+    *("empty_cell", "unknown_argument", "shape", "unknown_wrapper", "surrogate"),
 }
 
 

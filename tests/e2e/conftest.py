@@ -1,4 +1,4 @@
-"""Browser tests: the app in a uvicorn subprocess on a free 127.0.0.1 port, driven by Debian's chromium.
+"""Browser tests: the app (`python -m normlens.app`) on a free 127.0.0.1 port, driven by Debian's chromium.
 
 One browser context and page are shared by the checks of a module (each new context parses plotly.min.js
 again, about 2 s). Every request the page makes is recorded, so a test can assert that none left the origin,
@@ -33,12 +33,12 @@ def server_url() -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NORMLENS_DATA_DIR": str(ROOT / "artifacts" / "e2e-data")}
+    # the production entry point (`normlens`, as in the Docker image): same uvicorn options, no `server` header
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "normlens.app.main:app",
+            "normlens.app",
             "--host",
             "127.0.0.1",
             "--port",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { exact, fmt, fmtCell, parseFloatList, parseIntList, shapeText } from "../../static/js/format.js";
+import { exact, fmt, fmtCell, grouped, parseFloatList, parseIntList, shapeText } from "../../static/js/format.js";
 
 test("fmt: 4 significant digits, trailing zeros dropped, U+2212 for minus", () => {
   assert.equal(fmt(0.73126), "0.7313");
@@ -50,4 +50,8 @@ test("parseIntList and parseFloatList", () => {
   assert.throws(() => parseIntList("2, 3.5"));
   assert.deepEqual(parseFloatList("0.5, 1, -2"), [0.5, 1, -2]);
   assert.throws(() => parseFloatList("1, x"));
+});
+
+test("grouped: thousands separated by commas, without Intl", () => {
+  assert.deepEqual([0, 7, 999, 1000, 16384, 4194304, 1234567890].map(grouped), ["0", "7", "999", "1,000", "16,384", "4,194,304", "1,234,567,890"]);
 });

@@ -2,7 +2,7 @@
 // highlighted. (N, C, H, W): rows are samples, columns channels, each an H x W map; (N, L, D): N maps of L x D;
 // 2-D: one map; 1-D: one row; 5-D: N x C maps of (D*H) x W. Pure: trace -> {data, layout, frames, meta}.
 
-import { fmt, fmtCell } from "../format.js";
+import { fmt, fmtCell, grouped } from "../format.js";
 import { axisNames, channelsLast, flat, groupIds, groupLabel, indexText, ravel, size } from "../tensor.js";
 import { COLORS, DIVERGING, FONT, QUALITATIVE, SEQUENTIAL, baseLayout, messageFigure } from "./common.js";
 
@@ -130,7 +130,7 @@ export function tensorFigure(trace, stepIndex, view) {
   const d = drawnArray(trace, step);
   const values = d.mode === "groups" ? null : flat(d.step.values);
   if (d.mode !== "groups" && !values) {
-    return { ...messageFigure(t("fig.too_big", { n: size(trace.shape).toLocaleString() })), meta: null };
+    return { ...messageFigure(t("fig.too_big", { n: grouped(size(trace.shape)) })), meta: null };
   }
   const m = mosaic(trace);
   const ids = groupIds(trace);

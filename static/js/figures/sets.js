@@ -262,9 +262,9 @@ export function setsFigure(trace, stepIndex, view) {
       x: ox + drawn.X / 2,
       y: oy - 0.18,
       yanchor: "top",
-      text: c.mine ? `<b>${title}</b>` : title,
+      text: title, // bold by font weight: Plotly writes <b> as a style attribute, which our CSP refuses
       showarrow: false,
-      font: { ...FONT, size: 13, color: c.mine ? COLORS.accent : COLORS.muted },
+      font: { ...FONT, size: 13, color: c.mine ? COLORS.accent : COLORS.muted, weight: c.mine ? "bold" : "normal" },
     });
     const small = { ...FONT, size: 10, color: COLORS.muted };
     // axis labels: C along the front bottom edge, N along the depth, spatial up the left edge

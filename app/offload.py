@@ -1,0 +1,106 @@
+"""Heavy request work in worker processes: parsing, validating and tracing a large body off the event loop's
+process, so the loop keeps answering (a thread would not do: orjson, str.split and pydantic hold the GIL for
+hundreds of milliseconds on a 4M-number body, and /healthz waited up to 0.7 s behind them).
+
+The pool has NORMLENS_TRACE_SLOTS processes, started on first use with "spawn" (a fork of a process running
+threads could inherit held locks); the admission gate (normlens.app.admission) bounds how many requests reach
+it. A task gets the raw body bytes and returns the response (status, JSON bytes); after each, the process
+gives its freed memory back to the system, so a 4M-element trace leaves no resident peak behind.
+
+    run_work(TraceRequest, trace_work, body)  ->  (200, b'{"layer": ...}')  or  (422, b'{"detail": [...]}')
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import gc
+import json
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from normlens.app.settings import get_settings
+
+T = TypeVar("T")
+NICE = 5  # pool processes run at a lower priority than the event loop's (about a third of its CPU share)
+
+
+@cache
+def pool() -> ProcessPoolExecutor:
+    """This worker's process pool, one process per admission slot."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(get_settings().trace_slots, mp_context=context, initializer=_child)
+
+
+def _child() -> None:
+    """A pool process yields some CPU to the event loop's process (two busy pool processes on two cores
+    otherwise delay every small request); Ctrl-C reaches the whole process group, but stopping the pool is
+    its parent's shutdown's job."""
+    os.nice(NICE)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+async def in_process(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in the pool (fn and args picklable: module-level functions, models, bytes)."""
+    return await asyncio.get_running_loop().run_in_executor(pool(), fn, *args)
+
+
+def trim() -> None:
+    """Hand freed memory back to the system (glibc keeps it in its arenas otherwise)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def rendered(handler: Callable[[Any, Exception], Coroutine[Any, Any, Any]], exc: Exception) -> tuple[int, bytes]:
+    """An exception as normlens.app.errors' handler renders it (status, body): the same words as in the
+    event loop's process. The handlers never await, so the coroutine finishes on its first step."""
+    step = handler(None, exc)
+    try:
+        step.send(None)
+    except StopIteration as done:
+        return int(done.value.status_code), bytes(done.value.body)
+    step.close()
+    raise RuntimeError("an error handler awaited")
+
+
+def run_validated(work: Callable[[T], bytes], request: T) -> tuple[int, bytes]:
+    """(200, work(request)), or the error response of an Unprocessable request."""
+    from normlens.app import errors
+
+    try:
+        return 200, work(request)
+    except errors.Unprocessable as e:  # answered here: its constructor's arguments do not survive pickling
+        return rendered(errors.unprocessable, e)
+    finally:
+        trim()
+
+
+def run_work(model: type[BaseModel], work: Callable[[Any], bytes], body: bytes) -> tuple[int, bytes] | None:
+    """Parse `body`, validate it as `model` and return (200, work(request)), or the error response as
+    FastAPI and normlens.app.errors render it. None if the body is not JSON: the caller lets FastAPI say so."""
+    from fastapi.exceptions import RequestValidationError
+
+    from normlens.app import errors
+    from normlens.app.requests import loads
+
+    try:
+        data = loads(body)
+    except json.JSONDecodeError:
+        return None
+    try:
+        request = model.model_validate(data)
+    except ValidationError as e:
+        invalid = RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in e.errors()], body=data)
+        return rendered(errors.validation_error, invalid)
+    finally:
+        data = None
+    return run_validated(work, request)

@@ -1,0 +1,103 @@
+"""The page under its strict Content-Security-Policy (no 'unsafe-inline' anywhere): Plotly draws every figure the
+page has, from the partial bundle and from the full one, with no violation and no console error, and the base
+stylesheet we ship (static/css/plotly.css) holds exactly the rules plotly.js would otherwise inject."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from normlens.app import assets
+from tests.e2e.conftest import new_page, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+# securitypolicyviolation events, recorded from before the first script runs (init scripts are not subject to CSP)
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) =>
+  window.__violations.push(`${e.violatedDirective}: ${e.sample || e.blockedURI}`));
+"""
+TRACE_TYPES = {"scatter", "bar", "heatmap"}  # what the figure builders use (tests/app/test_pages.py checks)
+TYPES_DRAWN = "[...document.querySelectorAll('.js-plotly-plot')].flatMap((g) => g._fullData.map((t) => t.type))"
+IMAGE_RENDERING = "[...document.querySelectorAll('#plot-tensor image')].map((i) => getComputedStyle(i).imageRendering)"
+
+
+def bundles() -> list[str]:
+    return ["", "?plotly=full"] if assets.partial_installed() else ["?plotly=full"]
+
+
+def open_page(browser, server_url: str, path: str):
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.goto(path)
+    wait_ready(page)
+    return context, page
+
+
+def big_tensor_url(server_url: str) -> str:
+    """A permalink to a tensor whose heatmap cells are under 10 px, with no gaps between them: Plotly draws it as
+    one pixelated image. (3,840 values: under the 4,096 that are sent whole.)"""
+    body = json.dumps({"layer": "batch_norm", "input": {"random": {"shape": [1, 2, 40, 48]}}}).encode()
+    request = urllib.request.Request(
+        server_url + "/api/v1/permalink", data=body, headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as r:
+        return json.loads(r.read())["url"]
+
+
+@pytest.mark.parametrize("query", bundles(), ids=lambda q: "full" if q else "partial")
+def test_every_figure_draws_under_the_strict_csp(browser, server_url, query):
+    context, page = open_page(browser, server_url, "/explain" + query)
+    csp = page.evaluate("async () => (await fetch(location.href)).headers.get('content-security-policy')")
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(r => r.name)")
+    name = assets.FULL if query else assets.CARTESIAN
+    assert any(url.endswith(assets.bundle_url(name)) for url in loaded)
+    assert set(page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")) >= TRACE_TYPES
+    # every step of the default example: the heatmap with its colorbar, strips, bars, the sets figure
+    n = page.evaluate("window.normlens.trace.steps.length")
+    page.locator("#lesson-title").click()
+    page.keyboard.press("Home")
+    drawn: set[str] = set()
+    colorbars = 0
+    for _ in range(n):
+        page.wait_for_selector("#plot-story .main-svg")
+        drawn |= set(page.evaluate(TYPES_DRAWN))
+        colorbars = max(colorbars, page.evaluate("document.querySelectorAll('#plot-tensor .colorbar').length"))
+        page.keyboard.press("ArrowRight")
+    assert drawn == TRACE_TYPES
+    assert colorbars == 1  # its fill rectangles get Plotly's empty style attribute (hashed)
+    # a big tensor: the heatmap is one image, kept sharp by Plotly's image-rendering style attribute (hashed)
+    page.goto(big_tensor_url(server_url) + query)
+    wait_ready(page)
+    assert "pixelated" in page.evaluate(IMAGE_RENDERING)
+    violations = page.evaluate("window.__violations")
+    inline_styles = page.evaluate("document.querySelectorAll('style').length")
+    context.close()
+    assert violations == []
+    assert page.log.errors == []
+    assert inline_styles == (1 if query else 0)  # the full bundle's maplibre sheet, let through by its hash
+
+
+def test_our_plotly_css_is_the_stylesheet_plotly_would_inject(browser, server_url):
+    """Without the marker element (and with CSP bypassed), the served bundle injects its rules: they must be the
+    rules of static/css/plotly.css, so the page looks the same as with Plotly's own <style>."""
+    context, page = new_page(browser, server_url, bypass_csp=True)
+    page.goto("/healthz")
+    page.add_style_tag(url="/static/css/plotly.css")
+    for name in {assets.CARTESIAN if assets.partial_installed() else assets.FULL, assets.FULL}:
+        page.evaluate("document.getElementById('plotly.js-style-global')?.remove()")
+        page.add_script_tag(url=assets.bundle_url(name))
+        injected, ours = page.evaluate(
+            """() => {
+                const rules = (sheet) => [...sheet.cssRules].map((r) => r.cssText).sort();
+                const [ours] = [...document.styleSheets].filter((s) => (s.href || '').includes('/css/plotly.css'));
+                return [rules(document.getElementById('plotly.js-style-global').sheet), rules(ours)];
+            }"""
+        )
+        assert len(injected) > 50
+        assert ours == injected, name
+    context.close()
