@@ -181,13 +181,15 @@ def describe(state: ViewState, lang: str) -> dict[str, str]:
 
     e.g. "nn.BatchNorm2d on a 2 × 2 × 2 × 2 float32 tensor in training mode. Step 3 of 11: Mean. ..."
     """
-    from normlens.app.routes.pages import trace_dict
+    import normlens
+    from normlens.app.lessons import layer_json
+    from normlens.app.routes.pages import lesson_name, trace_dict
 
     trace = trace_dict(state)
     steps = trace["steps"]
     index = next((i for i, st in enumerate(steps) if st["id"] == state.view.step), 0)
     step, n = Text.of(steps[index]["title"]), len(steps)
-    cls = trace["torch_class"]
+    cls = lesson_name(trace, layer_json(normlens.LAYERS[state.layer]), lang)
     shape = " × ".join(map(str, trace["shape"]))
     dtype = trace["dtype"]
     training = trace["params"].get("training")

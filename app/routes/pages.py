@@ -176,6 +176,13 @@ def client_state(state: ViewState, trace: dict[str, Any], lang: str) -> dict[str
     return data
 
 
+def lesson_name(trace: dict[str, Any], spec: dict[str, Any], lang: str) -> str:
+    """What the lesson is about: its PyTorch module ("nn.BatchNorm2d"), or the layer's title where PyTorch has
+    no module for it (min-max); static/js/narrative.js torchClass does the same on the page."""
+    cls = str(trace["torch_class"])
+    return cls if cls.startswith("nn.") else str(spec["title"][lang])
+
+
 def render_explain(
     request: Request, state: ViewState, lang: str | None = None, extra: dict[str, Any] | None = None
 ) -> HTMLResponse:
@@ -205,7 +212,7 @@ def render_explain(
         "step_index": index,
         "specs": specs,
         "layer_spec": spec,
-        "lesson_title": t("lesson.title", layer=trace["torch_class"]),
+        "lesson_title": t("lesson.title", layer=lesson_name(trace, spec, lang)),
         "lesson_meta": " · ".join(meta),
         "step_count": f"{t('player.step_of', i=index + 1, n=len(trace['steps']))} · {phase}",
         "config": {

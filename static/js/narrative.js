@@ -8,7 +8,9 @@ const $ = (id) => document.getElementById(id);
 
 /** The PyTorch class the trace is ("nn.BatchNorm2d", sent by the server), else the layer's title. */
 export function torchClass(trace, spec, pick) {
-  return trace.torch_class || pick(spec?.title) || trace.layer;
+  // a PyTorch module names the lesson ("nn.BatchNorm2d"); a layer PyTorch has no module for, its own title
+  const module = trace.torch_class?.startsWith("nn.") ? trace.torch_class : null;
+  return module || pick(spec?.title) || trace.torch_class || trace.layer;
 }
 
 export function renderLesson(trace, state, ctx) {

@@ -365,3 +365,12 @@ def test_an_example_given_as_values_shows_its_exact_tensor_in_the_editor(client)
     text = html.unescape(re.search(r'<textarea id="input-text"[^>]*>(.*?)</textarea>', page, re.S).group(1))
     assert text.strip(), "the editor is empty for an example given as values"
     np.testing.assert_array_equal(parse(text).values, np.asarray(example.state().input.values, dtype=np.float64))
+
+
+def test_a_layer_without_a_pytorch_module_is_named_by_its_title(client):
+    """The heading names the PyTorch module ("nn.BatchNorm2d"); min-max has none, so its title names it."""
+    state = {"layer": "min_max", "input": {"values": [[170.0, 60.0], [180.0, 80.0]]}, "view": {"lang": "en"}}
+    url = client.post("/api/v1/permalink", json=state).json()["url"]
+    page = client.get(url).text
+    assert '<h1 id="lesson-title">Min-max normalization, step by step</h1>' in page
+    assert 'content="Min-max normalization: Input x · NormLens"' in page  # the Open Graph title too
