@@ -11,6 +11,7 @@ English and Simplified Chinese. `Text` is the one en/zh message type of the app.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Mapping
@@ -117,22 +118,31 @@ def layer_values(trace: Trace, lang: str) -> dict[str, Any]:
     return {**base, **scalars, **trace.notation, **terms}
 
 
-def step_words(trace: Trace, step: Step) -> dict[str, Any]:
-    """title, explanation (Text), formula (LaTeX), live and brief (client templates) of one step."""
-    get = lessons().field
-    layer, sid, var = trace.layer, step.id, step.variant
-    out: dict[str, Any] = {}
+@functools.lru_cache(maxsize=1024)
+def templates(layer: str, step_id: str, variant: str) -> dict[str, Any]:
+    """A step's fields (title, text, formula, live, brief), each from the most specific table that has it;
+    looked up once per (layer, step, variant): the lesson files do not change while the service runs."""
+    tables = lessons().step_tables(layer, step_id, variant)
+    return {f: next((t[f] for t in tables if f in t), None) for f in FIELDS}
+
+
+def step_words(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """title, explanation (Text), formula (LaTeX), live and brief (client templates) of one step. `context`:
+    the trace's `layer_values` per language, when the caller words every step of one trace."""
+    context = context or {lang: layer_values(trace, lang) for lang in LANGS}
+    found = templates(trace.layer, step.id, step.variant)
     texts = {}
     for lang in LANGS:
-        values = {**layer_values(trace, lang), **step.scalars}
-        texts[lang] = [fill(get(layer, sid, var, f)[lang], values) for f in ("title", "text")]
-    out["title"] = Text(texts["en"][0], texts["zh"][0])
-    out["explanation"] = Text(texts["en"][1], texts["zh"][1])
-    formula = get(layer, sid, var, "formula")
-    out["formula"] = fill(formula, {**layer_values(trace, "en"), **step.scalars}) if formula else ""
-    out["live"] = get(layer, sid, var, "live")
-    out["brief"] = get(layer, sid, var, "brief")
-    return out
+        values = {**context[lang], **step.scalars}
+        texts[lang] = [fill(found[f][lang], values) for f in ("title", "text")]
+    formula = found["formula"]
+    return {
+        "title": Text(texts["en"][0], texts["zh"][0]),
+        "explanation": Text(texts["en"][1], texts["zh"][1]),
+        "formula": fill(formula, {**context["en"], **step.scalars}) if formula else "",
+        "live": found["live"],
+        "brief": found["brief"],
+    }
 
 
 def notice_text(trace: Trace, notice: Notice) -> Text:

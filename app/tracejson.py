@@ -17,7 +17,7 @@ import numpy as np
 
 from normlens.app.derived import derive_summaries
 from normlens.app.formulas import to_mathml
-from normlens.app.lessons import notice_text, step_words
+from normlens.app.lessons import LANGS, layer_values, notice_text, step_words
 from normlens.app.summary import summarize
 from normlens.trace import Step, Trace
 
@@ -31,8 +31,8 @@ def _ship(a: np.ndarray | None, detail: str, max_values: int) -> np.ndarray | No
     return a if detail == "full" or (detail == "auto" and a.size <= max_values) else None
 
 
-def step_json(trace: Trace, step: Step, detail: str, max_values: int) -> dict[str, Any]:
-    words = step_words(trace, step)
+def step_json(trace: Trace, step: Step, detail: str, max_values: int, context: Any = None) -> dict[str, Any]:
+    words = step_words(trace, step, context)
     v = step.values
     return {
         "id": step.id,
@@ -60,6 +60,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         return _ship(a, detail, max_values) if isinstance(a, np.ndarray) or a is None else a
 
     running = None if trace.running is None else {k: arr(v) for k, v in trace.running.items()}
+    context = {lang: layer_values(trace, lang) for lang in LANGS}  # what every step's words may name
     return {
         "layer": trace.layer,
         "torch_class": trace.torch_class,
@@ -70,7 +71,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         "reduce_axes": list(trace.reduce_axes),
         "grouping": None if trace.grouping is None else trace.grouping.to_dict(),
         "params": trace.params,
-        "steps": [step_json(trace, s, detail, max_values) for s in trace.steps],
+        "steps": [step_json(trace, s, detail, max_values, context) for s in trace.steps],
         "output": arr(trace.output),
         "stats": None if trace.stats is None else {k: arr(v) for k, v in trace.stats.items()},
         "parameters": {k: arr(v) for k, v in trace.parameters.items()},
