@@ -54,6 +54,16 @@ class Result:
         return f"{self.name:<34} {rate}   ({self.requests:,} requests{bad})"
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server started in its own session, and every process it started (workers, pools)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -170,12 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 parse_wrk("POST /api/v1/trace (BN 2x2x2x2)", run_wrk(args.wrk, url + "/api/v1/trace", args, script))
             )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
 
     cache = "off" if args.no_cache else "on"
     load = f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s"

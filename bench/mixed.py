@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ import httpx
 import numpy as np
 import orjson
 
-from bench.load import HOST, TRACE_BODY, free_port, wait_healthy
+from bench.load import HOST, TRACE_BODY, free_port, stop_server, wait_healthy
 
 MALFORMED = orjson.dumps({"text": "1, " * 4_194_304})
 WELL_FORMED = orjson.dumps({"text": "1, " * 4_194_303 + "1"})
@@ -199,12 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_healthy(url, server)
         result = asyncio.run(asyncio.wait_for(scenario(url, server.pid, args), args.duration + 3 * args.timeout + 60))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
     figures = report(result, args)
     if args.json:
         print(json.dumps(figures))

@@ -24,6 +24,8 @@ from normlens.app.links import (
     migrate_sqlite,
 )
 from normlens.app.links_pg import PostgresLinkStore
+from normlens.app.permalink import canonical_json
+from normlens.app.state import ViewState
 
 
 def is_postgres(target: str) -> bool:
@@ -64,3 +66,19 @@ def raw(target: str) -> Iterator[Raw]:
         yield r
     finally:
         r.conn.close()
+
+
+def state(i: int, lang: str = "en") -> ViewState:
+    """A small LayerNorm view, different for each i."""
+    return ViewState.model_validate(
+        {
+            "layer": "layer_norm",
+            "input": {"random": {"shape": [2, 3, 4], "seed": i}},
+            "params": {"normalized_shape": [4]},
+            "view": {"step": "mean", "group": i % 6, "lang": lang},
+        }
+    )
+
+
+def save(store: LinkStore, s: ViewState) -> tuple[str, bool]:
+    return store.save(canonical_json(s), s.v)

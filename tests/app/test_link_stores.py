@@ -36,23 +36,8 @@ from normlens.app.links_pg import PostgresLinkStore, where
 from normlens.app.permalink import canonical_json
 from normlens.app.settings import Settings
 from normlens.app.state import ViewState, load_state
-from tests.app.link_backends import is_postgres, open_link_store, raw
+from tests.app.link_backends import is_postgres, open_link_store, raw, save, state
 from tests.app.pg_cluster import free_port
-
-
-def state(i: int, lang: str = "en") -> ViewState:
-    return ViewState.model_validate(
-        {
-            "layer": "layer_norm",
-            "input": {"random": {"shape": [2, 3, 4], "seed": i}},
-            "params": {"normalized_shape": [4]},
-            "view": {"step": "mean", "group": i % 6, "lang": lang},
-        }
-    )
-
-
-def save(store: LinkStore, s: ViewState) -> tuple[str, bool]:
-    return store.save(canonical_json(s), s.v)
 
 
 @pytest.fixture

@@ -19,27 +19,10 @@ import pytest
 
 import normlens.app.routes.links as link_routes
 from normlens.app.links import LinkStore
-from normlens.app.permalink import canonical_json
 from normlens.app.settings import ROOT
 from normlens.app.state import ViewState, load_state
-from tests.app.link_backends import open_link_store
+from tests.app.link_backends import open_link_store, state
 from tests.app.pg_cluster import free_port
-
-
-def state(i: int, lang: str = "en") -> ViewState:
-    return ViewState.model_validate(
-        {
-            "layer": "layer_norm",
-            "input": {"random": {"shape": [2, 3, 4], "seed": i}},
-            "params": {"normalized_shape": [4]},
-            "view": {"step": "mean", "group": i % 6, "lang": lang},
-        }
-    )
-
-
-def save(store: LinkStore, s: ViewState) -> tuple[str, bool]:
-    return store.save(canonical_json(s), s.v)
-
 
 # --- over HTTP: POST /api/v1/links, GET /api/v1/links/{id}, GET /s/{id} ------------------------------------
 
