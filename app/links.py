@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 ID_LENGTH = 10
 MAX_ID_LENGTH = 52  # all 256 bits of the digest in base32
@@ -209,10 +209,19 @@ class SqliteLinkStore:
             self._conn = None
 
 
+_OPENED: list[LinkStore] = []  # what close_stores() closes
+S = TypeVar("S", bound=LinkStore)
+
+
+def _opened(store: S) -> S:
+    _OPENED.append(store)
+    return store
+
+
 @lru_cache(maxsize=4)
 def store_at(data_dir: Path) -> SqliteLinkStore:
     """The process's SQLite store for a data directory (settings.data_dir): one connection per process."""
-    return SqliteLinkStore(Path(data_dir) / "links.sqlite3")
+    return _opened(SqliteLinkStore(Path(data_dir) / "links.sqlite3"))
 
 
 @lru_cache(maxsize=4)
@@ -224,5 +233,13 @@ def open_store(database_url: str | None, data_dir: Path) -> LinkStore:
     if database_url:
         from normlens.app.links_pg import PostgresLinkStore  # psycopg is loaded only by those who use it
 
-        return PostgresLinkStore(database_url)
+        return _opened(PostgresLinkStore(database_url))
     return store_at(data_dir)
+
+
+def close_stores() -> None:
+    """Close every store this process opened (at shutdown): SQLite's connection, PostgreSQL's pool."""
+    open_store.cache_clear()
+    store_at.cache_clear()
+    while _OPENED:
+        _OPENED.pop().close()

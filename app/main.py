@@ -6,18 +6,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from normlens.app import assets, errors
+from normlens.app import assets, errors, offload
+from normlens.app.links import close_stores
 from normlens.app.middleware import BodyLimit, Compress, SecurityHeaders
 from normlens.app.routes import api, docs, links, pages
 from normlens.app.settings import ROOT, Settings, get_settings
 
 
+@contextlib.asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """Start-up: the worker-process pool starts in the background (the first large request finds it ready).
+    Shutdown: the pool stops and the short-link store closes (a PostgreSQL pool returns its connections)."""
+    settings = get_settings()
+    warming = asyncio.create_task(offload.warm()) if settings.warm_pool else None
+    try:
+        yield
+    finally:
+        if warming is not None:
+            warming.cancel()
+            with contextlib.suppress(BaseException):
+                await warming
+        offload.shutdown()
+        close_stores()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     application = FastAPI(
+        lifespan=lifespan,
         title="NormLens",
         version="1",
         description="Step-by-step, exact traces of BatchNorm, LayerNorm, GroupNorm, InstanceNorm, RMSNorm and Dropout.",

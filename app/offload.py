@@ -48,6 +48,27 @@ def _child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _ready() -> int:
+    """A pool process's first task: its imports done (spawn re-imports the app), it answers with its pid."""
+    import normlens.app.routes.api  # noqa: F401  the modules a task needs, loaded before the first real one
+
+    return os.getpid()
+
+
+async def warm() -> None:
+    """Start every pool process and let it import the app now, so the first large request does not wait
+    2-4 s for a spawn and its imports. Runs in the background at start-up; a failure only logs."""
+    loop = asyncio.get_running_loop()
+    await asyncio.gather(*(loop.run_in_executor(pool(), _ready) for _ in range(get_settings().trace_slots)))
+
+
+def shutdown() -> None:
+    """Stop the pool (at the app's shutdown): queued work is cancelled, running work finishes in the background."""
+    if pool.cache_info().currsize:
+        pool().shutdown(wait=False, cancel_futures=True)
+        pool.cache_clear()
+
+
 async def in_process(fn: Callable[..., T], *args: Any) -> T:
     """`fn(*args)` in the pool (fn and args picklable: module-level functions, models, bytes)."""
     return await asyncio.get_running_loop().run_in_executor(pool(), fn, *args)

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         description="Large requests (bodies over 256 KB, traces over NORMLENS_INLINE_MAX_ELEMENTS) that run at "
         "once per worker, each in a process of the worker's pool; a 4M-element trace holds a few hundred MB.",
     )
+    warm_pool: bool = Field(
+        default=True,
+        description="Start the worker's pool processes at start-up, so the first large request does not wait "
+        "2-4 s for them (each idle one holds about 60 MB).",
+    )
     trace_queue: int = Field(
         default=4,
         ge=0,

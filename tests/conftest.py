@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 from tests.app import pg_cluster
 
 os.environ.setdefault("NORMLENS_DATA_DIR", tempfile.mkdtemp(prefix="normlens-test-data-"))
+os.environ.setdefault("NORMLENS_WARM_POOL", "false")  # pool processes start on first use in tests
 os.environ.pop("NORMLENS_DATABASE_URL", None)  # a developer's own database is never the tests' one
 
 settings.register_profile(
