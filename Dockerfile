@@ -14,15 +14,16 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin normlens \
     && chown normlens:normlens /var/lib/normlens
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY app ./app
 COPY core ./core
 COPY templates ./templates
 COPY static ./static
 # Plotly's partial bundle (scatter, bar, heatmap), fetched from the npm registry with urllib and checked against
 # its pinned sha256 (app/vendor.py, standard library only); the build fails rather than ship without it.
-# A regular (non-editable) install: templates/, static/ and that bundle go into site-packages as package data.
-RUN python app/vendor.py && pip install . && rm -rf /src
+# A regular (non-editable) install, every dependency pinned by requirements.lock: templates/, static/ and that
+# bundle go into site-packages as package data.
+RUN python app/vendor.py && pip install -c requirements.lock . && rm -rf /src
 
 WORKDIR /home/normlens
 USER normlens

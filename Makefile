@@ -3,14 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck jstest bench browser node postgres vendor
+.PHONY: run test lint typecheck jstest bench browser node postgres vendor lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 run: $(BIN)/python vendor
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -c requirements.lock -e .
 	$(BIN)/normlens
 
 # Plotly's partial bundle (scatter, bar, heatmap; 497 KB gzipped instead of 1,469 KB) from the npm registry,
@@ -39,7 +39,8 @@ postgres:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends postgresql; }
 
 test: $(BIN)/python browser node postgres vendor
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -c requirements-test.lock -e '.[test]'
+	$(BIN)/python -m tests.e2e.axe_core
 	$(BIN)/ruff check .
 	$(MAKE) typecheck jstest
 	$(BIN)/pytest
@@ -58,6 +59,11 @@ lint: $(BIN)/python
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -c requirements-test.lock -e '.[test]'
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.load
+
+# The lock files: every direct and indirect dependency pinned, resolved by pip from pyproject.toml (nothing
+# installed). `make run`, `make test` and the Dockerfile install through them as constraints.
+lock: $(BIN)/python
+	$(BIN)/python .ci/lock.py
