@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import tomllib
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from normlens.args import ArgumentError, LayerSpec
 from normlens.trace import Notice, Step, Trace
@@ -130,6 +134,15 @@ def step_words(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]] |
     """title, explanation (Text), formula (LaTeX), live and brief (client templates) of one step. `context`:
     the trace's `layer_values` per language, when the caller words every step of one trace."""
     context = context or {lang: layer_values(trace, lang) for lang in LANGS}
+    names = template_names(trace.layer, step.id, step.variant)
+    values = {**context["en"], **step.scalars}
+    # the words depend only on the values their placeholders name (the rest of `context` is fixed per layer and
+    # language), so equal values give equal words: a request with new numbers but the same arguments reuses them
+    key = tuple(_hashable(values[n]) for n in names)
+    return _step_words(trace.layer, step.id, step.variant, key, lambda: _word(trace, step, context))
+
+
+def _word(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     found = templates(trace.layer, step.id, step.variant)
     texts = {}
     for lang in LANGS:
@@ -143,6 +156,44 @@ def step_words(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]] |
         "live": found["live"],
         "brief": found["brief"],
     }
+
+
+_WORDS: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_WORDS_LOCK = threading.Lock()
+WORDS_CACHE_SIZE = 4096
+
+
+def _step_words(layer: str, step_id: str, variant: str, key: tuple[Any, ...], make: Any) -> dict[str, Any]:
+    """A bounded LRU of worded steps (thread-safe: traces are worded in the threadpool too)."""
+    full = (layer, step_id, variant, key)
+    with _WORDS_LOCK:
+        if (hit := _WORDS.get(full)) is not None:
+            _WORDS.move_to_end(full)
+            return hit
+    words = make()
+    with _WORDS_LOCK:
+        _WORDS[full] = words
+        if len(_WORDS) > WORDS_CACHE_SIZE:
+            _WORDS.popitem(last=False)
+    return words
+
+
+@functools.lru_cache(maxsize=1024)
+def template_names(layer: str, step_id: str, variant: str) -> tuple[str, ...]:
+    """Every placeholder a step's title, text and formula name, in either language."""
+    found = templates(layer, step_id, variant)
+    texts = [found[f][lang] for f in ("title", "text") for lang in LANGS] + [found["formula"] or ""]
+    return tuple(sorted(set().union(*(placeholders(t) for t in texts))))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, np.ndarray):
+        return _hashable(value.tolist())
+    return (type(value).__name__, value)  # 1 and 1.0 and True print differently
 
 
 def notice_text(trace: Trace, notice: Notice) -> Text:
