@@ -1,0 +1,29 @@
+"""Run a lab's `torch_code` the way a user would: a fresh interpreter, torch imported by the script itself; the
+last line of its output is one JSON object."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+
+
+def run_torch(code: str, timeout: float = 120) -> dict[str, Any]:
+    # the script on stdin, not as an argument: a lab's literals can pass the 128 KB limit of one argv string
+    done = subprocess.run(
+        [sys.executable, "-"], input=code, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert done.returncode == 0, f"torch_code failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def assert_matches(expect: dict[str, Any], got: dict[str, Any], rtol: float, atol: float = 0.0) -> None:
+    """Same keys; every number (nested lists too) within rtol (relative) or atol."""
+    assert sorted(expect) == sorted(got), (sorted(expect), sorted(got))
+    for key, want in expect.items():
+        a, b = np.asarray(want, dtype=np.float64), np.asarray(got[key], dtype=np.float64)
+        assert a.shape == b.shape, (key, a.shape, b.shape)
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=atol, err_msg=key)
