@@ -50,7 +50,7 @@ test: $(BIN)/python browser node postgres vendor
 typecheck:
 	rm -rf .mypy_tree && mkdir -p .mypy_tree/normlens
 	ln -s $(CURDIR)/core/* .mypy_tree/normlens/ && ln -s $(CURDIR)/app .mypy_tree/normlens/app
-	cd .mypy_tree && $(CURDIR)/$(BIN)/mypy --strict $$(ls -d normlens/*.py normlens/paste) && $(CURDIR)/$(BIN)/mypy -p normlens.app
+	cd .mypy_tree && $(CURDIR)/$(BIN)/mypy --strict $$(ls -d normlens/*.py normlens/paste normlens/labs normlens/train) && $(CURDIR)/$(BIN)/mypy -p normlens.app
 
 jstest:
 	node --test tests/js/

@@ -39,6 +39,8 @@ def test_every_direct_dependency_is_locked_at_a_version_it_allows(name: str, ext
     wanted = project()["dependencies"] + (project()["optional-dependencies"][extra] if extra else [])
     for text in wanted:
         req = Requirement(text)
+        if canonical(req.name) == "normlens":  # the test extra names the digits extra: its packages are listed too
+            continue
         version = pins.get(canonical(req.name))
         assert version is not None, f"{req.name} is missing from {name}: run `make lock`"
         assert req.specifier.contains(version, prereleases=True), f"{name}: {req.name}=={version} vs {req.specifier}"

@@ -27,3 +27,29 @@ def assert_matches(expect: dict[str, Any], got: dict[str, Any], rtol: float, ato
         a, b = np.asarray(want, dtype=np.float64), np.asarray(got[key], dtype=np.float64)
         assert a.shape == b.shape, (key, a.shape, b.shape)
         np.testing.assert_allclose(b, a, rtol=rtol, atol=atol, err_msg=key)
+
+
+DRIVER = """
+import contextlib, io, json, sys
+out = []
+for code in json.load(sys.stdin):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        exec(compile(code, "<torch_code>", "exec"), {"__name__": "__main__"})
+    out.append(json.loads(buf.getvalue().strip().splitlines()[-1]))
+print(json.dumps(out))
+"""
+
+
+def run_torch_many(codes: list[str], timeout: float = 600) -> list[dict[str, Any]]:
+    """Several scripts in one fresh interpreter (torch imported once), each in its own namespace."""
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER],
+        input=json.dumps(codes),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, f"torch_code failed:\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
