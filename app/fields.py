@@ -55,6 +55,23 @@ def int_in(**bounds: Any) -> Any:
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
+def knob_annotation(k: Any) -> Any:
+    """The strict field type of a bool, int, float or enum `normlens.args.Param` (a lab's or the training lab's
+    knob), its bounds in the JSON schema."""
+    bounds: dict[str, Any] = {}
+    if k.minimum is not None:
+        bounds["gt" if k.exclusive_minimum else "ge"] = k.minimum
+    if k.maximum is not None:
+        bounds["lt" if k.exclusive_maximum else "le"] = k.maximum
+    if k.type == "bool":
+        return bool
+    if k.type == "int":
+        return int_in(**bounds)
+    if k.type == "enum":
+        return Literal[tuple(k.choices or ())]
+    return Annotated[float, Field(allow_inf_nan=False, **bounds)] if bounds else FiniteFloat
+
+
 @dataclass(frozen=True)
 class JsonSchema:
     """Annotation: the JSON schema `make()` returns, computed when the document is built (it may depend on the

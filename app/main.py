@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from normlens.app import assets, errors, offload
+from normlens.app import assets, errors, offload, training
 from normlens.app.links import close_stores
 from normlens.app.middleware import BodyLimit, Compress, SecurityHeaders
-from normlens.app.routes import api, docs, links, pages
+from normlens.app.routes import api, docs, links, pages, train
 from normlens.app.settings import ROOT, Settings, get_settings
 
 
@@ -26,6 +26,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     Shutdown: the pool stops and the short-link store closes (a PostgreSQL pool returns its connections)."""
     settings = get_settings()
     warming = asyncio.create_task(offload.warm()) if settings.warm_pool else None
+    data = asyncio.create_task(asyncio.to_thread(training.warm))  # the training lab's digits, loaded once
     try:
         yield
     finally:
@@ -35,6 +36,8 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
                 await warming
         offload.shutdown()
         close_stores()
+        with contextlib.suppress(BaseException):
+            await data
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(application)
     # Pages and JSON to browsers compressed (227 KB -> 74 KB for the first render); Plotly's asset is
     # compressed once at start-up and served as it is.
-    application.add_middleware(Compress, precompressed_prefix=f"{assets.PREFIX}/")
+    application.add_middleware(Compress, precompressed_prefix=f"{assets.PREFIX}/", streamed=(train.STREAMED,))
     # Added last = outermost: the security headers also go on the body limit's own 413 responses.
     application.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, read_seconds=settings.body_read_seconds)
     application.add_middleware(SecurityHeaders)
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.include_router(docs.router)
     application.include_router(pages.router)
     application.include_router(links.router)
+    application.include_router(train.router)
     application.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     # Plotly compressed and the default trace computed once per process, before the first request.
     pages.warm()

@@ -177,14 +177,17 @@ class BodyLimit:
 class Compress(GZipMiddleware):
     """gzip for pages and JSON, except under `precompressed_prefix`: those responses are compressed once at
     start-up, and Starlette's check of Accept-Encoding (a substring test) would otherwise gzip the 4.8 MB Plotly
-    file again on every request from a client that sends `gzip;q=0`."""
+    file again on every request from a client that sends `gzip;q=0`. Streamed responses (`streamed` paths) go
+    out as they are: gzip would hold each line back until its buffer fills."""
 
-    def __init__(self, app: ASGIApp, precompressed_prefix: str, minimum_size: int = 1024) -> None:
+    def __init__(
+        self, app: ASGIApp, precompressed_prefix: str, streamed: tuple[str, ...] = (), minimum_size: int = 1024
+    ) -> None:
         super().__init__(app, minimum_size=minimum_size, compresslevel=6)
-        self.prefix = precompressed_prefix
+        self.prefix, self.streamed = precompressed_prefix, streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+        if scope["type"] == "http" and (scope["path"].startswith(self.prefix) or scope["path"] in self.streamed):
             await self.app(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)

@@ -6,6 +6,8 @@ scikit-learn's bundled 8x8 digits when the optional extra `normlens[digits]` is 
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from normlens.args import ArgumentError
@@ -22,16 +24,24 @@ def digits_available() -> bool:
     return True
 
 
+@cache
+def digits() -> tuple[Array, Array]:
+    """scikit-learn's 1,797 8x8 digits, scaled to [0, 1], loaded once per process (importing scikit-learn
+    takes a second or more)."""
+    if not digits_available():
+        raise ArgumentError("dataset", "digits_missing")
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return d.data.reshape(-1, 1, 8, 8) / 16.0, d.target.astype(np.int64)
+
+
 def dataset(name: str, n: int, noise: float, seed: int) -> tuple[Array, Array]:
     """(x, y): 2-D sets as (n, 2) with 2 or 3 classes; digits as (1797, 1, 8, 8) in [0, 1] with 10 classes."""
     rng = np.random.default_rng(seed)
     if name == "digits":
-        if not digits_available():
-            raise ArgumentError("dataset", "digits_missing")
-        from sklearn.datasets import load_digits
-
-        d = load_digits()
-        return d.data.reshape(-1, 1, 8, 8) / 16.0, d.target.astype(np.int64)
+        x, y = digits()
+        return x.copy(), y.copy()
     y: Array = np.arange(n) % (3 if name == "blobs" else 2)
     x: Array
     if name == "moons":

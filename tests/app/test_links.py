@@ -4,14 +4,8 @@ processes sharing one PostgreSQL database. The stores themselves are tested in t
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import orjson
@@ -19,9 +13,9 @@ import pytest
 
 import normlens.app.routes.links as link_routes
 from normlens.app.links import LinkStore
-from normlens.app.settings import ROOT
 from normlens.app.state import ViewState, load_state
 from tests.app.link_backends import open_link_store, state
+from tests.app.live_server import serve, servers, stop, wait_ready
 from tests.app.pg_cluster import free_port
 
 # --- over HTTP: POST /api/v1/links, GET /api/v1/links/{id}, GET /s/{id} ------------------------------------
@@ -122,71 +116,24 @@ def test_a_newer_or_invalid_state_is_a_422(client, http_store):
 # --- a real server, stopped and started again ---------------------------------------------------------------
 
 
-def _serve(port: int, data_dir: Path, database_url: str | None = None) -> subprocess.Popen:
-    """`python -m normlens.app` on a loopback port, ready to answer (its /healthz polled)."""
-    env = {**os.environ, "NORMLENS_DATA_DIR": str(data_dir), "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("NORMLENS_DATABASE_URL", None)
-    env |= {"NORMLENS_DATABASE_URL": database_url} if database_url else {}
-    cmd = [sys.executable, "-m", "normlens.app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _wait_ready(proc: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start in 60 s")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stderr:
-        proc.stderr.close()
-
-
-@contextmanager
-def servers(tmp_path: Path, count: int, database_url: str | None = None) -> Iterator[list[str]]:
-    """`count` app processes (started together) on free ports; yields their base URLs."""
-    ports = [free_port() for _ in range(count)]
-    procs = [_serve(port, tmp_path / f"data-{port}", database_url) for port in ports]
-    try:
-        for proc, port in zip(procs, ports, strict=True):
-            _wait_ready(proc, port)
-        yield [f"http://127.0.0.1:{port}" for port in ports]
-    finally:
-        for proc in procs:
-            _stop(proc)
-
-
 def test_a_short_link_survives_a_restart(tmp_path):
     data_dir = tmp_path / "data" / "nested"  # does not exist yet: the server creates it
     port = free_port()
     body = {**state(7).model_dump(mode="json", exclude_defaults=True), "view": {"step": "std", "lang": "zh"}}
     base = f"http://127.0.0.1:{port}"
-    proc = _serve(port, data_dir)
+    proc = serve(port, data_dir)
     try:
-        _wait_ready(proc, port)
+        wait_ready(proc, port)
         r = httpx.post(f"{base}/api/v1/links", json=body, timeout=30)
         assert r.status_code == 201, r.text
         link = r.json()
     finally:
-        _stop(proc)
+        stop(proc)
     assert (data_dir / "links.sqlite3").exists()
 
-    proc = _serve(port, data_dir)
+    proc = serve(port, data_dir)
     try:
-        _wait_ready(proc, port)
+        wait_ready(proc, port)
         again = httpx.post(f"{base}/api/v1/links", json=body, timeout=30)
         assert again.status_code == 200 and again.json()["id"] == link["id"]
         stored = httpx.get(f"{base}/api/v1/links/{link['id']}", timeout=30).json()
@@ -195,7 +142,7 @@ def test_a_short_link_survives_a_restart(tmp_path):
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert 'property="og:title"' in page.text
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def test_two_app_processes_on_one_postgresql_read_each_others_links(tmp_path, database_url):
