@@ -83,8 +83,9 @@ def init_weights(spec: Spec, rng: np.random.Generator, scale: float = 1.0) -> di
             )
             bound = 1 / math.sqrt(fan_in)
             state[f"{i}.weight"] = np.asarray(rng.uniform(-bound, bound, shape) * scale)
-            if a.get("bias", True):
-                state[f"{i}.bias"] = np.asarray(rng.uniform(-bound, bound, shape[0]))
+            bias = np.asarray(rng.uniform(-bound, bound, shape[0]))  # drawn either way: with or without a
+            if a.get("bias", True):  # BatchNorm after it, the weights are the same draws (same init to compare)
+                state[f"{i}.bias"] = bias
     return state
 
 

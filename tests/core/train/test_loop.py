@@ -82,3 +82,18 @@ def test_the_logged_entry_names_what_the_pages_draw() -> None:
 def test_a_linear_before_batch_norm_has_no_bias() -> None:
     spec = Trainer(Config(norm="batch", depth=2, steps=1)).run.spec
     assert [a.get("bias", True) for kind, a in spec if kind == "Linear"] == [False, False, True]
+
+
+def test_with_and_without_batch_norm_start_from_the_same_weights() -> None:
+    """BatchNorm adds modules (the Linear layers move to other indices) and drops the biases before it, but the
+    weights are the same draws, so the two runs of the train-bn lab start alike."""
+    plain = Trainer(Config(norm="none", depth=3, width=8, steps=1)).run.init
+    bn = Trainer(Config(norm="batch", depth=3, width=8, steps=1)).run.init
+
+    def weights(state: dict) -> list:
+        return [state[k] for k in sorted(state, key=lambda k: int(k.split(".")[0])) if k.endswith("weight")]
+
+    assert [k for k in bn if k.endswith("bias")] == ["9.bias"]  # only the classifier keeps its bias
+    for a, b in zip(weights(plain), weights(bn), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(plain["6.bias"], bn["9.bias"])
