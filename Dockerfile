@@ -23,7 +23,7 @@ COPY static ./static
 # its pinned sha256 (app/vendor.py, standard library only); the build fails rather than ship without it.
 # A regular (non-editable) install, every dependency pinned by requirements.lock: templates/, static/ and that
 # bundle go into site-packages as package data.
-RUN python app/vendor.py && pip install -c requirements.lock . && rm -rf /src
+RUN python app/vendor.py && pip install -c requirements.lock '.[digits]' && rm -rf /src
 
 WORKDIR /home/normlens
 USER normlens

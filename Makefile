@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 run: $(BIN)/python vendor
-	$(BIN)/pip install -q -c requirements.lock -e .
+	$(BIN)/pip install -q -c requirements.lock -e '.[digits]'
 	$(BIN)/normlens
 
 # Plotly's partial bundle (scatter, bar, heatmap; 497 KB gzipped instead of 1,469 KB) from the npm registry,

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.include_router(docs.router)
     application.include_router(pages.router)
     application.include_router(links.router)
+    application.include_router(train.pages)  # /labs/train-bn, ... before the labs' /labs/{slug}
     application.include_router(train.router)
     application.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     # Plotly compressed and the default trace computed once per process, before the first request.

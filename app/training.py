@@ -2,6 +2,7 @@
 newline-delimited JSON, one object per line:
 
     {"type": "queued", "position": 2}              while it waits for a slot (repeated every second)
+    {"type": "start", "modules": [...], "weights": [...], ...}   the model (nn.Sequential's modules, weight keys)
     {"type": "log", "step": 10, "loss": ..., ...}   every `log_every` steps
     {"type": "summary", "torch_code": ..., "torch_expect": {...}, ...}   at the end
     {"type": "error", "code": "time_limit", "message": {"en", "zh"}}      a run that hit its time cap
@@ -156,6 +157,16 @@ async def _train(cfg: Config, stop: threading.Event) -> AsyncIterator[bytes]:
             timed_out.set()
         return stop.is_set() or timed_out.is_set()
 
+    spec = trainer.run.spec
+    yield line(
+        {
+            "type": "start",
+            "modules": [kind for kind, _ in spec],
+            "weights": trainer.wkeys,
+            "steps": cfg.steps,
+            "log_every": cfg.log_every,
+        }
+    )
     entries, logs = trainer.steps(halt), []
     while (entry := await loop.run_in_executor(_executor(), next, entries, None)) is not None:
         logs.append(entry)

@@ -4,13 +4,14 @@ lines are). The body holds the run's knobs (normlens.train.knobs); a knob left o
 # no `from __future__ import annotations`: FastAPI reads the endpoint's body model from its annotations
 from typing import Any
 
-from fastapi import APIRouter, Body
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field, create_model, model_validator
 
-from normlens.app import training
+from normlens.app import train_pages, training
 from normlens.app.fields import StrictModel, field_error, knob_annotation, whole
 from normlens.app.lessons import error_text
+from normlens.app.query_knobs import parse_query
 from normlens.app.responses import dumps
 from normlens.app.routes.api import ERRORS
 from normlens.app.settings import get_settings
@@ -90,3 +91,75 @@ async def train(knobs: TrainKnobs = Body(openapi_examples={"batch_norm": {"value
         return StreamingResponse(iter([dumps({"detail": detail})]), 503, headers, media_type="application/json")
     key = dumps(cfg.to_dict())
     return StreamingResponse(training.stream(cfg, key), media_type=NDJSON, headers={"Cache-Control": "no-store"})
+
+
+# ---- the training lab's pages -------------------------------------------------------------------------------
+
+pages = APIRouter(include_in_schema=False)
+
+
+def page_state(slug: str, query: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The page's knob values from a query string (bad ones named and left at their defaults) and errors."""
+    return parse_query(train_pages.page_knobs(slug), lambda given: train_pages.values(slug, given), query)
+
+
+def lesson_view(slug: str, knobs: dict[str, Any]) -> dict[str, Any]:
+    """What the page's script needs for a state: the runs' and sweeps' POST bodies and the permalink."""
+    from urllib.parse import urlencode
+
+    return {
+        "values": knobs,
+        "runs": train_pages.runs(slug, knobs),
+        "sweeps": train_pages.sweeps(slug, knobs),
+        "permalink": f"/labs/{slug}" + ("?" + urlencode(knobs) if knobs else ""),
+    }
+
+
+@router.get("/api/v1/train/lessons/{slug}", include_in_schema=False)
+async def train_lesson(slug: str, request: Request) -> Any:
+    if slug not in train_pages.slugs():
+        raise HTTPException(404)
+    knobs, errors = page_state(slug, dict(request.query_params))
+    return lesson_view(slug, knobs) | {"errors": errors}
+
+
+def render(request: Request, slug: str) -> HTMLResponse:
+    from normlens.app.routes.pages import LANGS, base_context, plotly_url, request_lang, static_url, templates
+
+    asked = request.query_params.get("lang")
+    lang = asked if asked in LANGS else request_lang(request)
+    knobs, errors = page_state(slug, {k: v for k, v in request.query_params.items() if k != "lang"})
+    w = train_pages.lesson(slug)
+    view = lesson_view(slug, knobs)
+    ctx = base_context(request, lang, "train.js", "labs") | {
+        "slug": slug,
+        "w": w,
+        "knob_list": train_pages.knob_inputs(slug, knobs),
+        "errors": errors,
+        "view": view,
+        "figures": train_pages.figures(slug),
+        "canonical": view["permalink"],
+        "config": {
+            "slug": slug,
+            "lang_fixed": asked in LANGS,
+            "knobs": [{"name": k.name, "type": k.type} for k in train_pages.page_knobs(slug)],
+            "defaults": {k.name: k.default for k in train_pages.page_knobs(slug)},
+            "view": view,
+            "figures": train_pages.figures(slug),
+            "title": w["title"],
+            "plotly_url": plotly_url(request),
+            "i18n": {code: static_url(f"i18n/{code}.json") for code in LANGS},
+        },
+    }
+    return templates.TemplateResponse(request, "train.html", ctx)
+
+
+def _add_page(slug: str) -> None:
+    async def page(request: Request) -> HTMLResponse:
+        return render(request, slug)
+
+    pages.add_api_route(f"/labs/{slug}", page, methods=["GET"], response_class=HTMLResponse, name=f"train_{slug}")
+
+
+for _slug in train_pages.slugs():
+    _add_page(_slug)

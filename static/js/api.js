@@ -66,3 +66,36 @@ export function errorMessage(err, lang) {
   }
   return `HTTP ${err.status}`;
 }
+
+/** POST `body` to a newline-delimited JSON endpoint (POST /api/v1/train) and call onLine(obj) for every line as
+ *  it arrives; resolves when the stream ends, rejects with ApiError on an HTTP error (the body's JSON parsed)
+ *  or with AbortError when `signal` aborts (which closes the connection: the server stops the job). */
+export async function stream(url, body, signal, onLine) {
+  const res = await fetch(url, {
+    method: "POST",
+    signal,
+    headers: { accept: "application/x-ndjson", "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+    throw new ApiError(res.status, data);
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let pending = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    pending += decoder.decode(value || new Uint8Array(), { stream: !done });
+    const lines = pending.split("\n");
+    pending = lines.pop();
+    for (const line of lines) if (line.trim()) onLine(JSON.parse(line));
+    if (done) break;
+  }
+  if (pending.trim()) onLine(JSON.parse(pending));
+}

@@ -138,10 +138,10 @@ def test_everything_the_package_needs_is_copied() -> None:
 
 def test_the_partial_plotly_bundle_is_fetched_and_verified_before_the_install() -> None:
     """`python app/vendor.py` (standard library only, strict: the build fails without the pinned bundle) runs
-    before `pip install .`, so the bundle lands in site-packages as package data."""
+    before `pip install`, so the bundle lands in site-packages as package data."""
     runs = " && ".join(args for n, args in instructions() if n == "RUN")
     assert "python app/vendor.py" in runs and "--offline-ok" not in runs
-    assert runs.index("python app/vendor.py") < runs.index("pip install .")
+    assert runs.index("python app/vendor.py") < runs.index("pip install -c requirements.lock '.[digits]'")
     assert "app" in {s.rstrip("/") for srcs, _ in copies() for s in srcs}
     assert not ignored("app/plotly-cartesian.min.js")  # a checkout's verified copy may ride along
 

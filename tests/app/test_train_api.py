@@ -38,7 +38,10 @@ def test_a_run_streams_logs_then_a_summary_that_torch_reproduces(client) -> None
     r = client.post("/api/v1/train", json=SMALL)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
     out = lines(r)
-    assert [o["type"] for o in out] == ["log", "log", "log", "summary"]
+    assert [o["type"] for o in out] == ["start", "log", "log", "log", "summary"]
+    start, out = out[0], out[1:]
+    assert start["modules"] == ["Linear", "BatchNorm1d", "ReLU", "Dropout"] * 2 + ["Linear"]
+    assert start["weights"] == ["0.weight", "4.weight", "8.weight"] and start["steps"] == 30
     assert [o["step"] for o in out[:3]] == [10, 20, 30]
     summary = out[-1]
     assert summary["config"]["optimizer"] == "adam" and summary["optimizer_state"]["tensors_per_parameter"] == 2
@@ -93,7 +96,9 @@ def test_a_closed_connection_stops_the_job(tmp_path) -> None:
     with servers(tmp_path, 1) as (base,), httpx.Client(base_url=base, timeout=60) as http:
         with http.stream("POST", "/api/v1/train", json=long_run) as r:
             assert r.status_code == 200
-            first = json.loads(next(r.iter_lines()))
+            lines = r.iter_lines()
+            assert json.loads(next(lines))["type"] == "start"
+            first = json.loads(next(lines))
             assert first["type"] == "log" and first["step"] == 5
             assert http.get("/api/v1/train/jobs").json()["running"] == 1
         deadline = time.monotonic() + 20  # the response is closed: the run stops before its next step
