@@ -1,25 +1,42 @@
-"""How long a full trace takes next to PyTorch's own forward pass, on a (32, 32, 32, 32) float32 tensor.
+"""A full trace against its materialization floor and PyTorch's forward pass, on a (32, 32, 32, 32) float32 tensor.
 
-    python -m bench.engine            # or: python bench/engine.py [--repeats 50]
+    python -m bench.engine            # or: python bench/engine.py [--repeats 50] [--only LayerNorm] [--clock wall]
 
-"trace" is normlens.trace(...) plus normlens.app.tracejson.trace_json(..., "summary"): every step with its words
-and every summary (what the API does for a large tensor). "torch" is the module's forward pass, one thread,
-under no_grad (BatchNorm in training mode, so it computes batch statistics and updates its buffers like the
-trace). Both are timed in the same process, median of the repeats after a warm-up. The last row uses random
-gamma and beta, so that the scaled and output steps cannot share the normalized array (the default rows start
-from a fresh layer, gamma = 1 and beta = 0, as PyTorch's do).
+Per layer, four things are timed in the same process:
+
+- "trace": `normlens.trace(...)`, forward only: arguments, statistics, every step's array, the PyTorch snippet.
+- "floor": plain NumPy that writes each array of the trace once and does nothing else. For each distinct array
+  the trace returns (group ids, centered, normalized, ...; one array the trace shares between steps, as `scaled`
+  and `output` with gamma = 1 and beta = 0, counts once) the cheapest expression we found: `einsum` for a sum,
+  BLAS dots for a sum of squares (float32 accumulation), one fresh array per elementwise step; no validation, no
+  overflow checks, no float64. Before timing, the bench checks that the floor returns the trace's step ids, as
+  many distinct full-size arrays, and the same values (to 1e-4).
+- "torch": the module's forward pass (min-max: the same formula with torch.amin/amax), no_grad, BatchNorm and
+  InstanceNorm in training mode (batch statistics, like the trace).
+- "api": `trace_json(normlens.trace(...), "summary")`, what POST /api/v1/trace computes for a large tensor: the
+  trace plus every step's words and summary (app/summary.py, app/derived.py). Shown apart: the 1.3x target is
+  the trace's.
+
+Timing: within each repeat the four run in turn, each going first in turn (the first one finds x out of cache),
+with the garbage collector off during a call (as timeit does), on this thread's CPU time (other jobs on a shared
+machine do not count; `--clock wall` for wall time). NumPy's BLAS and torch use one thread. ms are medians; each
+ratio is the median of the repeats' own ratios to the floor run beside them, so a slow moment moves it less.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # NumPy's BLAS on one thread, like torch: before numpy loads
+import numpy as np  # noqa: E402
 
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -28,20 +45,82 @@ import normlens  # noqa: E402
 from normlens.app.tracejson import trace_json  # noqa: E402
 
 SHAPE = (32, 32, 32, 32)
+EPS = 1e-5
+Arrays = dict[str, np.ndarray]
 
 
-def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
+@dataclass
+class Case:
+    name: str
+    layer: str
+    params: dict[str, Any]
+    floor: Callable[[], Arrays]
+    torch: Callable[[], object]
 
 
-def cases(x: np.ndarray) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
+def ids_floor(x: np.ndarray, view: tuple[int, int, int]) -> np.ndarray:
+    """Group ids written in one pass: id k for every element of row k of the (P, K, Q) view."""
+    ids = np.empty(x.shape, np.int32)
+    ids.reshape(view)[...] = np.arange(view[1], dtype=np.int32)[:, None]
+    return ids
+
+
+def normalize_floor(x: np.ndarray, view: tuple[int, int, int]) -> Arrays:
+    """mean, centered, variance, std and normalized over the (P, K, Q) view: K statistics of P * Q values."""
+    x3, m = x.reshape(view), view[0] * view[2]
+    mean = np.einsum("pkq->k", x3) / m
+    centered = x3 - mean[:, None]
+    var = np.vecdot(centered, centered).sum(axis=0) / m  # BLAS dots: faster than einsum's sum of products
+    std = np.sqrt(var + np.float32(EPS))
+    normalized = centered * (1 / std)[:, None]
+    out = {"input": x, "grouping": ids_floor(x, view), "mean": mean, "centered": centered, "variance": var}
+    return out | {"std": std, "normalized": normalized}
+
+
+def batch_norm_floor(x: np.ndarray, gamma: np.ndarray | None = None, beta: np.ndarray | None = None) -> Arrays:
+    N, C = x.shape[:2]
+    a = normalize_floor(x, (N, C, x[0, 0].size))
+    m = x.size // C
+    a["running_mean"] = np.float32(0.1) * a["mean"]  # from running_mean = 0, running_var = 1
+    a["running_var"] = np.float32(0.9) + np.float32(0.1) * (a["variance"] * np.float32(m / (m - 1)))
+    a["scaled"] = a["output"] = a["normalized"]
+    if gamma is not None and beta is not None:
+        a["scaled"] = a["normalized"] * gamma[:, None]
+        a["output"] = a["scaled"] + beta[:, None]
+    return a
+
+
+def per_sample_floor(x: np.ndarray, groups: int, affine: bool = True) -> Arrays:
+    """LayerNorm over (C, H, W) (groups = N), GroupNorm (N * G) and InstanceNorm (N * C): gamma = 1, beta = 0."""
+    a = normalize_floor(x, (1, groups, x.size // groups))
+    if affine:
+        a["scaled"] = a["output"] = a["normalized"]
+    return a
+
+
+def rms_norm_floor(x: np.ndarray) -> Arrays:
+    view = (1, x.shape[0], x[0].size)
+    squares = np.square(x)
+    ms = np.einsum("pkq->k", squares.reshape(view)) / view[2]
+    rms = np.sqrt(ms + np.float32(np.finfo(np.float32).eps))
+    normalized = x.reshape(view) * (1 / rms)[:, None]
+    out = {"input": x, "grouping": ids_floor(x, view), "squares": squares, "mean_square": ms, "rms": rms}
+    return out | {"normalized": normalized, "output": normalized}
+
+
+def min_max_floor(x: np.ndarray) -> Arrays:
+    """dim = 0: one (min, max) per (C, H, W) position, over the batch."""
+    x2 = x.reshape(x.shape[0], -1)
+    lo, hi = x2.min(axis=0), x2.max(axis=0)
+    rng = hi - lo
+    shifted = x2 - lo
+    ids = np.empty(x.shape, np.int32)
+    ids.reshape(x2.shape)[...] = np.arange(x2.shape[1], dtype=np.int32)
+    out = {"input": x, "grouping": ids, "min": lo, "max": hi, "range": rng, "shifted": shifted}
+    return out | {"output": shifted / rng}
+
+
+def cases(x: np.ndarray) -> list[Case]:
     import torch
     from torch import nn
 
@@ -50,43 +129,135 @@ def cases(x: np.ndarray) -> list[tuple[str, Callable[[], object], Callable[[], o
     rng = np.random.default_rng(1)
     gamma = rng.uniform(0.5, 2, 32).astype(np.float32)
     beta = rng.uniform(-1, 1, 32).astype(np.float32)
-    bn = nn.BatchNorm2d(32).train()
-    bn_affine = nn.BatchNorm2d(32).train()
+    bn_affine = nn.BatchNorm2d(32)
     with torch.no_grad():
         bn_affine.weight.copy_(torch.from_numpy(gamma))
         bn_affine.bias.copy_(torch.from_numpy(beta))
-    ln = nn.LayerNorm([32, 32, 32])
-    gn = nn.GroupNorm(8, 32)
 
     def forward(m: nn.Module) -> Callable[[], object]:
+        m.train()
+
         def run() -> object:
             with torch.no_grad():
                 return m(xt)
 
         return run
 
-    def trace(layer: str, **params: object) -> Callable[[], object]:
-        return lambda: trace_json(normlens.trace(layer, x, **params), "summary")
+    def min_max_torch() -> object:
+        with torch.no_grad():
+            lo, hi = xt.amin(0, keepdim=True), xt.amax(0, keepdim=True)
+            return (xt - lo) / (hi - lo)
 
+    N, C = x.shape[:2]
+    gn, inorm = nn.GroupNorm(8, 32), nn.InstanceNorm2d(32)
     return [
-        ("BatchNorm2d(32)", trace("batch_norm"), forward(bn)),
-        ("LayerNorm([32, 32, 32])", trace("layer_norm", normalized_shape=[32, 32, 32]), forward(ln)),
-        ("GroupNorm(8, 32)", trace("group_norm", num_groups=8), forward(gn)),
-        ("BatchNorm2d(32), random γ, β", trace("batch_norm", gamma=gamma, beta=beta), forward(bn_affine)),
+        Case("BatchNorm2d(32)", "batch_norm", {}, lambda: batch_norm_floor(x), forward(nn.BatchNorm2d(32))),
+        Case(
+            "BatchNorm2d(32), random γ, β",
+            "batch_norm",
+            {"gamma": gamma, "beta": beta},
+            lambda: batch_norm_floor(x, gamma, beta),
+            forward(bn_affine),
+        ),
+        Case(
+            "LayerNorm([32, 32, 32])",
+            "layer_norm",
+            {"normalized_shape": [32, 32, 32]},
+            lambda: per_sample_floor(x, N),
+            forward(nn.LayerNorm([32, 32, 32])),
+        ),
+        Case("GroupNorm(8, 32)", "group_norm", {"num_groups": 8}, lambda: per_sample_floor(x, N * 8), forward(gn)),
+        Case("InstanceNorm2d(32)", "instance_norm", {}, lambda: per_sample_floor(x, N * C, False), forward(inorm)),
+        Case(
+            "RMSNorm([32, 32, 32])",
+            "rms_norm",
+            {"normalized_shape": [32, 32, 32]},
+            lambda: rms_norm_floor(x),
+            forward(nn.RMSNorm([32, 32, 32])),
+        ),
+        Case("min-max, dim=0", "min_max", {"dim": 0}, lambda: min_max_floor(x), min_max_torch),
     ]
 
 
+def check_floor(case: Case, x: np.ndarray) -> None:
+    """The floor writes what the trace returns: the same step ids, the same distinct arrays, the same values."""
+    tr = normlens.trace(case.layer, x, **case.params)
+    ours = {s.id: s.values for s in tr.steps if s.values is not None}
+    floor = case.floor()
+    assert set(ours) == set(floor), f"{case.name}: trace {sorted(ours)} != floor {sorted(floor)}"
+    for k, v in floor.items():
+        np.testing.assert_allclose(ours[k].reshape(-1), np.asarray(v).reshape(-1), rtol=1e-4, atol=1e-5, err_msg=k)
+
+    def distinct(arrays: Arrays) -> int:
+        return len({id(a.base if a.base is not None else a) for a in arrays.values() if a.size == x.size})
+
+    assert distinct(ours) == distinct(floor), f"{case.name}: {distinct(ours)} != {distinct(floor)} large arrays"
+
+
+CLOCKS = {"cpu": time.thread_time, "wall": time.perf_counter}
+clock = CLOCKS["cpu"]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """One call's time with the garbage collector off, as timeit does: a collection run by whichever call
+    happens to cross the threshold is the whole process's debt, not that call's cost."""
+    gc.disable()
+    try:
+        t0 = clock()
+        fn()
+        return clock() - t0
+    finally:
+        gc.enable()
+
+
+def measure(case: Case, x: np.ndarray, repeats: int, warmup: int = 3) -> dict[str, float]:
+    """Median ms of each of trace, floor, torch and api, run in turn within each repeat, and the median of each
+    repeat's ratio to its own floor run ("trace/floor", "torch/floor", "api/floor"): a slow moment of a shared
+    machine slows both sides of a ratio, so it moves less than the ratio of two medians."""
+    fns = {
+        "trace": lambda: normlens.trace(case.layer, x, **case.params),
+        "floor": case.floor,
+        "torch": case.torch,
+        "api": lambda: trace_json(normlens.trace(case.layer, x, **case.params), "summary"),
+    }
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    order = list(fns)
+    for i in range(warmup + repeats):
+        gc.collect()
+        for k in order[i % 4 :] + order[: i % 4]:  # each goes first in turn: the first one finds x out of cache
+            t = timed(fns[k])
+            if i >= warmup:
+                times[k].append(t)
+    out = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    for k in ("trace", "torch", "api"):
+        out[f"{k}/floor"] = statistics.median(a / b for a, b in zip(times[k], times["floor"], strict=True))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--repeats", type=int, default=30, help="timed runs per measurement (median reported)")
+    ap.add_argument("--only", default="", help="run the layers whose name contains this text")
+    ap.add_argument("--clock", choices=list(CLOCKS), default="cpu", help="this thread's CPU time, or wall time")
     args = ap.parse_args(argv)
+    global clock
+    clock = CLOCKS[args.clock]
     x = np.random.default_rng(0).standard_normal(SHAPE).astype(np.float32)
-    print(f"input {SHAPE} float32, median of {args.repeats} runs, torch threads = 1")
-    print(f"{'layer':<30} {'trace ms':>9} {'torch ms':>9} {'ratio':>6}")
-    for name, ours, theirs in cases(x):
-        a = median_ms(ours, args.repeats)
-        b = median_ms(theirs, args.repeats)
-        print(f"{name:<30} {a:9.2f} {b:9.2f} {a / b:6.1f}")
+    print(f"input {SHAPE} float32, median of {args.repeats} interleaved runs, {args.clock} time, one thread")
+    head = f"{'layer':<30} {'trace ms':>8} {'floor ms':>8} {'torch ms':>8} {'trace/floor':>11} {'torch/floor':>11}"
+    print(f"{head} {'trace/torch':>11} {'api ms':>7} {'api/floor':>9}")
+    worst = 0.0
+    for case in cases(x):
+        if args.only not in case.name:
+            continue
+        check_floor(case, x)
+        t = measure(case, x, args.repeats)
+        worst = max(worst, t["trace/floor"])
+        row = f"{case.name:<30} {t['trace']:8.2f} {t['floor']:8.2f} {t['torch']:8.2f} {t['trace/floor']:11.2f}"
+        row += f" {t['torch/floor']:11.2f} {t['trace/floor'] / t['torch/floor']:11.1f}"
+        row += f" {t['api']:7.2f} {t['api/floor']:9.2f}"
+        print(row, flush=True)
+    print(f"worst trace/floor: {worst:.2f} (target: at most 1.3)")
     return 0
 
 

@@ -8,6 +8,7 @@ training from the batch (the running ones updated), in evaluation the running on
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -20,15 +21,15 @@ from normlens.trace import Grouping, Notice, Trace
 CF_NAMES = {2: ("N", "C"), 3: ("N", "C", "L"), 4: ("N", "C", "H", "W"), 5: ("N", "C", "D", "H", "W")}
 LAYOUTS = ("channels_first", "channels_last")
 TORCH_CLASS = {2: "nn.BatchNorm1d", 3: "nn.BatchNorm1d", 4: "nn.BatchNorm2d", 5: "nn.BatchNorm3d"}
+RUNNING = (("running_mean", 0.0), ("running_var", 1.0))  # the buffers and their initial values
 
 
 @A.quiet
 def batch_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.BatchNorm1d/2d/3d on x (float32 or float64; the computation runs in x's dtype)."""
-    x = A.input_array(x)
+    x = grouped.input_array(x)
     a = A.resolve(SPEC, params)
-    training, affine = A.flag("training", a["training"]), A.flag("affine", a["affine"])
-    track = A.flag("track_running_stats", a["track_running_stats"])
+    training, affine, track = (A.flag(k, a[k]) for k in ("training", "affine", "track_running_stats"))
     last = A.choice("layout", a["layout"], LAYOUTS) == "channels_last"
     want = "2D or 3D" if x.ndim < 2 else "5D"  # what BatchNorm1d / BatchNorm3d would say
     A.rank("batch_norm", x, SPEC.input_ranks, f"expected {want} input (got {x.ndim}D input)")
@@ -37,10 +38,8 @@ def batch_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     momentum = A.momentum_arg(a["momentum"])
     nbt = A.integer("num_batches_tracked", a["num_batches_tracked"], 0)
     dt, C = x.dtype, x.shape[-1 if last else 1]
-    gamma = A.param_arg("gamma", a["gamma"], (C,), dt, 1.0, affine, "affine")
-    beta = A.param_arg("beta", a["beta"], (C,), dt, 0.0, affine, "affine")
-    rm = A.param_arg("running_mean", a["running_mean"], (C,), dt, 0.0, track, "track_running_stats")
-    rv = A.param_arg("running_var", a["running_var"], (C,), dt, 1.0, track, "track_running_stats")
+    gamma, beta = (A.param_arg(k, a[k], (C,), dt, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
+    rm, rv = (A.param_arg(k, a[k], (C,), dt, f, track, "track_running_stats") for k, f in RUNNING)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     plan = _plan(x.shape, last)
     m = plan.grouping.group_size
@@ -67,7 +66,7 @@ def running_code(
     """The PyTorch program of BatchNorm or InstanceNorm (C channels); channels-last input is permuted around it."""
     r, track = x.ndim, p["track_running_stats"]
     args = f"eps={p['eps']!r}, momentum={p['momentum']!r}, affine={p['affine']}, track_running_stats={track}"
-    module = f"{cls}({C}, {args}, dtype=torch.{x.dtype.name})"
+    module = f"{cls}({C}, {args}, dtype=torch.{x.dtype.type.__name__})"
     perm_in = perm_out = ""
     if last and r > 2:
         perm_in = f".permute(0, {r - 1}, {', '.join(map(str, range(1, r - 1)))})"
@@ -75,6 +74,7 @@ def running_code(
     return snippet.program(x, module, buffers, p["training"], dy, perm_in, perm_out)
 
 
+@lru_cache(maxsize=256)  # a plan depends on the shape alone, and its strings cost more than some passes
 def _plan(shape: tuple[int, ...], last: bool) -> grouped.Plan:
     """Every axis but the channel axis is reduced: (N, C, H, W) -> (C,), viewed as (N, C, H*W)."""
     names = CF_NAMES[len(shape)]

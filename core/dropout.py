@@ -63,7 +63,7 @@ def dropout(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     cls = CHANNEL_CLASSES[x.ndim] if channel else "nn.AlphaDropout" if alpha else "nn.Dropout"
     grouping = Grouping(x.shape, x.shape[:2], ((0, 1), (1, 1)) + (None,) * (x.ndim - 2)) if channel else None
     notation = {"names": ", ".join(names), "dims": " \\times ".join(names), "idx": ",".join(names).lower()}
-    common: dict[str, Any] = {"layer": "dropout", "dtype": x.dtype.name, "shape": x.shape, "axes": names}
+    common: dict[str, Any] = {"layer": "dropout", "dtype": x.dtype.type.__name__, "shape": x.shape, "axes": names}
     common |= {"grouping": grouping, "stats": None, "params": args, "param_counts": {"learnable": 0, "buffers": 0}}
     common |= {"steps": steps, "output": y, "notation": notation, "grads": grads, "notices": notices}
     return Trace(**common, torch_class=cls, torch_code=_code(x, keep, args, dy, cls))
@@ -131,8 +131,7 @@ def _train_steps(x: np.ndarray, keep: np.ndarray, y: np.ndarray, args: Args, sca
     kept, total = int(draws.sum()), draws.size
     counts = {"kept": kept, "total": total, "percent": 100 * kept / total, "expected": 100 * (1 - p)}
     counts |= {"seed": args["seed"], "p": p, "keep": 1 - p}
-    if channel:
-        counts |= {"maps": total, "size": x.size // total}
+    counts |= {"maps": total, "size": x.size // total} if channel else {}
     steps = [Step("mask", mask, variant="channel" if channel else "", scalars=counts)]
     if alpha:
         steps.append(Step("saturated", np.where(keep, x, x.dtype.type(-ALPHA)), scalars={"a_prime": -ALPHA}))
@@ -145,18 +144,16 @@ def _train_steps(x: np.ndarray, keep: np.ndarray, y: np.ndarray, args: Args, sca
 
 def _notices(x: np.ndarray, p: float, alpha: bool) -> list[Notice]:
     notices = [Notice("all_dropped", {"p": p})] if p == 1 else []
-    if alpha:
-        mean, std = float(x.mean()), float(x.std())
-        if x.size > 1 and (abs(mean) > 0.25 or abs(std - 1) > 0.25):
-            notices.append(Notice("alpha_input_not_standardized", {"mean": mean, "std": std}))
+    mean, std = (float(x.mean()), float(x.std())) if alpha else (0.0, 1.0)
+    if x.size > 1 and (abs(mean) > 0.25 or abs(std - 1) > 0.25):
+        notices.append(Notice("alpha_input_not_standardized", {"mean": mean, "std": std}))
     return notices
 
 
 def _code(x: np.ndarray, keep: np.ndarray | None, args: Args, dy: np.ndarray | None, cls: str) -> str:
     """The program: the module itself when nothing is random, else the embedded mask applied as the module would."""
     p, variant = args["p"], args["variant"]
-    # the channel variant embeds its (N, C, 1, ...) draws, not their broadcast copies
-    if keep is not None and variant == "channel":
+    if keep is not None and variant == "channel":  # embed the (N, C, 1, ...) draws, not their broadcast copies
         keep = keep[(slice(None), slice(None)) + (slice(0, 1),) * (x.ndim - 2)]
     mask = None if keep is None or not 0 < p < 1 else keep.astype(x.dtype)
     big = max(x.size, 0 if mask is None else mask.size) > MAX_EMBED

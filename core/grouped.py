@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from normlens import args as A
 from normlens.args import ArgumentError, finite_result
 from normlens.trace import Grouping, Notice, Step, Trace
 
 Array = npt.NDArray[Any]
 Grads = dict[str, Array | None]  # {"input", "gamma", "beta"}
+SCAN_MAX = 65_536  # inputs up to this size are scanned for inf and NaN first, whatever the layer does next
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Call:
     beta: Array | None = None
     fixed: tuple[Array, Array] | None = None
     tracked: bool = False  # the variance also feeds a running update
+    fresh: tuple[bool, bool] = (False, False)  # gamma, beta not given: PyTorch's initial 1 and 0, nothing to compare
 
 
 @dataclass
@@ -60,11 +63,10 @@ class Result:
 
 
 def group_sum(a: Array, b: Array | None = None) -> npt.NDArray[np.float64]:
-    """Sum over P and Q of a (or a * b) in float64, (P, K, Q) -> (K,): a BLAS dot per contiguous row."""
-    if a.shape[2] > 1:
-        inner = np.vecdot(a, np.ones(a.shape[2], a.dtype) if b is None else b)  # (P, K, Q) -> (P, K)
-    else:
-        inner = a[:, :, 0] if b is None else a[:, :, 0] * b[:, :, 0]  # (P, K, 1) -> (P, K)
+    """Sum over P and Q of a (or a * b) in float64, (P, K, Q) -> (K,): a BLAS dot per contiguous row (more exact
+    than einsum's sum; one thread, unlike a matrix-vector product), the P row sums added in float64."""
+    v = np.ones(a.shape[2], a.dtype) if b is None else b
+    inner = np.vecdot(a, v) if a.shape[2] > 1 else a[:, :, 0] * v[..., 0]  # (P, K, Q) -> (P, K)
     return np.asarray(inner.sum(axis=0, dtype=np.float64))
 
 
@@ -77,7 +79,7 @@ def freeze(*arrays: Array | None) -> None:
     """Make the arrays (and those they view) read-only: a trace is a record."""
     for a in arrays:
         while isinstance(a, np.ndarray):
-            a.flags.writeable = False
+            a.setflags(write=False)
             a = a.base
 
 
@@ -88,26 +90,29 @@ def _settle_constant_groups(x3: Array, mean: Array, var: Array, m: int) -> bool:
     if not suspect.any():
         return False
     lo, hi = x3.min(axis=(0, 2)), x3.max(axis=(0, 2))  # (P, K, Q) -> (K,)
-    const = suspect & (lo == hi)
-    if not const.any() or (np.all(mean[const] == lo[const]) and np.all(var[const] == 0)):
-        return False
+    const = suspect & (lo == hi) & ((mean != lo) | (var != 0))  # constant groups whose statistics rounded
     mean[const], var[const] = lo[const], 0
-    return True
+    return bool(const.any())
 
 
-def _statistics(x3: Array, plan: Plan, fixed: tuple[Array, Array] | None) -> tuple[Array, Array, Array]:
-    """(mean, var, centered3): two passes, never E[x^2] - E[x]^2 (it cancels in float32). Without centering
-    the 'variance' is the mean of squares and 'centered' is x itself."""
-    m, dtype = plan.grouping.group_size, x3.dtype
-    if not plan.center:
-        ms = (group_sum(x3, x3) / m).astype(dtype)
-        return np.zeros_like(ms), ms, x3
+def input_array(x: Any) -> Array:
+    """args.input_array, but above SCAN_MAX values its scan for inf and NaN (a pass over x) runs only when a sum
+    over x is not finite, as every sum an inf or NaN enters is; then it names the first bad value as usual."""
+    a = np.asarray(x)
+    return a if SCAN_MAX < a.size <= A.MAX_ELEMENTS and a.dtype.type.__name__ in A.DTYPES else A.input_array(a)
+
+
+def _statistics(x: Array, x3: Array, m: int, fixed: tuple[Array, Array] | None) -> tuple[Array, Array, Array]:
+    """(mean, var, centered3): two passes, never E[x^2] - E[x]^2 (it cancels in float32)."""
     if fixed is not None:
-        mean, var = (np.array(a, dtype=dtype).reshape(-1) for a in fixed)
+        A.input_array(x)  # no sum over x here: scan it
+        mean, var = (np.array(a, dtype=x3.dtype).reshape(-1) for a in fixed)
         return mean, var, x3 - col(mean)
-    mean = (group_sum(x3) / m).astype(dtype)
+    if not np.isfinite(total := group_sum(x3)).all():  # x holds an inf or NaN (or the sum overflowed)
+        A.input_array(x)
+    mean = (total / m).astype(x3.dtype)
     centered3 = x3 - col(mean)
-    var = (group_sum(centered3, centered3) / m).astype(dtype)
+    var = (group_sum(centered3, centered3) / m).astype(x3.dtype)
     if _settle_constant_groups(x3, mean, var, m):
         centered3 = x3 - col(mean)
     return mean, var, centered3
@@ -115,30 +120,35 @@ def _statistics(x3: Array, plan: Plan, fixed: tuple[Array, Array] | None) -> tup
 
 def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Result:
     """Normalize x over `plan`'s grouping with `call`'s statistics, then gamma and beta; backward given dy."""
-    dtype, shape, gamma, beta = x.dtype, x.shape, call.gamma, call.beta
-    x = np.ascontiguousarray(x)
-    mean, var, centered3 = _statistics(x.reshape(plan.grouping.stat_view), plan, call.fixed)
-    finite_result("variance" if plan.center else "x^2", var)  # RMSNorm: mean(x^2) overflowed
+    dtype, shape, gamma, beta, g = x.dtype, x.shape, call.gamma, call.beta, plan.grouping
+    x3 = np.ascontiguousarray(x).reshape(g.stat_view)
+    if plan.center:
+        mean, var, base3 = _statistics(x, x3, g.group_size, call.fixed)
+        a = {"mean": mean, "centered": base3}
+    else:  # RMSNorm: the mean of the squares (an overflow to inf shows in it), x itself is normalized
+        base3, a = x3, {"squares": np.square(x3)}
+        if not np.isfinite(total := group_sum(a["squares"])).all():
+            A.input_array(x)
+        var = (total / g.group_size).astype(dtype)
+    finite_result("variance" if plan.center else "x^2", var)
     std = np.sqrt(var + dtype.type(call.eps))  # (K,): one square root per group
-    if not np.all(std > 0):
-        raise ArgumentError("eps", "zero_variance" if plan.center else "zero_mean_square", dtype=dtype.name)
+    if not (std > 0).all():
+        raise ArgumentError("eps", "zero_variance" if plan.center else "zero_mean_square", dtype=dtype.type.__name__)
     r = (1 / std).astype(dtype)
-    x_hat = (centered3 * col(r)).reshape(shape)
+    x_hat = (base3 * col(r)).reshape(shape)
     # gamma = 1 and beta = 0 (a fresh layer) change nothing: share the array instead of copying it
-    scaled = x_hat if gamma is None or np.all(gamma == 1) else _affine(x_hat, plan, gamma, np.multiply)
-    out = scaled if beta is None or np.all(beta == 0) else _affine(scaled, plan, beta, np.add)
-    _check_overflow(out, x_hat, call, plan.grouping.group_size)
-    mean, var, std = (a.reshape(plan.grouping.stat_shape) for a in (mean, var, std))
-    a = {"mean": mean, "variance": var, "std": std, "normalized": x_hat, "scaled": scaled, "output": out}
-    if plan.center:  # without centering, centered3 is x itself
-        a["centered"] = centered3.reshape(shape)
+    scaled = x_hat if gamma is None or call.fresh[0] or (gamma == 1).all() else _affine(x_hat, plan, gamma, np.multiply)
+    out = scaled if beta is None or call.fresh[1] or (beta == 0).all() else _affine(scaled, plan, beta, np.add)
+    _check_overflow(out, scaled, x_hat, call, g.group_size)
+    a = {k: v.reshape(g.stat_shape if v.ndim == 1 else shape) for k, v in (a | {"variance": var, "std": std}).items()}
+    a |= {"normalized": x_hat, "scaled": scaled, "output": out}
     freeze(*a.values())
-    a["input"] = x.view()  # the input step's own read-only view: the caller's array stays writable
-    a["input"].flags.writeable = False
-    stats = {"mean": mean, "var": var} if plan.center else {"ms": var}
+    a["input"] = x3.reshape(shape)  # the input step's own read-only view: the caller's array stays writable
+    a["input"].setflags(write=False)
+    stats = {"mean": a["mean"], "var": a["variance"]} if plan.center else {"ms": a["variance"]}
     res = Result(plan, call, _forward_steps(plan, call, a), [], out, stats)
     if dy is not None:
-        res.backward, res.grads = backward(dy, plan, call, x_hat, centered3, r)
+        res.backward, res.grads = backward(dy, plan, call, x_hat, base3, r)
     return res
 
 
@@ -150,13 +160,10 @@ def _forward_steps(plan: Plan, call: Call, a: dict[str, Array]) -> list[Step]:
     """input, grouping, the statistics and x_hat, then gamma and beta (`a` holds the arrays by step id)."""
     ids, m = plan.grouping.group_ids(), plan.grouping.group_size
     freeze(ids)
-    km = {"K": math.prod(plan.grouping.stat_shape), "m": m}
-    kms = km | plan.scalars
+    kms = (km := {"K": math.prod(plan.grouping.stat_shape), "m": m}) | plan.scalars
     steps = [Step("input", a["input"], scalars=kms), Step("grouping", ids, variant=plan.variant, scalars=dict(kms))]
     if not plan.center:
-        squares = finite_result("x^2", np.square(a["input"]))
-        freeze(squares)
-        steps += [Step("squares", squares), Step("mean_square", a["variance"], "stat", scalars=dict(km))]
+        steps += [Step("squares", a["squares"]), Step("mean_square", a["variance"], "stat", scalars=dict(km))]
         steps += [Step("rms", a["std"], "stat", scalars={"eps": call.eps}), Step("normalized", a["normalized"])]
     else:
         run = "running" if call.fixed is not None else ""
@@ -188,7 +195,7 @@ def backward(dy: Array, plan: Plan, call: Call, x_hat: Array, centered: Array, r
         steps.append(Step("dbeta", dbeta, "param", "backward"))
     if gamma is not None:
         dgamma = group_sum(dy.reshape(pv), x_hat.reshape(pv)).astype(dtype).reshape(plan.param_shape)
-        g = dy if np.all(gamma == 1) else _affine(dy, plan, gamma, np.multiply)
+        g = dy if (gamma == 1).all() else _affine(dy, plan, gamma, np.multiply)
         steps += [Step("dgamma", dgamma, "param", "backward"), Step("dnormalized", g, phase="backward")]
     g3, c3 = g.reshape(sv), centered.reshape(sv)
     dx3 = g3 * col(r)
@@ -203,22 +210,21 @@ def backward(dy: Array, plan: Plan, call: Call, x_hat: Array, centered: Array, r
             steps.append(Step("dvariance", dvar.reshape(stat_shape), "stat", "backward", nogamma, {"m": m}))
             steps.append(Step("dmean", dmean.reshape(stat_shape), "stat", "backward"))
     dx = finite_result("input gradient", dx3.reshape(x_hat.shape))
-    for name, a in (("gamma gradient", dgamma), ("beta gradient", dbeta)):
-        if a is not None:
-            finite_result(name, a)
+    for name, a in [(n, a) for n, a in (("gamma gradient", dgamma), ("beta gradient", dbeta)) if a is not None]:
+        finite_result(name, a)
     running = "" if call.fixed is None else "running"
     steps.append(Step("dinput", dx, phase="backward", variant=running, scalars={"m": m}))
     freeze(*(s.values for s in steps))
     return steps, {"input": dx, "gamma": dgamma, "beta": dbeta}
 
 
-def _check_overflow(out: Array, x_hat: Array, call: Call, m: int) -> None:
+def _check_overflow(out: Array, scaled: Array, x_hat: Array, call: Call, m: int) -> None:
     """float32 overflows where float64 would not: batch statistics bound |x_hat| <= sqrt(m), else look at all."""
     if call.fixed is not None:
         finite_result("x_hat", x_hat)
-    g = 1.0 if call.gamma is None else float(np.abs(call.gamma).max())
-    b = 0.0 if call.beta is None else float(np.abs(call.beta).max())
-    if call.fixed is not None or g * (np.sqrt(m) + 1) + b >= np.finfo(out.dtype).max / 4:
+    g = 1.0 if call.gamma is None or scaled is x_hat else float(np.abs(call.gamma).max())
+    b = 0.0 if call.beta is None or out is scaled else float(np.abs(call.beta).max())
+    if call.fixed is not None or g * (math.sqrt(m) + 1) + b >= np.finfo(out.dtype).max / 4:
         finite_result("output", out)
 
 
@@ -231,22 +237,19 @@ def trace(layer: str, res: Result, **fields: Any) -> Trace:
     rm, rv = p.get("running_mean"), p.get("running_var")
     buffers = 0 if rm is None or rv is None else rm.size + rv.size + 1  # and num_batches_tracked
     one = [Notice("one_value_per_group")] if plan.grouping.group_size == 1 else []  # x_hat = 0 there
-    common: dict[str, Any] = {"layer": layer, "dtype": res.output.dtype.name, "shape": res.output.shape}
+    common: dict[str, Any] = {"layer": layer, "dtype": res.output.dtype.type.__name__, "shape": res.output.shape}
     common |= {"axes": plan.axes, "grouping": plan.grouping, "steps": res.forward + res.backward, "stats": res.stats}
     common |= {"param_counts": {"learnable": learnable, "buffers": buffers}, "param_axes": plan.param_axes}
-    return Trace(**common, output=res.output, notation=plan.notation, grads=res.grads, **{"notices": one, **fields})
+    return Trace(**common, output=res.output, notation={**plan.notation}, grads=res.grads, **{"notices": one, **fields})
 
 
 def notation(names: tuple[str, ...], stat: str, over: str, param: str, param_over: str) -> dict[str, str]:
     """The subscripts every formula of a trace shares; BatchNorm2d: ("N", "C", "H", "W"), "c", "n,h,w", "c", "n,h,w"."""
 
-    def sub(s: str) -> str:
-        return f"_{{{s}}}" if s else ""
-
     def listed(axes: str) -> str:  # "n,h,w" -> "(N, H, W)"
         return "(" + ", ".join(n for n in names if n.lower() in axes.split(",")) + ")"
 
     low = [n.lower() for n in names]
-    out = {"names": ", ".join(names), "dims": " \\times ".join(names), "idx": ",".join(low), "e": sub("".join(low))}
-    out |= {"s": sub(stat), "p": sub(param), "over": over, "param_over": param_over, "axes": listed(over)}
-    return out | {"param_axes_text": listed(param_over)}
+    subs = {k: f"_{{{v}}}" if v else "" for k, v in (("e", "".join(low)), ("s", stat), ("p", param))}
+    out = {"names": ", ".join(names), "dims": " \\times ".join(names), "idx": ",".join(low), **subs}
+    return out | {"over": over, "param_over": param_over, "axes": listed(over), "param_axes_text": listed(param_over)}

@@ -9,13 +9,14 @@ mean per (b, s); GroupNorm: one per (n, g); InstanceNorm: GroupNorm with G = C, 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from normlens import args as A
 from normlens import grouped, snippet
-from normlens.batch_norm import CF_NAMES, running_code
+from normlens.batch_norm import CF_NAMES, RUNNING, running_code
 from normlens.running import running_update
 from normlens.trace import Grouping, Notice, Trace
 
@@ -27,7 +28,7 @@ IN_MODULES = ("auto", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
 @A.quiet
 def layer_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.LayerNorm(normalized_shape) on x (float32 or float64; the computation runs in x's dtype)."""
-    x = A.input_array(x)
+    x = grouped.input_array(x)
     a = A.resolve(LAYER_NORM, params)
     A.rank("layer_norm", x, LAYER_NORM.input_ranks)
     ns = A.normalized_shape(a["normalized_shape"], x)
@@ -38,15 +39,16 @@ def layer_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     gamma = A.param_arg("gamma", a["gamma"], ns, x.dtype, 1.0, affine, "elementwise_affine")
     beta = A.param_arg("beta", a["beta"], ns, x.dtype, 0.0, affine and bias, "elementwise_affine")
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    plan = per_sample_plan(x.shape, len(ns))
-    res = grouped.normalize(x, plan, grouped.Call(eps, gamma, beta), dy)
-    dt = x.dtype.name
+    call = grouped.Call(eps, gamma, beta, fresh=(a["gamma"] is None, a["beta"] is None))
+    res = grouped.normalize(x, per_sample_plan(x.shape, len(ns)), call, dy)
+    dt = x.dtype.type.__name__
     module = f"nn.LayerNorm({list(ns)}, eps={eps!r}, elementwise_affine={affine}, bias={bias}, dtype=torch.{dt})"
-    code = snippet.program(x, module, snippet.changed(gamma, beta), True, dy)
+    code = snippet.program(x, module, snippet.changed(*((None, None) if all(call.fresh) else (gamma, beta))), True, dy)
     p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine, "bias": bias}
     return grouped.trace("layer_norm", res, params=p, torch_class="nn.LayerNorm", torch_code=code)
 
 
+@lru_cache(maxsize=256)  # a plan depends on the shape alone, and its strings cost more than some passes
 def per_sample_plan(shape: tuple[int, ...], k: int, center: bool = True) -> grouped.Plan:
     """LayerNorm's (and RMSNorm's) layout: the last k axes reduced, one statistic per leading index; (B, S, D)
     over [D] gives (B, S) statistics. A single statistic still has shape (1,): JSON has no 0-d arrays."""
@@ -62,6 +64,7 @@ def per_sample_plan(shape: tuple[int, ...], k: int, center: bool = True) -> grou
     return grouped.Plan(grouping, (B, D, 1), shape[n:], names, param_axes, notation, {**scalars, "B": B}, center)
 
 
+@lru_cache(maxsize=256)
 def channel_plan(shape: tuple[int, ...], G: int) -> grouped.Plan:
     """GroupNorm's layout: (N, C, *spatial) seen as (N, G, C/G, *spatial), one statistic per (n, g), each group
     one contiguous run of C/G * spatial values."""
@@ -75,6 +78,7 @@ def channel_plan(shape: tuple[int, ...], G: int) -> grouped.Plan:
     return grouped.Plan(grouping, view, (C,), names, param_axes, notation, scalars)
 
 
+@lru_cache(maxsize=256)
 def instance_plan(shape: tuple[int, ...], batched: bool) -> grouped.Plan:
     """InstanceNorm's layout: one statistic per (n, c) of (N, C, *spatial), GroupNorm's with G = C; an unbatched
     (C, *spatial) sample, PyTorch's batch of one without its batch axis, has one per channel: (C, H, W) -> (C,)."""
@@ -92,7 +96,7 @@ def instance_plan(shape: tuple[int, ...], batched: bool) -> grouped.Plan:
 @A.quiet
 def group_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.GroupNorm(num_groups, C) on (N, C, *) input."""
-    x = A.input_array(x)
+    x = grouped.input_array(x)
     a = A.resolve(GROUP_NORM, params)
     torch = f"Expected at least 2 dimensions for input tensor but received {x.ndim}" if x.ndim < 2 else None
     A.rank("group_norm", x, GROUP_NORM.input_ranks, torch)
@@ -102,12 +106,10 @@ def group_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
         torch = f"num_channels ({C}) must be divisible by num_groups ({G})"
         raise A.ArgumentError("num_groups", "not_divisible", torch, C=C, G=G, divisors=divisors)
     eps, affine = A.eps_arg(a["eps"]), A.flag("affine", a["affine"])
-    gamma = A.param_arg("gamma", a["gamma"], (C,), x.dtype, 1.0, affine, "affine")
-    beta = A.param_arg("beta", a["beta"], (C,), x.dtype, 0.0, affine, "affine")
+    gamma, beta = (A.param_arg(k, a[k], (C,), x.dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    plan = channel_plan(x.shape, G)
-    res = grouped.normalize(x, plan, grouped.Call(eps, gamma, beta), dy)
-    module = f"nn.GroupNorm({G}, {C}, eps={eps!r}, affine={affine}, dtype=torch.{x.dtype.name})"
+    res = grouped.normalize(x, channel_plan(x.shape, G), grouped.Call(eps, gamma, beta), dy)
+    module = f"nn.GroupNorm({G}, {C}, eps={eps!r}, affine={affine}, dtype=torch.{x.dtype.type.__name__})"
     code = snippet.program(x, module, snippet.changed(gamma, beta), True, dy)
     p = {"num_groups": G, "eps": eps, "affine": affine}
     return grouped.trace("group_norm", res, params=p, torch_class="nn.GroupNorm", torch_code=code)
@@ -116,18 +118,15 @@ def group_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
 @A.quiet
 def instance_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.InstanceNorm1d/2d/3d on (N, C, *spatial) input or one unbatched (C, *spatial) sample."""
-    x = A.input_array(x)
+    x = grouped.input_array(x)
     a = A.resolve(INSTANCE_NORM, params)
     d, batched = _reading(A.choice("module", a["module"], IN_MODULES), x)
-    training, affine = A.flag("training", a["training"]), A.flag("affine", a["affine"])
-    track = A.flag("track_running_stats", a["track_running_stats"])
+    training, affine, track = (A.flag(k, a[k]) for k in ("training", "affine", "track_running_stats"))
     eps, momentum = A.eps_arg(a["eps"]), A.momentum_arg(a["momentum"])
     nbt = A.integer("num_batches_tracked", a["num_batches_tracked"], 0)
     N, C = x.shape[:2] if batched else (1, x.shape[0])  # PyTorch runs (C, *) as a batch of one, (1, C, *)
-    gamma = A.param_arg("gamma", a["gamma"], (C,), x.dtype, 1.0, affine, "affine")
-    beta = A.param_arg("beta", a["beta"], (C,), x.dtype, 0.0, affine, "affine")
-    rm = A.param_arg("running_mean", a["running_mean"], (C,), x.dtype, 0.0, track, "track_running_stats")
-    rv = A.param_arg("running_var", a["running_var"], (C,), x.dtype, 1.0, track, "track_running_stats")
+    gamma, beta = (A.param_arg(k, a[k], (C,), x.dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
+    rm, rv = (A.param_arg(k, a[k], (C,), x.dtype, f, track, "track_running_stats") for k, f in RUNNING)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     plan, S, use_batch = instance_plan(x.shape, batched), math.prod(x.shape[1 + batched :]), training or not track
     # eval with running statistics: every sample uses its channel's value, (C,) -> (N*C,)

@@ -43,7 +43,7 @@ def dims_arg(value: Any, ndim: int) -> tuple[int, ...]:
 @A.quiet
 def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace (x - x.amin(dim)) / (x.amax(dim) - x.amin(dim)) on x (float32 or float64, computed in x's dtype)."""
-    x = A.input_array(x)
+    x = grouped.input_array(x)
     a = A.resolve(SPEC, params)
     A.rank("min_max", x, SPEC.input_ranks)
     dims = dims_arg(a["dim"], x.ndim)
@@ -53,6 +53,8 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     axis_map = tuple((kept.index(i), 1) if i in kept else None for i in range(x.ndim))
     grouping = Grouping(x.shape, tuple(x.shape[i] for i in kept) or (1,), axis_map)  # (1,): JSON has no 0-d arrays
     lo, hi = x.min(axis=dims, keepdims=True), x.max(axis=dims, keepdims=True)  # (N, D) -> (1, D) for dim=0
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):  # a NaN spreads into both, an inf shows in one
+        A.input_array(x)  # the scan grouped.input_array skipped
     rng = A.finite_result("range", hi - lo)
     const = rng == 0
     r = np.where(const, rng.dtype.type(1), rng)  # the divisor; 1 in a constant group, whose 0 / 0 is NaN in PyTorch
@@ -61,7 +63,7 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     stats = {k: v.reshape(grouping.stat_shape) for k, v in (("min", lo), ("max", hi), ("range", rng))}
     steps = _forward_steps(x, grouping, dims, {**stats, "shifted": shifted, "output": out})
     back, grads = ([], None) if dy is None else _backward(dy, x, (lo, hi, r, const, shifted), dims, grouping.stat_shape)
-    return Trace(layer="min_max", dtype=x.dtype.name, shape=x.shape, axes=LN_NAMES[x.ndim], grouping=grouping,
+    return Trace(layer="min_max", dtype=x.dtype.type.__name__, shape=x.shape, axes=LN_NAMES[x.ndim], grouping=grouping,
                  steps=steps + back, output=out, stats=stats, params={"dim": dim}, torch_class=TORCH_CLASS,
                  param_counts={"learnable": 0, "buffers": 0}, torch_code=_code(x, dim, dy), grads=grads,
                  notation=_notation(LN_NAMES[x.ndim], dims), notices=_notices(stats))  # fmt: skip

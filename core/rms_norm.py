@@ -20,7 +20,7 @@ from normlens.trace import Notice, Trace
 @A.quiet
 def rms_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.RMSNorm on x (float32 or float64; the computation runs in x's dtype)."""
-    x = A.input_array(x)
+    x = grouped.input_array(x)
     a = A.resolve(SPEC, params)
     A.rank("rms_norm", x, SPEC.input_ranks)
     ns = A.normalized_shape(a["normalized_shape"], x, rms=True)
@@ -30,16 +30,16 @@ def rms_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     affine = A.flag("elementwise_affine", a["elementwise_affine"])
     gamma = A.param_arg("gamma", a["gamma"], ns, x.dtype, 1.0, affine, "elementwise_affine")
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    plan = per_sample_plan(x.shape, len(ns), center=False)
-    res = grouped.normalize(x, plan, grouped.Call(eps, gamma), dy)
+    call = grouped.Call(eps, gamma, fresh=(a["gamma"] is None, True))  # gamma not given: 1, nothing to compare
+    res = grouped.normalize(x, per_sample_plan(x.shape, len(ns), center=False), call, dy)
     notices, small = [], int((res.stats["ms"] < eps).sum())
     if small:
         notices.append(Notice("eps_dominates", {"small": small, "groups": res.stats["ms"].size, "eps": eps}))
-    if plan.grouping.group_size == 1:
+    if res.plan.grouping.group_size == 1:
         notices.append(Notice("single_value_groups"))
     eps_arg = "None" if a["eps"] is None else repr(eps)
-    module = f"nn.RMSNorm({list(ns)}, eps={eps_arg}, elementwise_affine={affine}, dtype=torch.{x.dtype.name})"
-    code = snippet.program(x, module, snippet.changed(gamma), True, dy)
+    module = f"nn.RMSNorm({list(ns)}, eps={eps_arg}, elementwise_affine={affine}, dtype=torch.{x.dtype.type.__name__})"
+    code = snippet.program(x, module, snippet.changed(None if call.fresh[0] else gamma), True, dy)
     p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine}
     return grouped.trace("rms_norm", res, params=p, torch_class="nn.RMSNorm", torch_code=code, notices=notices)
 

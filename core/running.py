@@ -30,8 +30,7 @@ def running_update(
     new_var = (1 - f) * old_var + f * (var * dtype.type(m / (m - 1))) if m > 1 else np.broadcast_to(old_var, var.shape)
     if per_instance:
         new_mean, new_var = (a.mean(axis=0).astype(dtype) for a in (new_mean, new_var))  # (N, C) -> (C,)
-    new_var = np.array(new_var, dtype=dtype)
-    freeze(new_mean, new_var)
+    freeze(new_mean, new_var := np.array(new_var, dtype=dtype))
     scalars: dict[str, Any] = {"f": factor, "m": m, "m_minus_1": m - 1} | ({} if per_instance else {"nbt": nbt + 1})
     steps = [
         Step("running_mean", new_mean, "stat", variant=variant, scalars=scalars),
