@@ -94,16 +94,26 @@ class TraceResponse(BaseModel):
     torch_code: str
     input_format: str | None = Field(None, description="How pasted text was read (text input only).")
     input_notes: TextListOut | None = Field(None, description="Notes from reading pasted text (text input only).")
+    labels: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Names of positions along input axes, keyed by axis index: the request's own over a pasted "
+        'header\'s, e.g. {"1": ["height", "weight"]}; {} when none.',
+    )
     request: dict[str, Any] = Field(..., description="The request as understood (tensors omitted).")
 
 
 class ParseResponse(BaseModel):
-    format: str = Field(..., description='"json", "numpy", "torch", "rows" or "blocks".')
+    format: str = Field(
+        ..., description='"json", "numpy", "torch", "jax", "tensorflow", "rows", "blocks", "table" or "pandas".'
+    )
     shape: list[int]
     dtype: str | None = Field(..., description="The dtype named in the text, if any.")
     values: Any = Field(None, description="Nested lists when small enough, else null.")
     notes: list[str] = Field(..., description="What was ignored or assumed, in English.")
     notes_zh: list[str] = Field(..., description="The same notes in Chinese.")
+    labels: dict[str, list[str]] = Field(
+        default_factory=dict, description='Labels the text gave its axes: a header row labels the last, {"1": [...]}.'
+    )
 
 
 class ParamOut(BaseModel):

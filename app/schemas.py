@@ -47,6 +47,7 @@ from normlens.app.fields import (
     field_error,
 )
 from normlens.app.inputs import InputError, nested_array, resolve_shape
+from normlens.app.labels import LABELS_DESCRIPTION, Labels, check_labels, trace_labels
 from normlens.app.layer_params import layer_union_schema, params_model
 from normlens.app.lessons import Text, error_text, note_text
 from normlens.app.requests import OffLoopValidation
@@ -119,6 +120,7 @@ class TensorInput(StrictModel):
     _format: str | None = PrivateAttr(None)
     _notes: list[Any] = PrivateAttr(default_factory=list)
     _notes_zh: list[Any] = PrivateAttr(default_factory=list)
+    _labels: dict[str, list[str]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TensorInput:
@@ -143,6 +145,7 @@ class TensorInput(StrictModel):
                 raise field_error("TensorInput", ("text",), message, None, "paste_error", **ctx) from None
             self._array = np.asarray(parsed.values, dtype=np.float64).reshape(parsed.shape)
             self._format = parsed.format
+            self._labels = parsed.labels
             notes = paste_notes(parsed.notes)
             self._notes, self._notes_zh = notes["en"], notes["zh"]
         return self
@@ -156,6 +159,11 @@ class TensorInput(StrictModel):
     def parsed_notes(self) -> dict[str, list[Any]]:
         """What reading pasted text left out or assumed, in English and Chinese."""
         return {"en": self._notes, "zh": self._notes_zh}
+
+    @property
+    def parsed_labels(self) -> dict[str, list[str]]:
+        """The labels pasted text gave its axes (a CSV or pandas header: the last axis); {} for other inputs."""
+        return self._labels
 
     @property
     def kind(self) -> str:
@@ -220,6 +228,7 @@ class TraceRequest(StrictModel, OffLoopValidation):
         description='"auto": whole arrays up to a size limit, summaries beyond; "full": every array whole; '
         '"summary": summaries only.',
     )
+    labels: Labels | None = Field(None, description=LABELS_DESCRIPTION)
 
     _shape: tuple[int, ...] = PrivateAttr(())
     _grad: np.ndarray | None = PrivateAttr(None)
@@ -269,11 +278,16 @@ class TraceRequest(StrictModel, OffLoopValidation):
                 want, got = list(self._shape), list(g.shape)
                 raise _error("TraceRequest", ("grad_output",), "grad_output_shape", want=want, got=got)
             self._grad = g
+        check_labels("TraceRequest", self.labels, self._shape)
         return self
 
     def input_shape(self) -> tuple[int, ...]:
         """The shape the layer sees (after `shape`)."""
         return self._shape
+
+    def axis_labels(self) -> dict[str, list[str]]:
+        """The labels a trace of this request carries: its own over a pasted header's (app.labels.trace_labels)."""
+        return trace_labels(self.input.raw_shape(), self._shape, self.input.parsed_labels, self.labels)
 
     def input_array(self) -> np.ndarray:
         """The input as float64, reshaped."""

@@ -1,7 +1,8 @@
 """The shareable state of a view: the one schema behind permalinks, short links, examples and the page.
 
 A `ViewState` is a `TraceRequest` (layer, arguments, tensor, dtype, detail) plus what the reader was looking
-at (`view`: the step, the highlighted statistic group, the language), under a schema version `v`:
+at (`view`: the step, the highlighted statistic group, the language) and optional names for the positions of
+input axes (`labels`, app/labels.py: {"1": ["我", "爱", "吃", "炸", "鸡"]}), under a schema version `v`:
 
     >>> s = ViewState.model_validate(
     ...     {"layer": "layer_norm", "input": {"random": {"shape": [2, 5, 4]}},

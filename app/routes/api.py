@@ -173,6 +173,7 @@ def trace_response(request: TraceRequest) -> dict[str, Any]:
     if request.input.kind == "text":
         out["input_format"] = request.input.parsed_format
         out["input_notes"] = request.input.parsed_notes
+    out["labels"] = request.axis_labels()
     out["request"] = echo(request)
     return out
 
@@ -252,5 +253,6 @@ def parse_text(text: str) -> bytes:
             "values": values.reshape(parsed.shape) if values.size <= settings.auto_max_values else None,
             "notes": notes["en"],
             "notes_zh": notes["zh"],
+            "labels": parsed.labels,
         }
     )

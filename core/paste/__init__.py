@@ -9,13 +9,20 @@ Accepted:
   `-2.5E+4`, NumPy 2 scalar reprs such as `np.float64(1.5)` as items; NumPy's print form without commas,
   `[[1. 2.]\\n [3. 4.]]` (format "numpy"). In one paste, items are separated by commas or by spaces, not both.
 - `array(...)`, `np.array(...)` (format "numpy"); `tensor(...)`, `torch.tensor(...)`, also after
-  `Parameter containing:` (format "torch"). Keyword arguments: dtype (kept in `Parsed.dtype` without its
-  `torch.`/`np.` prefix), device, requires_grad, grad_fn and layout (ignored and listed in `notes`), shape and
-  size (checked against the values). Any other keyword is an error.
+  `Parameter containing:` (format "torch"); JAX's `Array(...)` (and `DeviceArray(`, `jnp.array(`, format "jax");
+  TensorFlow's `tf.Tensor(...)` (print) and `<tf.Tensor: shape=..., dtype=..., numpy=array(...)>` /
+  `<tf.Variable 'v:0' shape=... dtype=..., numpy=...>` (repr, format "tensorflow", its dtype kept). Keyword
+  arguments: dtype (kept in `Parsed.dtype` without its `torch.`/`np.`/`tf.` prefix), device, requires_grad,
+  grad_fn, layout and weak_type (ignored and listed in `notes`), shape and size (checked against the values).
+  Any other keyword is an error.
 - rows of numbers (format "rows"): cells separated by tabs, semicolons, commas or spaces; the first of these
   found in the text, in that order, is the separator. Several rows give a 2-D (rows, columns) tensor, one row
   a 1-D one, one column stays 2-D (rows, 1). Blocks of rows separated by blank lines give a 3-D
   (blocks, rows, columns) tensor (format "blocks").
+- tables (format "table", or "pandas" for pandas' print-outs): the same rows under a header row of column
+  names, which become `Parsed.labels` of the last axis ({"1": ["height", "weight"]}); `df.to_csv()`'s and
+  `str(df)`'s index column is dropped; `str(series)` gives a 1-D tensor with the dtype of its `dtype:` line.
+  A table pandas shortened with '...' is refused, saying how to print it whole.
 - ASCII text plus a leading BOM, \\r\\n or \\r line ends, any Unicode white space, the full-width forms of
   , ; [ ] ( ) and the minus sign U+2212, read as their ASCII forms (note "full_width").
 
@@ -25,10 +32,11 @@ path of whole-text NumPy and bytes operations reads well-formed input; the exact
 only when the fast path declines, and it keeps its own stack, so 10,000 '[' are one error, never a
 RecursionError. The value limit is checked before lists are built.
 
-Modules: `reader` (parse), `parsed` (the result, notes), `errors` (PasteError), `tokens` (numbers, words),
-`guard` (the size guard), `skeleton` (fast path of lists), `nested` (exact path of lists), `wrappers`
-(tensor(...), array(...) and their keywords), `rows` (rows and blocks), `bulk` (long runs of numbers that the
-exact paths read in bulk, so the first bad token after millions of good ones is found without a step per token).
+Modules: `reader` (parse), `parsed` (the result, notes, labels), `errors` (PasteError), `tokens` (numbers,
+words), `guard` (the size guard), `skeleton` (fast path of lists), `nested` (exact path of lists), `wrappers`
+(tensor(...), array(...) and their keywords), `angled` (TensorFlow's <tf...> reprs), `rows` (rows and blocks),
+`table` (a header row, pandas' print-outs), `bulk` (long runs of numbers that the exact paths read in bulk, so
+the first bad token after millions of good ones is found without a step per token).
 """
 
 from __future__ import annotations

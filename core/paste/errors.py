@@ -17,6 +17,8 @@ from typing import Any
 _WORDINGS = {
     "not_number": ("not_number_code", "not_number_header", "not_number_in_call"),
     "too_many": ("too_many_lines",),
+    "elided": ("elided_table",),
+    "unknown_wrapper": ("no_values",),
     "empty": ("empty_list",),
     "empty_cell": ("empty_cell_tab",),
     "ragged": (
@@ -26,10 +28,11 @@ _WORDINGS = {
         "ragged_block_row_one",
         "ragged_block",
         "ragged_block_one",
+        "header_width",
     ),
     "mixed_depth": ("mixed_depth_list", "mixed_depth_number"),
     "separator": ("separator_no_value", "separator_mixed", "separator_missing"),
-    "unbalanced": ("unmatched_close", "unclosed_list", "unclosed_call"),
+    "unbalanced": ("unmatched_close", "unclosed_list", "unclosed_call", "unclosed_angle"),
     "unexpected": (
         "unexpected_in_list",
         "unexpected_semicolon",
@@ -41,6 +44,9 @@ _WORDINGS = {
         "unexpected_after_values",
         "expected_keyword",
         "repeated_keyword",
+        "expected_array",
+        "unexpected_after_angle",
+        "wrapped_table",
     ),
 }
 KIND = {code: kind for kind, codes in _WORDINGS.items() for code in codes}

@@ -21,10 +21,12 @@ def note(code: str, **values: Any) -> Note:
 
 @dataclass(frozen=True)
 class Parsed:
-    """A pasted tensor: `values` (float64, of shape `shape`), the format it was read as, what was left out."""
+    """A pasted tensor: `values` (float64, of shape `shape`), the format it was read as, what was left out, and
+    the `labels` of its axes that the text names: {"1": ["height", "weight"]} (axis index as a string)."""
 
-    format: str  # "json" | "numpy" | "torch" | "rows" | "blocks"
+    format: str  # "json" | "numpy" | "torch" | "jax" | "tensorflow" | "rows" | "blocks" | "table" | "pandas"
     values: np.ndarray
     shape: tuple[int, ...]
     dtype: str | None  # named in the text ("float32", "float64", ...), else None
     notes: list[Note] = field(default_factory=list)
+    labels: dict[str, list[str]] = field(default_factory=dict)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from normlens.paste.errors import PasteError, _Problem, empty
+from normlens.paste.angled import Angle, close_angle, open_angle
+from normlens.paste.errors import PasteError, _Problem, empty, scalar
 from normlens.paste.guard import guard_size
 from normlens.paste.nested import exact_body
 from normlens.paste.parsed import Note, Parsed, note
 from normlens.paste.rows import read_rows
 from normlens.paste.skeleton import fast_body
-from normlens.paste.tokens import skip
+from normlens.paste.table import read_table
+from normlens.paste.tokens import NUMBER, skip
 from normlens.paste.wrappers import PARAMETER, keywords, open_call
 
 MAX_ELEMENTS = 4_194_304
@@ -54,7 +56,7 @@ def parse(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int = MAX_DEPT
         parsed = _parse(text, max_elements, max_depth)
     except _Problem as p:
         raise p.located(text) from None
-    return Parsed(parsed.format, parsed.values, parsed.shape, parsed.dtype, notes + parsed.notes)
+    return Parsed(parsed.format, parsed.values, parsed.shape, parsed.dtype, notes + parsed.notes, parsed.labels)
 
 
 def _refuse_surrogates(text: str) -> None:
@@ -70,18 +72,23 @@ def _parse(text: str, max_elements: int, max_depth: int) -> Parsed:
     pos = skip(text, 0)
     if pos == len(text):
         raise empty(0)
+    angle = open_angle(text, pos)
+    if angle:
+        pos = angle.values_at
     m = PARAMETER.match(text, pos)
     if m:
         pos = m.end()
     call = open_call(text, pos)
     if call:
         fmt, label, start = call
+    elif angle:
+        raise scalar(pos) if NUMBER.match(text, pos) else _Problem("expected_array", pos)
     elif text.startswith("[", pos):
         fmt, label, start = "", "", pos
     elif text.startswith("]", pos):
         raise _Problem("unmatched_close", pos)
     else:
-        return read_rows(text, max_elements, max_depth)
+        return read_table(text, max_elements, max_depth) or read_rows(text, max_elements, max_depth)
     guard_size(text, start, max_elements)
     close = text.rfind("]") + 1
     fast = fast_body(text[start:close], max_elements, max_depth)
@@ -95,10 +102,21 @@ def _parse(text: str, max_elements: int, max_depth: int) -> Parsed:
     notes: list[Note] = []
     if label:
         dtype, notes, end = keywords(text, end, shape, label)
+    if angle:
+        return _angled(text, end, angle, Parsed("tensorflow", values, tuple(shape), dtype, notes))
     _check_end(text, skip(text, end), label)
     if not fmt:
         fmt = "json" if comma or values.size == 1 else "numpy"  # a lone item has no separator to tell
     return Parsed(fmt, values, tuple(shape), dtype, notes)
+
+
+def _angled(text: str, end: int, angle: Angle, inner: Parsed) -> Parsed:
+    """A TensorFlow repr around NumPy's: its '>' closes it, and its dtype is TensorFlow's (NumPy leaves float64
+    unsaid)."""
+    end = skip(text, close_angle(text, end, angle, inner.shape))
+    if end < len(text):
+        raise _Problem("unexpected_after_angle", end)
+    return Parsed(inner.format, inner.values, inner.shape, angle.dtype or inner.dtype, inner.notes)
 
 
 def _check_end(text: str, end: int, label: str) -> None:

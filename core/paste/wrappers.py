@@ -1,4 +1,5 @@
-"""Reprs around the values: `tensor(` / `np.array(` ... before them, `, dtype=..., requires_grad=True)` after.
+"""Reprs around the values: `tensor(` / `np.array(` / JAX's `Array(` / `tf.Tensor(` ... before them,
+`, dtype=..., requires_grad=True)` after.
 
 >>> open_call("np.array([1, 2], dtype=float32)", 0)
 ('numpy', 'np.array', 9)
@@ -15,11 +16,13 @@ from normlens.paste.parsed import Note, note
 from normlens.paste.tokens import TOKEN, number, skip
 
 PARAMETER = re.compile(r"Parameter containing:\s*")
-_WRAPPER = re.compile(r"(?:(?:torch|np|numpy)\.)?([A-Za-z_]\w*)\s*\(")
+_WRAPPER = re.compile(r"(?:(torch|np|numpy|tf|jnp|jax\.numpy)\.)?([A-Za-z_]\w*)\s*\(")
 _TORCH_NAMES = {"tensor", "Tensor", "as_tensor"}
 _NUMPY_NAMES = {"array", "asarray"}
+_JAX_NAMES = {"Array", "DeviceArray"}  # repr(jax_array): Array([1., 2.], dtype=float32); DeviceArray before 0.4
+_TF_NAMES = {"Tensor", "constant", "convert_to_tensor"}  # print(tf_tensor): tf.Tensor([1. 2.], shape=(2,), ...)
 _KWARG = re.compile(r"""([A-Za-z_]\w*)\s*=\s*('[^'\n]*'|"[^"\n]*"|<[^<>\n]*>|\([^()\n]*\)|[\w.+\-]+)""")
-_IGNORED = ("device", "requires_grad", "grad_fn", "layout")
+_IGNORED = ("device", "requires_grad", "grad_fn", "layout", "weak_type")
 _KNOWN = ", ".join(("dtype", *_IGNORED, "shape", "size"))
 _TORCH_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32"}
 
@@ -30,8 +33,8 @@ def open_call(text: str, pos: int) -> tuple[str, str, int] | None:
     wrapper = _WRAPPER.match(text, pos)
     if not wrapper:
         return None
-    name = wrapper.group(1)
-    if name not in _TORCH_NAMES | _NUMPY_NAMES:
+    fmt = _format(wrapper.group(1), wrapper.group(2))
+    if fmt is None:
         raise _Problem("unknown_wrapper", pos, word=repr(text[pos : wrapper.end()]))
     label = text[pos : wrapper.end() - 1].rstrip()
     start = skip(text, wrapper.end())
@@ -46,13 +49,24 @@ def open_call(text: str, pos: int) -> tuple[str, str, int] | None:
             else:
                 raise scalar(start)
         raise _Problem("expected_bracket", start, call=label)
-    return ("torch" if name in _TORCH_NAMES else "numpy"), label, start
+    return fmt, label, start
+
+
+def _format(module: str | None, name: str) -> str | None:
+    """The format a call names: `tf.Tensor(` is TensorFlow's, `tensor(` PyTorch's, `jnp.array(` JAX's."""
+    if module == "tf":
+        return "tensorflow" if name in _TF_NAMES else None
+    if module in ("jnp", "jax.numpy"):
+        return "jax" if name in _NUMPY_NAMES else None
+    if name in _TORCH_NAMES:
+        return "torch"
+    return "numpy" if name in _NUMPY_NAMES else "jax" if name in _JAX_NAMES and module is None else None
 
 
 def dtype_name(value: str) -> str:
     """`torch.float` -> "float32", `np.float16` -> "float16", `'float64'` -> "float64"."""
     name = value.strip("'\"")
-    for prefix in ("torch.", "np.", "numpy."):
+    for prefix in ("torch.", "np.", "numpy.", "tf.", "jnp."):
         if name.startswith(prefix):
             name = name[len(prefix) :]
             return _TORCH_ALIASES.get(name, name) if prefix == "torch." else name

@@ -61,7 +61,7 @@ WORDED = [
     ("[1, None]", "'None' is not a number"),
     ("[1, 1-2]", "'1-2' is not a number"),
     ("1, 2\n3, four", "'four' is not a number"),
-    ("a,b,c\n1,2,3", "'a' is not a number; if this is a header row, delete it"),
+    ("a,1,2\n1,2,3", "'a' is not a number; if this is a header row, delete it"),
     ("1，2；3\n4，5；6", "'1,2' is not a number"),
     ("x = [1, 2]", "paste only the tensor"),
     ("[np.float64]", "expected a number in np.float64(...)"),

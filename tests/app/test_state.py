@@ -187,3 +187,136 @@ def test_validation_is_unchanged_by_the_per_layer_schema():
     assert err["loc"] == ("params", "affine") and err["type"] == "extra_forbidden"
     assert err["msg"] == "dropout has no argument 'affine'; its arguments are p, seed, training, variant"
     assert err["ctx"]["msg_zh"] == "dropout 没有参数 'affine'；它的参数有 p, seed, training, variant"
+
+
+# --- axis labels ---------------------------------------------------------------------------------------------
+
+SENTENCES = {
+    "layer": "layer_norm",
+    "input": {"random": {"shape": [2, 5, 4], "seed": 7}},
+    "params": {"normalized_shape": [4]},
+    "view": {"step": "mean", "group": 0},
+}
+CHARS = {"0": ["我爱吃炸鸡", "今天很开心"], "1": ["我/今", "爱/天", "吃/很", "炸/开", "鸡/心"]}
+# made by NormLens before states had labels: an old permalink must keep opening, as the same view
+OLD_TOKEN = (
+    "1.NY7dCoMwDIXf5VwX6YYyyKsMkUDDLNgfqm5M6bsvRXaTnHNIvuSEj3nfQCcKR5dCU0E4gmxnDVYRB3qomDkL6Hk3g-lH9Zvmt87WarDwVwro6lNMJc"
+    "Agc-GwNlwLePGHuOlP6UddeytAq5dPm3qVtGe92tCi4vqi1h8"
+)
+
+
+def test_labels_name_the_positions_of_axes_and_survive_a_permalink():
+    from normlens.app.permalink import canonical_json, decode, encode
+
+    s = load_state({**SENTENCES, "labels": CHARS})
+    assert s.labels == CHARS
+    assert decode(encode(s)).labels == CHARS and decode(encode(s)) == s
+    assert b'"labels":{"0":["' in canonical_json(s)
+
+
+def test_a_state_without_labels_encodes_as_before_and_old_permalinks_open():
+    from normlens.app.permalink import canonical_json, decode, encode
+
+    s = load_state(SENTENCES)
+    assert s.labels is None and b"labels" not in canonical_json(s)
+    assert encode(s) == OLD_TOKEN  # the same state gives the same token as before labels existed
+    old = decode(OLD_TOKEN)
+    assert old.labels is None and old.view.step == "mean" and old.input_shape() == (2, 5, 4)
+
+
+@pytest.mark.parametrize(
+    ("labels", "where", "en", "zh"),
+    [
+        (
+            {"3": ["a"]},
+            "labels.3",
+            "labels name axis 3, but the input of shape [2, 5, 4] has only 3 axes (0 to 2)",
+            "标签指向第 3 维，但形状为 [2, 5, 4] 的输入只有 3 个维度（0 到 2）",
+        ),
+        (
+            {"1": ["a", "b"]},
+            "labels.1",
+            "labels of axis 1: 2 given for its 5 positions (input shape [2, 5, 4]); give one label per position",
+            "第 1 维的标签：它有 5 个位置（输入形状为 [2, 5, 4]），却给了 2 个标签；每个位置需要一个标签",
+        ),
+        (
+            {"0": ["a", "b\tc"]},
+            "labels.0",
+            "label 1 of axis 0 holds a control character (such as a line break or a tab)",
+            "第 0 维的第 1 个标签含有控制字符（例如换行符或制表符）",
+        ),
+    ],
+)
+def test_labels_that_do_not_fit_are_refused_in_both_languages(labels, where, en, zh):
+    with pytest.raises(StateError) as e:
+        load_state({**SENTENCES, "labels": labels})
+    assert e.value.status == 400 and e.value.code == "invalid_state"
+    assert e.value.en == f"The link's state is invalid at {where}: {en}."
+    assert e.value.zh == f"链接中的状态在 {where} 处无效：{zh}。"
+
+
+@pytest.mark.parametrize(
+    ("labels", "loc", "type_"),
+    [
+        ({"x": ["a", "b"]}, ("labels", "x", "[key]"), "string_pattern_mismatch"),
+        ({"01": ["a", "b"]}, ("labels", "01", "[key]"), "string_pattern_mismatch"),
+        ({"0": ["a", "x" * 33]}, ("labels", "0", 1), "string_too_long"),
+        ({"0": ["a", ""]}, ("labels", "0", 1), "string_too_short"),
+        ({"0": []}, ("labels", "0"), "too_short"),
+        ({"0": "ab"}, ("labels", "0"), "list_type"),
+        ({"0": [1, 2]}, ("labels", "0", 0), "string_type"),
+        (["a", "b"], ("labels",), "dict_type"),
+    ],
+)
+def test_the_form_of_labels_is_checked_where_the_schema_says_it(labels, loc, type_):
+    with pytest.raises(ValidationError) as e:
+        ViewState.model_validate({**SENTENCES, "labels": labels})
+    first = e.value.errors()[0]
+    assert (first["loc"], first["type"]) == (loc, type_)
+
+
+def test_at_most_so_many_labels_in_all():
+    from normlens.app.labels import MAX_LABELS
+
+    big = {**SENTENCES, "input": {"random": {"shape": [2, MAX_LABELS]}}, "params": {"normalized_shape": [MAX_LABELS]}}
+    names = [f"t{i}" for i in range(MAX_LABELS)]
+    assert load_state({**big, "labels": {"1": names}}).labels == {"1": names}
+    with pytest.raises(StateError) as e:
+        load_state({**big, "labels": {"0": ["a", "b"], "1": names}})
+    assert f"there are {MAX_LABELS + 2:,} labels in all, more than the limit of {MAX_LABELS:,}" in e.value.en
+
+
+def test_labels_fit_the_input_as_the_layer_sees_it_after_a_reshape():
+    data = {"layer": "batch_norm", "input": {"values": [1, 2, 3, 4, 5, 6]}, "shape": [3, 2]}
+    assert load_state({**data, "labels": {"1": ["x", "y"]}}).labels == {"1": ["x", "y"]}
+    with pytest.raises(StateError, match="labels name axis 1, but the input of shape"):
+        load_state({**data, "shape": None, "labels": {"1": ["x", "y"]}})
+
+
+def test_the_trace_request_is_still_a_trace_request_and_the_labels_reach_the_trace():
+    from normlens.app.labels import trace_labels
+
+    s = ViewState.model_validate({**SENTENCES, "labels": CHARS})
+    req = s.trace_request()
+    assert isinstance(req, TraceRequest) and req.input_shape() == (2, 5, 4)
+    assert trace_labels(req.input.raw_shape(), req.input_shape(), {}, s.labels) == CHARS
+
+
+def test_the_json_schema_states_what_labels_may_be():
+    schema = ViewState.model_json_schema()
+    form = schema["$defs"][schema["oneOf"][0]["$ref"].rsplit("/", 1)[1]]
+    (given, null) = form["properties"]["labels"]["anyOf"]
+    assert null == {"type": "null"} and given["additionalProperties"] is False
+    ((pattern, axis),) = given["patternProperties"].items()
+    assert pattern == "^(0|[1-9][0-9]?)$"
+    assert axis["items"] == {"type": "string", "minLength": 1, "maxLength": 32} and axis["minItems"] == 1
+
+
+def test_a_link_with_labels_that_do_not_fit_is_a_clear_4xx(client):
+    r = client.post("/api/v1/permalink", json={**SENTENCES, "labels": {"1": ["a"]}})
+    assert 400 <= r.status_code < 500
+    (item,) = r.json()["detail"]
+    assert item["loc"][-2:] == ["labels", "1"] and "give one label per position" in item["msg"]
+    assert "每个位置需要一个标签" in item["msg_zh"]
+    r = client.post("/api/v1/permalink", json={**SENTENCES, "labels": CHARS})
+    assert r.status_code == 200 and r.json()["token"]

@@ -184,7 +184,7 @@ def test_real_torch_full_print_of_a_large_tensor(torch_full_print):
 
 # ---------------------------------------------------------------------------------------------- rejections
 
-KNOWN = "dtype, device, requires_grad, grad_fn, layout, shape, size"  # the keywords a repr may carry
+KNOWN = "dtype, device, requires_grad, grad_fn, layout, weak_type, shape, size"  # the keywords a repr may carry
 REJECTED = [
     # (text, kind (the API's stable code), code (its wording), line, column, values)
     ("", "empty", "empty", 1, 1, {}),
@@ -216,7 +216,7 @@ REJECTED = [
     ("[1, None]", "not_number", "not_number", 1, 5, {"word": "'None'"}),
     ("[1, 1-2]", "not_number", "not_number", 1, 5, {"word": "'1-2'"}),
     ("1, 2\n3, four", "not_number", "not_number", 2, 4, {"word": "'four'"}),
-    ("a,b,c\n1,2,3", "not_number", "not_number_header", 1, 1, {"word": "'a'"}),
+    ("a,1,2\n1,2,3", "not_number", "not_number_header", 1, 1, {"word": "'a'"}),  # names and values: no header
     ("x = [1, 2]", "not_number", "not_number_code", 1, 1, {"word": "'x = [1'"}),
     ("[np.float64]", "not_number", "not_number_in_call", 1, 12, {"call": "np.float64"}),
     ("[" + "y" * 50 + "]", "not_number", "not_number", 1, 2, {"word": repr("y" * 39 + "…")}),
