@@ -3,6 +3,7 @@
 // cells, points and bars into a selected cell or group.
 
 import { storyFigure, tensorFigure } from "./figures/index.js";
+import { tensorFrames, tensorSig } from "./figures/motion.js";
 import { reducedMotion } from "./player.js";
 
 const $ = (id) => document.getElementById(id);
@@ -43,6 +44,7 @@ export function createStage(handlers) {
   let tensorMeta = null;
   let storyMeta = null;
   let storySig = null; // what the story figure currently shows: animate only within the same figure
+  let storyTicket = 0;
   let storyReady = Promise.resolve(); // the story figure's pending react / frames / animation
   const lastFrame = new Map(); // figure signature -> the frame it showed last
   let widths = [0, 0];
@@ -62,9 +64,11 @@ export function createStage(handlers) {
     wired = true;
     tensorEl.on("plotly_click", (ev) => {
       const p = ev.points?.[0];
-      if (!p || !tensorMeta || p.data.name !== "tensor") return;
-      const i = tensorMeta.cellOf[Math.round(p.y) * tensorMeta.cols + Math.round(p.x)];
-      if (i >= 0) handlers.cell(i);
+      if (!p || !tensorMeta) return;
+      // a marker knows its cell (it may be away from home, in its group's tile); a heatmap or slot its position
+      const marker = p.data.type === "scatter" && typeof p.customdata === "number";
+      const i = marker ? p.customdata : tensorMeta.cellOf[Math.round(p.y) * tensorMeta.cols + Math.round(p.x)];
+      if ((marker || p.data.name === "tensor" || p.data.name === "slots") && i >= 0) handlers.cell(i);
     });
     storyEl.on("plotly_click", (ev) => {
       const p = ev.points?.[0];
@@ -82,35 +86,12 @@ export function createStage(handlers) {
 
     const tf = tensorFigure(trace, stepIndex, { ...view, width: widths[0] });
     tensorMeta = tf.meta;
-    Plotly.react(tensorEl, tf.data, tf.layout, config(view.lang, `${name}-tensor`));
+    drawTensor(trace, tf, view, animate, config(view.lang, `${name}-tensor`));
     tensorEl.dataset.mode = tf.meta?.mode || "";
     tensorEl.dataset.group = String(view.group ?? "");
 
     const sf = storyFigure(trace, stepIndex, { ...view, width: widths[1] });
-    const sig = JSON.stringify([sf.key, trace.__id, view.group, view.cell, view.lang, widths[1]]);
-    const frames = sf.figure.frames || [];
-    const has = (id) => frames.some((f) => f.name === id);
-    const motion = animate && !reducedMotion() && has(step.id);
-    const ms = 650 / (view.speed || 1);
-    const moveTo = () =>
-      Plotly.animate(storyEl, [step.id], { transition: { duration: ms, easing: "cubic-in-out" }, frame: { duration: ms, redraw: false }, mode: "immediate" });
-    if (motion && sig === storySig) {
-      storyReady = storyReady.then(moveTo).catch(() => {}); // an interrupted animation rejects; nothing to do
-    } else {
-      // Coming back to this figure (say from the variance bars to the normalized values): start from the frame
-      // it showed last, so the points still travel from where the reader saw them.
-      const from = motion && lastFrame.get(sig);
-      const start = from && from !== step.id && has(from) ? frames.find((f) => f.name === from) : null;
-      const data = start ? sf.figure.data.map((tr, i) => ({ ...tr, ...(start.data[start.traces.indexOf(i)] || {}) })) : sf.figure.data;
-      // frames go in explicitly: Plotly.react keeps the previous figure's frames otherwise
-      storyReady = Plotly.react(storyEl, data, sf.figure.layout, config(view.lang, `${name}-story`))
-        .then(() => Plotly.deleteFrames(storyEl))
-        .then(() => frames.length && Plotly.addFrames(storyEl, frames))
-        .then(() => start && moveTo())
-        .catch(() => {});
-    }
-    if (frames.length) lastFrame.set(sig, step.id);
-    storySig = sig;
+    drawStory(trace, step, sf, view, animate, config(view.lang, `${name}-story`));
     storyMeta = { key: sf.key, ...sf.figure.meta };
     storyEl.dataset.key = sf.key;
     wire();
@@ -119,11 +100,72 @@ export function createStage(handlers) {
     $("fig-tensor-caption").textContent = tensorCaption(trace, step, tf.meta, view);
   }
 
+  // The story figure animates between frames of one figure (points of the strip, bars of the statistics). Coming
+  // back to a figure (say from the variance bars to the normalized values) starts from the frame it showed
+  // last, so the points travel from where the reader saw them; a figure drawn afresh with motion may start
+  // from its `enter` frame (bars grow from zero). Like the tensor view, a step superseded while queued is
+  // skipped, and the bookkeeping follows what is really on screen.
+  function drawStory(trace, step, sf, view, animate, cfg) {
+    const ticket = ++storyTicket;
+    const sig = JSON.stringify([sf.key, trace.__id, view.group, view.cell, view.lang, widths[1]]);
+    const frames = sf.figure.frames || [];
+    const has = (id) => frames.some((f) => f.name === id);
+    const motion = animate && !reducedMotion() && has(step.id);
+    const ms = 650 / (view.speed || 1);
+    const moveTo = () =>
+      Plotly.animate(storyEl, [step.id], { transition: { duration: ms, easing: "cubic-in-out" }, frame: { duration: ms, redraw: false }, mode: "immediate" });
+    // titles and numbers the frames do not carry (the bars' axis title) land once the motion is over
+    const settle = () => ticket === storyTicket && sf.figure.meta?.settle && Plotly.react(storyEl, sf.figure.data, sf.figure.layout, cfg);
+    const run = () => {
+      if (ticket !== storyTicket) return null;
+      const same = motion && sig === storySig;
+      const from = motion && !same && lastFrame.get(sig);
+      const start = from && from !== step.id && has(from) ? frames.find((f) => f.name === from) : motion && !same ? sf.figure.enter : null;
+      if (frames.length) lastFrame.set(sig, step.id);
+      storySig = sig;
+      if (same) return moveTo().then(settle);
+      const data = start ? sf.figure.data.map((tr, i) => ({ ...tr, ...(start.data[start.traces.indexOf(i)] || {}) })) : sf.figure.data;
+      // frames go in explicitly: Plotly.react keeps the previous figure's frames otherwise
+      return Plotly.react(storyEl, data, sf.figure.layout, cfg)
+        .then(wire)
+        .then(() => Plotly.deleteFrames(storyEl))
+        .then(() => frames.length && Plotly.addFrames(storyEl, frames))
+        .then(() => start && moveTo().then(settle));
+    };
+    storyReady = storyReady.then(run).catch(() => {}); // an interrupted animation rejects; nothing to do
+  }
+
+  // The tensor view moves its cells (markers) from what is on screen to the new step: a react that changes
+  // everything but the cells (colour bar, outlines), then Plotly.animate, which tweens the cells. Steps queue
+  // behind a running transition; a step superseded while queued is skipped, so holding an arrow key never
+  // builds a backlog. Anything else (another trace, selection, width, language) redraws at once.
+  let tensorShown = null; // {sig, cells}: the cells trace as last drawn
+  let tensorReady = Promise.resolve();
+  let tensorTicket = 0;
+  function drawTensor(trace, tf, view, animate, cfg) {
+    const ticket = ++tensorTicket;
+    const sig = tensorSig(trace, tf, { ...view, width: widths[0] });
+    const k = tf.meta?.cells ?? null;
+    const run = () => {
+      if (ticket !== tensorTicket) return null; // a newer step is waiting: go straight there
+      const frames = tensorFrames(tensorShown, tf, { animate, reduced: reducedMotion(), sig });
+      tensorShown = k === null ? null : { sig, cells: tf.data[k] };
+      tensorEl.dataset.moving = frames.length > 1 ? "1" : "";
+      const drawn = Plotly.react(tensorEl, frames[0].data, frames[0].layout, cfg).then(wire); // gd.on exists now
+      if (frames.length === 1) return drawn;
+      const ms = 700 / (view.speed || 1);
+      const opts = { transition: { duration: ms, easing: "cubic-in-out" }, frame: { duration: ms, redraw: false }, mode: "immediate" };
+      return drawn.then(() => Plotly.animate(tensorEl, frames[1], opts)).then(() => ticket === tensorTicket && (tensorEl.dataset.moving = ""));
+    };
+    tensorReady = tensorReady.then(run).catch(() => {}); // an interrupted animation rejects; nothing to do
+  }
+
   function tensorCaption(trace, step, meta, view) {
     const t = view.t;
     if (!meta) return t("fig.tensor_caption");
     const parts = [];
     if (meta.mode === "groups") parts.push(t("fig.caption_groups"));
+    else if (meta.mode === "stat") parts.push(t(meta.by === "param" ? "fig.caption_param" : "fig.caption_stat", { title: view.pick(step.title) }));
     else if (meta.context) parts.push(t("fig.caption_context"));
     else parts.push(t("fig.caption_values", { title: view.pick(step.title) }));
     if (trace.grouping) parts.push(t("fig.caption_click"));

@@ -100,7 +100,32 @@ export function channelAxis(trace) {
   return i < 0 ? null : i;
 }
 
-/** A group's label from its statistic index: "C=1", "N=0, G=1"... (G when several channels share a group). */
+/** Index i along input axis `axis` as the page shows it: the trace's label for it when the input carried
+ *  labels (trace.labels = {"1": ["我", "爱", ...]}, keyed by axis as a string: a pasted header, a sentence's
+ *  characters), else the index itself. axisLabel(trace, 1, 0) -> "我"; without labels -> "0". */
+export function axisLabel(trace, axis, i) {
+  const label = labelList(trace, axis)?.[i];
+  return label === undefined || label === null || label === "" ? String(i) : shown(String(label));
+}
+
+/** A label as figures may print it: Plotly reads tags and entities in its text, so <, > and & (which a pasted
+ *  CSV header may hold) are drawn as look-alikes that form neither: "a<b>" -> "a‹b›", "R&D" -> "R＆D". */
+export const shown = (label) => label.replace(/</g, "‹").replace(/>/g, "›").replace(/&/g, "＆");
+
+function labelList(trace, axis) {
+  const list = trace?.labels?.[String(axis)];
+  return Array.isArray(list) && list.length === trace.shape[axis] ? list : null;
+}
+
+/** Whether input axis `axis` carries labels (a list of the axis' length). */
+export const hasLabels = (trace, axis) => labelList(trace, axis) !== null;
+
+/** The SESSION.md contract's `axisLabel(axis, i)`, bound to one trace (tensor.js keeps no state: the compare
+ *  page draws several traces at once): labeller(trace)(1, 0) -> "我". */
+export const labeller = (trace) => (axis, i) => axisLabel(trace, axis, i);
+
+/** A group's label from its statistic index: "C=1", "N=0, G=1"... (G when several channels share a group);
+ *  an axis with labels shows its label: "B=0, S=爱". */
 export function groupLabel(trace, g) {
   const gr = trace.grouping;
   if (!gr) return "";
@@ -110,14 +135,17 @@ export function groupLabel(trace, g) {
   gr.axis_map.forEach((m, axis) => {
     if (!m) return;
     const [statAxis, divisor] = m;
-    const name = divisor > 1 ? "G" : names[axis];
-    parts[statAxis] = `${name}=${statIdx[statAxis]}`;
+    const k = statIdx[statAxis];
+    parts[statAxis] = divisor > 1 ? `G=${k}` : `${names[axis]}=${axisLabel(trace, axis, k)}`;
   });
   return parts.filter(Boolean).join(", ") || "all";
 }
 
 /** "(0, 1, 2, 3)" for a flat index. */
 export const indexText = (i, shape) => `(${unravel(i, shape).join(", ")})`;
+
+/** A cell's index with the labels of the axes that have them: "(0, 爱, 3)"; indexText without labels. */
+export const cellLabel = (trace, i) => `(${unravel(i, trace.shape).map((k, a) => axisLabel(trace, a, k)).join(", ")})`;
 
 /** The shape of gamma/beta (and of the running buffers), from trace.param_axes: for each input axis, the
  *  parameter axis it indexes or null. BatchNorm2d on [2, 3, 4, 4]: param_axes [null, 0, null, null] -> [3];
@@ -154,7 +182,7 @@ export function paramLabel(trace, j) {
   const pidx = unravel(j, pshape);
   const parts = [];
   trace.param_axes.forEach((p, a) => {
-    if (p !== null && p !== undefined) parts[p] = `${names[a]}=${pidx[p]}`;
+    if (p !== null && p !== undefined) parts[p] = `${names[a]}=${axisLabel(trace, a, pidx[p])}`;
   });
   return parts.join(", ");
 }

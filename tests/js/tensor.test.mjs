@@ -88,3 +88,35 @@ test("stepById", () => {
   assert.equal(T.stepById(bnTrace(), "std").kind, "stat");
   assert.equal(T.stepById(bnTrace(), "nope"), undefined);
 });
+
+test("axisLabel: the input's labels for an axis (a pasted header, a sentence's characters), else the index", () => {
+  const ln = { ...lnTrace(), labels: { 1: ["我", "爱"] } }; // (B, S, D) = [2, 2, 2]
+  assert.equal(T.axisLabel(ln, 1, 0), "我");
+  assert.equal(T.axisLabel(ln, 1, 1), "爱");
+  assert.equal(T.axisLabel(ln, 2, 1), "1"); // an axis without labels
+  assert.equal(T.axisLabel(lnTrace(), 1, 1), "1"); // a trace without labels
+  assert.equal(T.axisLabel({ ...ln, labels: {} }, 1, 0), "0");
+  assert.equal(T.axisLabel({ ...ln, labels: { 1: ["only one"] } }, 1, 0), "0"); // a list of the wrong length is ignored
+  assert.equal(T.axisLabel({ ...ln, labels: { 1: ["", "x"] } }, 1, 0), "0"); // an empty label shows the index
+  assert.equal(T.labeller(ln)(1, 1), "爱"); // the contract's axisLabel(axis, i), bound to a trace
+  assert.deepEqual([T.hasLabels(ln, 1), T.hasLabels(ln, 2), T.hasLabels(lnTrace(), 1)], [true, false, false]);
+});
+
+test("labels reach group labels, cell labels and parameter labels", () => {
+  const ln = { ...lnTrace(), labels: { 0: ["s1", "s2"], 1: ["我", "爱"] } };
+  assert.equal(T.groupLabel(ln, 1), "B=s2"); // LayerNorm: one group per sample
+  assert.equal(T.cellLabel(ln, 6), "(s2, 爱, 0)");
+  assert.equal(T.cellLabel(lnTrace(), 6), T.indexText(6, [2, 2, 2]));
+  assert.equal(T.paramLabel(ln, 2), "S=爱, D=0");
+  const bn = { ...bnTrace(), labels: { 1: ["red", "green"] } };
+  assert.equal(T.groupLabel(bn, 1), "C=green");
+});
+
+test("labels are drawn so that Plotly can read no tag or entity in them", async () => {
+  const { axisLabel, shown } = await import("../../static/js/tensor.js");
+  const trace = { shape: [2, 2], labels: { 1: ["<b>x</b>", "R&amp;D"] } };
+  assert.equal(axisLabel(trace, 1, 0), "‹b›x‹/b›");
+  assert.equal(axisLabel(trace, 1, 1), "R＆amp;D");
+  assert.equal(axisLabel(trace, 0, 1), "1");
+  assert.equal(shown("我爱"), "我爱");
+});

@@ -3,17 +3,18 @@
 // Pure: trace -> {data, layout, frames}.
 
 import { fmt } from "../format.js";
-import { flat, groupCount, groupLabel, paramLabel, paramShape, unravel } from "../tensor.js";
-import { COLORS, baseLayout, groupWindow, sparseTicks } from "./common.js";
+import { axisLabel, flat, groupCount, groupLabel, paramLabel, paramShape, unravel } from "../tensor.js";
+import { COLORS, baseLayout, groupWindow, sparseTicks, tickLines } from "./common.js";
 
 const axisFont = { size: 11, color: COLORS.muted };
 
 function barLayout(view, labels, extra = {}) {
   const width = view.width || 640;
-  const ticks = sparseTicks(labels, Math.max(3, Math.floor((width - 80) / 52)));
+  const ticks = sparseTicks(labels, Math.max(3, Math.floor((width - 80) / 52)), width - 80);
+  const more = 14 * (tickLines(ticks) - 1); // stacked tick labels
   return baseLayout({
-    height: 300,
-    margin: { l: 56, r: 12, t: 28, b: 52 },
+    height: 300 + more,
+    margin: { l: 56, r: 12, t: 28, b: 52 + more },
     xaxis: { ...ticks, tickfont: axisFont, fixedrange: true, showgrid: false, title: { text: extra.xTitle || "", font: axisFont, standoff: 6 } },
     yaxis: { tickfont: axisFont, gridcolor: COLORS.grid, zeroline: true, zerolinecolor: COLORS.muted, fixedrange: true, title: { text: extra.yTitle || "", font: axisFont, standoff: 4 } },
     bargap: 0.25,
@@ -42,7 +43,29 @@ function bar(values, selected, start, labels, name) {
   };
 }
 
-/** One bar per statistic group; the selected group in the accent colour. Clicking a bar selects its group. */
+/** Steps of a phase with one value per group: the frames between which the bars grow and shrink. */
+export function statSteps(trace, phase) {
+  const n = groupCount(trace);
+  return trace.steps
+    .map((s, i) => [s, i])
+    .filter(([s]) => s.phase === phase && s.kind === "stat" && !s.id.startsWith("running_") && flat(s.values)?.length === n)
+    .map(([, i]) => i);
+}
+
+/** A y range holding 0 and every value, with room for the numbers printed above the bars. */
+function barRange(values) {
+  let lo = 0;
+  let hi = 0;
+  for (const v of values) {
+    if (Number.isFinite(v)) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  }
+  const pad = (hi - lo || 1) * 0.16;
+  return [lo < 0 ? lo - pad : 0, hi > 0 ? hi + pad : pad / 4];
+}
+
+/** One bar per statistic group; the selected group in the accent colour. Clicking a bar selects its group.
+ *  Frames (one per statistic step of the phase) let the bars grow from one statistic into the next; `enter`
+ *  starts them from zero when the figure is drawn afresh. */
 export function statFigure(trace, stepIndex, view) {
   const step = trace.steps[stepIndex];
   const v = flat(step.values) || [];
@@ -50,7 +73,17 @@ export function statFigure(trace, stepIndex, view) {
   const labels = [];
   for (let g = g0; g < g1; g++) labels.push(groupLabel(trace, g));
   const data = [bar(v.slice(g0, g1), view.group ?? 0, g0, labels, step.id)];
-  return { data, layout: barLayout(view, labels, { xTitle: view.t("fig.groups_axis"), yTitle: view.pick(step.title) }), frames: [], meta: { kind: "groups", start: g0 } };
+  const layout = barLayout(view, labels, { xTitle: view.t("fig.groups_axis"), yTitle: view.pick(step.title) });
+  const frameOf = (s) => {
+    const w = flat(s.values).slice(g0, g1);
+    const b = bar(w, view.group ?? 0, g0, labels, s.id);
+    // no numbers while the bars move (Plotly would slide them in from a corner): they land when it settles
+    return { name: s.id, data: [{ y: b.y, text: b.y.map(() => ""), hovertext: b.hovertext }], traces: [0], layout: { yaxis: { ...layout.yaxis, range: barRange(w) } } };
+  };
+  const frames = statSteps(trace, step.phase).map((i) => frameOf(trace.steps[i]));
+  layout.yaxis.range = barRange(v.slice(g0, g1));
+  const enter = frames.length ? { data: [{ y: data[0].y.map(() => 0), text: data[0].text?.map(() => "") }], traces: [0] } : null;
+  return { data, layout, frames, enter, meta: { kind: "groups", start: g0, settle: true } };
 }
 
 /** One bar per parameter entry (dgamma, dbeta): the entry the selected cell uses is highlighted. */
@@ -61,9 +94,22 @@ export function paramFigure(trace, stepIndex, view) {
   const selected = view.paramIndex ?? -1;
   const [s0, s1] = groupWindow(v.length, Math.max(0, selected), Math.max(6, Math.min(64, Math.floor(((view.width || 640) - 80) / 14))));
   const labels = [];
-  for (let j = s0; j < s1; j++) labels.push(pshape.length === 1 ? `${j}` : `(${unravel(j, pshape).join(",")})`);
+  for (let j = s0; j < s1; j++) labels.push(paramTick(trace, j, pshape));
   const data = [bar(v.slice(s0, s1), selected, s0, labels, step.id)];
   return { data, layout: barLayout(view, labels, { xTitle: view.t("fig.param_index"), yTitle: view.pick(step.title) }), frames: [], meta: { kind: "params", start: s0 } };
+}
+
+/** A parameter entry's tick: its index, or the labels of the input axes that index it ("height"; "(我,2)"). */
+export function paramTick(trace, j, pshape) {
+  const idx = unravel(j, pshape);
+  const own = paramShape(trace);
+  const parts = idx.map(String);
+  if (own && own.length === pshape.length && own.every((d, k) => d === pshape[k])) {
+    trace.param_axes.forEach((p, a) => {
+      if (p !== null && p !== undefined) parts[p] = axisLabel(trace, a, idx[p]);
+    });
+  }
+  return pshape.length === 1 ? parts[0] : `(${parts.join(",")})`;
 }
 
 /** Running statistics: the value before this batch, the batch statistic, and the updated value, per channel. */

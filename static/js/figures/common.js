@@ -100,15 +100,61 @@ export function jitter(i) {
   return (h / 4294967295) * 2 - 1;
 }
 
-/** Tick positions for `n` categories, at most `max` labels. */
-export function sparseTicks(labels, max = 12) {
+/** Tick positions for `n` categories, at most `max` labels, and no more than fit side by side in `width` px.
+ *  A long label of several parts ("B=我爱吃炸鸡, S=我") is stacked, one part a line, instead of slanted. */
+export function sparseTicks(labels, max = 12, width = 0) {
+  const stacked = labels.map((l) => (l.length > 9 ? l.split(", ").join("<br>") : l));
+  const widest = Math.max(1, ...stacked.flatMap((l) => l.split("<br>").map(textWidth)));
+  if (width > 0) max = Math.min(max, Math.max(2, Math.floor(width / (widest * 6.5 + 14))));
   const n = labels.length;
   const every = Math.max(1, Math.ceil(n / max));
   const vals = [];
   const text = [];
   for (let i = 0; i < n; i += every) {
     vals.push(i);
-    text.push(labels[i]);
+    text.push(stacked[i]);
   }
-  return { tickvals: vals, ticktext: text };
+  return { tickvals: vals, ticktext: text, tickangle: 0 };
+}
+
+/** Lines of the tallest tick label (sparseTicks stacks long ones): the room an axis needs below it. */
+export const tickLines = (ticks) => Math.max(1, ...ticks.ticktext.map((t) => String(t).split("<br>").length));
+
+/** A label's width in Latin characters: a CJK character counts two. */
+const textWidth = (s) => [...s].reduce((w, ch) => w + (/[\u2e80-\u9fff\uff00-\uffef]/.test(ch) ? 2 : 1), 0);
+
+const rgbOf = (c) => {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(c);
+  if (m) return [1, 2, 3].map((k) => parseInt(m[k], 16));
+  const r = /rgba?\(([^)]+)\)/.exec(c);
+  return r ? r[1].split(",").slice(0, 3).map(Number) : [0, 0, 0];
+};
+const rgbText = (v) => `rgb(${v.map((x) => Math.round(x)).join(",")})`;
+
+/** The colour of `v` on a Plotly colorscale [[0, "#hex"], ...] spanning [lo, hi], as "rgb(r,g,b)": the marker
+ *  colours of the tensor figure, which Plotly.animate cannot take from a colorscale frame by frame. */
+export function scaleColor(scale, lo, hi, v) {
+  if (!Number.isFinite(v)) return COLORS.faint;
+  const t = hi > lo ? Math.min(1, Math.max(0, (v - lo) / (hi - lo))) : 0.5;
+  let k = 1;
+  while (k < scale.length - 1 && scale[k][0] < t) k++;
+  const [t0, c0] = scale[k - 1];
+  const [t1, c1] = scale[k];
+  const f = t1 > t0 ? (t - t0) / (t1 - t0) : 0;
+  const a = rgbOf(c0);
+  const b = rgbOf(c1);
+  return rgbText(a.map((x, i) => x + (b[i] - x) * f));
+}
+
+/** `color` seen through a veil of `over` with opacity `alpha` (an opaque result: stacked markers stay faint). */
+export function veil(color, alpha = 0.74, over = COLORS.paper) {
+  const a = rgbOf(color);
+  const b = rgbOf(over);
+  return rgbText(a.map((x, i) => x * (1 - alpha) + b[i] * alpha));
+}
+
+/** Ink or white, whichever reads better on `color`. */
+export function textOn(color) {
+  const [r, g, b] = rgbOf(color);
+  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? COLORS.ink : "#ffffff";
 }

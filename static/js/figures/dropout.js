@@ -4,7 +4,7 @@
 // Pure: trace -> {data, layout, frames}.
 
 import { fmt } from "../format.js";
-import { flat, indexText, stepById } from "../tensor.js";
+import { cellLabel, flat, stepById } from "../tensor.js";
 import { COLORS, baseLayout } from "./common.js";
 
 const MAX_POINTS = 1600;
@@ -37,7 +37,7 @@ export function dropoutFigure(trace, stepIndex, view) {
     const pts = (cells) => ({
       x: cells.map((i) => base[i]),
       y: cells.map((i) => v[i]),
-      text: cells.map((i) => `${indexText(i, trace.shape)}: ${fmt(base[i])} → ${fmt(v[i])}`),
+      text: cells.map((i) => `${cellLabel(trace, i)}: ${fmt(base[i])} → ${fmt(v[i])}`),
     });
     return [pts(kept), pts(dropped)];
   };

@@ -5,7 +5,7 @@
 
 import { fmt } from "../format.js";
 import { flat, groupCount, groupIds, groupLabel, size } from "../tensor.js";
-import { COLORS, FONT, baseLayout, groupWindow, jitter, sparseTicks } from "./common.js";
+import { COLORS, FONT, baseLayout, groupWindow, jitter, sparseTicks, tickLines } from "./common.js";
 
 const MAX_POINTS = 1600;
 
@@ -192,7 +192,8 @@ export function stripFigure(trace, stepIndex, view) {
   ];
   const labels = [];
   for (let g = pts.g0; g < pts.g1; g++) labels.push(groupLabel(trace, g));
-  const ticks = sparseTicks(labels, Math.max(3, Math.floor((width - 140) / 56)));
+  const ticks = sparseTicks(labels, Math.max(3, Math.floor((width - 140) / 56)), (width - 64) * 0.8);
+  const more = 14 * (tickLines(ticks) - 1); // stacked tick labels
   const axisFont = { size: 11, color: COLORS.muted };
   const forward = step.phase === "forward";
   const shapes = [
@@ -204,8 +205,8 @@ export function stripFigure(trace, stepIndex, view) {
     }
   }
   const layout = baseLayout({
-    height: Math.max(280, Math.min(420, Math.round(width * 0.55))),
-    margin: { l: 52, r: 12, t: 14, b: 48 },
+    height: Math.max(280, Math.min(420, Math.round(width * 0.55))) + more,
+    margin: { l: 52, r: 12, t: 14, b: 48 + more },
     xaxis: {
       domain: [0, 0.8],
       range: [-0.6, nG - 0.4],

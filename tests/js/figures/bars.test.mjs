@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { paramFigure, runningFigure, statFigure } from "../../../static/js/figures/bars.js";
+import { paramFigure, paramTick, runningFigure, statFigure } from "../../../static/js/figures/bars.js";
 import { COLORS } from "../../../static/js/figures/common.js";
 import { bnTrace, inTrace, lnTrace, t } from "../fixtures.mjs";
 
@@ -19,7 +19,31 @@ test("statFigure: one bar per group, the selected one in the accent colour, labe
   assert.deepEqual(bar.hovertext, ["C=0: 6.5", "C=1: 2.5"]);
   assert.deepEqual(f.layout.xaxis.ticktext, ["C=0", "C=1"]);
   assert.equal(f.layout.yaxis.title.text, "variance");
-  assert.deepEqual(f.meta, { kind: "groups", start: 0 });
+  assert.deepEqual(f.meta, { kind: "groups", start: 0, settle: true });
+});
+
+test("statFigure: frames for every statistic of the phase, so the bars grow from one into the next", () => {
+  const bn = bnTrace();
+  const f = statFigure(bn, idx(bn, "variance"), view());
+  assert.deepEqual(f.frames.map((fr) => fr.name), ["mean", "variance", "std"]); // not the running buffers
+  const mean = f.frames[0];
+  assert.deepEqual(mean.data[0].y, [2, 1]);
+  assert.deepEqual(mean.traces, [0]);
+  assert.deepEqual(mean.layout.yaxis.range, [0, 2 + 2 * 0.16]); // room for the numbers above the bars
+  assert.deepEqual(f.layout.yaxis.range, [0, 6.5 + 6.5 * 0.16]);
+  assert.deepEqual(f.enter.data[0].y, [0, 0]); // drawn afresh with motion: the bars rise from zero
+  const back = statFigure(bn, idx(bn, "dmean"), view());
+  assert.deepEqual(back.frames.map((fr) => fr.name), ["dvariance", "dmean"]);
+  assert.ok(back.frames[1].layout.yaxis.range[0] < -1.5);
+});
+
+test("paramTick: the parameter's index, or the labels of the input axes that index it", () => {
+  const bn = { ...bnTrace(), labels: { 1: ["red", "green"] } };
+  assert.deepEqual([paramTick(bn, 0, [2]), paramTick(bn, 1, [2])], ["red", "green"]);
+  const ln = { ...lnTrace(), labels: { 1: ["我", "爱"] } };
+  assert.deepEqual([0, 1, 2, 3].map((j) => paramTick(ln, j, [2, 2])), ["(我,0)", "(我,1)", "(爱,0)", "(爱,1)"]);
+  assert.equal(paramTick(lnTrace(), 3, [2, 2]), "(1,1)");
+  assert.deepEqual(paramFigure(bn, idx(bn, "dbeta"), view({ paramIndex: 0 })).layout.xaxis.ticktext, ["red", "green"]);
 });
 
 test("paramFigure: one bar per parameter entry, (i,j) labels for a 2-D gamma", () => {
