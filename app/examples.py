@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from normlens.app.lab_words import example_labs
 from normlens.app.lessons import Text, lessons
 from normlens.app.state import ViewState
 
@@ -49,6 +50,7 @@ class Example:
             "title": self.title.to_dict(),
             "question": self.question.to_dict(),
             "explanation": self.explanation.to_dict(),
+            "labs": example_labs(self.slug),  # the labs that answer this card's question with live numbers
         }
 
 

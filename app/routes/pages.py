@@ -85,7 +85,11 @@ def translator(lang: str):
 
 
 def request_lang(request: Request) -> str:
-    """The reader's language: the remembered choice (cookie set by the page), else Accept-Language."""
+    """The reader's language: ?lang= in the address, the remembered choice (cookie set by the page), else
+    Accept-Language."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in LANGS:
         return cookie
@@ -184,14 +188,26 @@ def lesson_name(trace: dict[str, Any], spec: dict[str, Any], lang: str) -> str:
 
 
 def render_explain(
-    request: Request, state: ViewState, lang: str | None = None, extra: dict[str, Any] | None = None
+    request: Request,
+    state: ViewState,
+    lang: str | None = None,
+    extra: dict[str, Any] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    """The explain page for any ViewState (default view, example, permalink). `extra` adds to the context:
-    shared views (app.routes.links) pass Open Graph tags, the example, and lang_fixed (keep the link's language)."""
+    """The explain page for any ViewState (default view, example, permalink, readable link). `extra` adds to the
+    context: shared views (app.routes.links) pass Open Graph tags, the example, and lang_fixed (keep the link's
+    language); readable links (app.explain_views) pass `canonical` (the permalink) or `query_errors`.
+
+    An example opens on its input and plays once up to the step it is about (config.answer_step), so the page
+    never shows the answer first and then jumps back."""
     import normlens
 
     lang = lang or request_lang(request)
     t = translator(lang)
+    extra = extra or {}
+    answer = state.view.step if extra.get("example") is not None else None
+    if answer is not None:
+        state = state.model_copy(update={"view": state.view.model_copy(update={"step": None})})
     trace = trace_dict(state)
     cstate = client_state(state, trace, lang)
     specs = [layer_json(s) for s in normlens.specs()]
@@ -220,12 +236,12 @@ def render_explain(
             "i18n": {code: static_url(f"i18n/{code}.json") for code in LANGS},
         },
     }
-    if extra:
-        ctx |= extra
-        ctx["config"]["lang_fixed"] = bool(extra.get("lang_fixed"))
-        # an example plays once, from the input up to the step it is about
-        ctx["config"]["autoplay"] = extra.get("example") is not None
-    return templates.TemplateResponse(request, "explain.html", ctx)
+    ctx |= extra
+    ctx["config"] |= {"lang_fixed": bool(extra.get("lang_fixed")), "canonical": extra.get("canonical")}
+    if answer is not None and any(s["id"] == answer for s in trace["steps"]):
+        ctx["config"]["answer_step"] = answer  # an example plays once, from the input up to this step
+        ctx["answer_step"] = answer
+    return templates.TemplateResponse(request, "explain.html", ctx, status_code=status_code)
 
 
 # ---- routes -------------------------------------------------------------------------------------------------
@@ -238,9 +254,18 @@ async def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/explain", response_class=HTMLResponse)
-async def explain(request: Request) -> HTMLResponse:
+def explain(request: Request) -> HTMLResponse:
+    """The explainer; a readable query (?layer=group_norm&shape=2,6,4,4&num_groups=3) opens the view it names."""
+    from normlens.app.explain_views import explain_from_query
+
+    return explain_from_query(request, request_lang(request))
+
+
+@router.get("/examples", response_class=HTMLResponse)
+async def examples(request: Request) -> HTMLResponse:
+    """The examples gallery: one card per worked example (app/examples.py)."""
     lang = request_lang(request)
-    return render_explain(request, default_state(lang), lang)
+    return templates.TemplateResponse(request, "examples.html", base_context(request, lang, "home.js", "examples"))
 
 
 def plotly_url(request: Request) -> str:

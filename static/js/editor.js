@@ -7,6 +7,7 @@ import { grouped, parseIntList, shapeText } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 const PARSE_DELAY = 250;
+const RESHAPE_DELAY = 900; // ms of no typing before a reshape applies ("2, 3" is on its way to "2, 3, 4")
 
 /** ctx: {state(), set(patch), t, lang()} */
 export function initEditor(ctx) {
@@ -41,7 +42,7 @@ export function initEditor(ctx) {
     try {
       const r = await api.parse(value, inflight.signal);
       show("ok", describe(r));
-      ctx.set({ ui, input: { text: value } });
+      ctx.set({ ui, input: { text: value }, labels: null });
     } catch (err) {
       if (err.name === "AbortError") return;
       show("error", pasteError(err, ctx));
@@ -79,7 +80,7 @@ export function initEditor(ctx) {
     selectTab(mode, focus);
     const s = ctx.state();
     if (mode === (s.input.random ? "random" : "text")) return ctx.set({ ui: { ...s.ui, tab: mode } });
-    if (mode === "random") ctx.set({ ui: { ...s.ui, tab: mode }, input: { random: { ...s.ui.random } } });
+    if (mode === "random") ctx.set({ ui: { ...s.ui, tab: mode }, input: { random: { ...s.ui.random } }, labels: null });
     else if (s.ui.text && s.ui.text.trim()) {
       ctx.set({ ui: { ...s.ui, tab: mode } });
       check();
@@ -102,7 +103,7 @@ export function initEditor(ctx) {
     }
     $("rand-shape").removeAttribute("aria-invalid");
     const s = ctx.state();
-    ctx.set({ ui: { ...s.ui, random }, input: { random } });
+    ctx.set({ ui: { ...s.ui, random }, input: { random }, labels: null });
   };
   $("rand-go").addEventListener("click", generate);
   $("rand-reseed").addEventListener("click", () => {
@@ -112,19 +113,36 @@ export function initEditor(ctx) {
   for (const id of ["rand-seed", "rand-dist"]) $(id).addEventListener("change", generate);
   $("rand-shape").addEventListener("keydown", (e) => e.key === "Enter" && generate());
 
-  // reshape
+  // reshape: applied on Enter or leaving the field, or after a pause in typing; until then it says it waits
   const reshape = $("reshape");
-  reshape.addEventListener("change", () => {
+  const reshapeStatus = $("reshape-status");
+  let reshapeTimer = null;
+  const reshapeSay = (kind, message) => {
+    reshapeStatus.textContent = message;
+    reshapeStatus.dataset.kind = kind;
+  };
+  const applyReshape = () => {
+    clearTimeout(reshapeTimer);
     let shape;
     try {
       shape = parseIntList(reshape.value);
     } catch {
       reshape.setAttribute("aria-invalid", "true");
+      reshapeSay("error", ctx.t("input.reshape_invalid"));
       return;
     }
     reshape.removeAttribute("aria-invalid");
-    ctx.set({ shape });
+    const same = JSON.stringify(shape ?? null) === JSON.stringify(ctx.state().shape ?? null);
+    reshapeSay(same ? "" : "busy", same ? "" : ctx.t("input.reshape_applying"));
+    ctx.set({ shape, labels: null }); // axis labels belong to the shape they were given with
+  };
+  reshape.addEventListener("input", () => {
+    clearTimeout(reshapeTimer);
+    reshapeSay("pending", ctx.t("input.reshape_pending"));
+    reshapeTimer = setTimeout(applyReshape, RESHAPE_DELAY);
   });
+  reshape.addEventListener("change", applyReshape);
+  reshape.addEventListener("keydown", (e) => e.key === "Enter" && applyReshape());
 
   // options
   $("dtype").addEventListener("change", (e) => ctx.set({ dtype: e.target.value }));
@@ -150,6 +168,13 @@ export function initEditor(ctx) {
       const s = ctx.state();
       ctx.set({ ui: { ...s.ui, text: values, fillText: false } });
       check();
+    },
+    /** The trace ran (ok) or refused the reshape (message). */
+    reshapeDone(message) {
+      if (message) {
+        reshape.setAttribute("aria-invalid", "true");
+        reshapeSay("error", message);
+      } else if (reshapeStatus.dataset.kind === "busy") reshapeSay("", "");
     },
     /** Point at a pasted-text error reported by the trace endpoint. */
     showError(message) {

@@ -21,13 +21,14 @@ export function fmt(v, digits = 4) {
   return s.replace(/-/g, MINUS); // both signs of "-1.11e-16"
 }
 
-/** Compact text for a heatmap cell, at most 5 characters: 2 decimals below 10 ("−0.03", "2.6"), fewer above,
- *  "≈0" for tiny non-zero values. The hover text and the table carry the full value. */
+/** Compact text for a heatmap cell, about 5 characters: 2 decimals below 10 ("−0.03", "2.6"), fewer above; a
+ *  tiny non-zero value is fmt's own rendering at one significant digit ("0.001" where the formula says 0.00123,
+ *  "1e−5"), never a "≈0" that the formula beside it contradicts. The hover text and the table carry the full value. */
 export function fmtCell(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return "";
   const a = Math.abs(v);
   if (v === 0) return "0";
-  if (a < 0.005) return "≈0";
+  if (a < 0.005) return fmt(v, 1);
   if (a >= 1e5) return fmt(v, 2);
   const s = v.toFixed(a < 10 ? 2 : a < 100 ? 1 : 0);
   return (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s).replace(/-/g, MINUS);

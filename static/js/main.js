@@ -5,7 +5,9 @@ import * as api from "./api.js";
 import { initEditor } from "./editor.js";
 import { initForm, startingParams } from "./form.js";
 import * as i18n from "./i18n.js";
-import { renderLesson, renderNumbers, renderStep } from "./narrative.js";
+import { initMasks } from "./masks.js";
+import { railEdges, renderLesson, renderNumbers, renderStep } from "./narrative.js";
+import { randomAffine, renderAffineNote, renderCounts } from "./panels.js";
 import { initPermalink } from "./permalink.js";
 import { initPlayer } from "./player.js";
 import { createStage, loadPlotly } from "./stage.js";
@@ -38,7 +40,7 @@ const view = () => {
   const s = S.get();
   return { group: s.view.group, cell: s.ui.cell, lang: s.view.lang, speed: s.ui.speed, t, pick, paramIndex: paramIndex(trace, s.ui.cell) };
 };
-const textCtx = () => ({ t, pick, spec: spec(), stepIndex: stepIndex() });
+const textCtx = () => ({ t, pick, spec: spec(), stepIndex: stepIndex(), answer: config.answer_step });
 
 // ---- modules ------------------------------------------------------------------------------------------------
 
@@ -81,8 +83,26 @@ function renderTableNow() {
   renderTable($("numbers-table"), trace, stepIndex(), { group: s.view.group, cell: s.ui.cell, showAll: s.ui.showAll, t, pick });
 }
 
+const masks = initMasks({
+  state: S.get,
+  setSeed: (seed) => {
+    S.set({ params: { ...S.get().params, seed } });
+    form.render(); // the seed field shows the new seed
+  },
+  request: S.toRequest,
+  t,
+});
+
+/** What depends on the step beyond its words: the gamma/beta note. */
+function renderStepExtras() {
+  renderAffineNote(trace, stepIndex(), S.get().params, { t });
+}
+
 function renderAll() {
   renderLesson(trace, S.get(), textCtx());
+  renderStepExtras();
+  renderCounts(trace, { t });
+  masks.update(trace);
   renderTableNow();
   player.sync();
   stage.render(trace, stepIndex(), view());
@@ -105,6 +125,7 @@ S.subscribe((s, changed, prev) => {
     }
     if (s.view.step !== prev.view.step) {
       renderStep(trace, s, textCtx());
+      renderStepExtras();
       renderTableNow();
       player.sync();
       stage.render(trace, stepIndex(), view(), { animate: true });
@@ -144,6 +165,7 @@ async function runTrace() {
     status.dataset.kind = "ok";
     status.textContent = "";
     form.clearErrors();
+    editor.reshapeDone(null);
   } catch (err) {
     if (err.name === "AbortError") return;
     status.dataset.kind = "error";
@@ -160,6 +182,10 @@ function traceError(err) {
     const loc = e.loc || [];
     const msg = api.itemMessage(e, lang);
     if (loc[1] === "params" && loc[2] && form.showError(loc[2], msg)) return t("run.fix_argument", { name: loc[2] });
+    if (loc[1] === "shape") {
+      editor.reshapeDone(msg);
+      return t("run.fix_input");
+    }
     if (loc[1] === "input" && loc[2] === "text") {
       editor.showError(e.line ? t("input.error_at", { line: e.line, column: e.column ?? 1, message: msg }) : msg);
       return t("run.fix_input");
@@ -208,6 +234,22 @@ $("layer").addEventListener("change", (e) => {
   const layer = e.target.value;
   S.set({ layer, params: startingParams(specs.find((s) => s.name === layer), trace.shape) });
 });
+// the scale step's note: seeded random gamma and beta into the state (a new seed each press), or PyTorch's again
+$("affine-random").addEventListener("click", () => {
+  const s = S.get();
+  const n = trace.parameters?.gamma ? [trace.parameters.gamma].flat(Infinity).length : 0;
+  if (!n) return;
+  const seed = (s.ui.affineSeed ?? 0) + 1;
+  S.set({ ui: { ...s.ui, affineSeed: seed }, params: { ...s.params, ...randomAffine(n, seed, !!trace.parameters.beta) } });
+  form.render();
+});
+$("affine-reset").addEventListener("click", () => {
+  const { gamma, beta, ...params } = S.get().params;
+  S.set({ params });
+  form.render();
+});
+$("step-rail").addEventListener("scroll", () => railEdges($("step-rail")), { passive: true });
+addEventListener("resize", () => railEdges($("step-rail")), { passive: true });
 $("numbers-all").addEventListener("change", (e) => S.set({ ui: { ...S.get().ui, showAll: e.target.checked } }));
 for (const b of document.querySelectorAll(".lang-btn")) {
   b.addEventListener("click", () => S.set({ view: { ...S.get().view, lang: b.dataset.lang } }));
@@ -239,9 +281,12 @@ $("numbers-all").checked = !!S.get().ui.showAll;
 const preferred = i18n.preferred();
 if (preferred !== S.get().view.lang && !config.lang_fixed) S.set({ view: { ...S.get().view, lang: preferred } });
 
-// ?autoplay=1 plays once through; an example plays once from the input up to the step it is about
+// A readable link (/explain?layer=...) opened its view: the address bar shows the view's permalink instead.
+if (config.canonical) history.replaceState(history.state, "", config.canonical);
+
+// ?autoplay=1 plays once through; an example plays once from its input up to the step it is about, and stays
 const autoplay = new URLSearchParams(location.search).get("autoplay") === "1";
-const exampleStep = config.autoplay ? stepIndex() : null;
+const answer = config.answer_step ? trace.steps.findIndex((x) => x.id === config.answer_step) : -1;
 const startPlotly = () =>
   loadPlotly(config.plotly_url)
     .then((P) => {
@@ -249,11 +294,19 @@ const startPlotly = () =>
       performance.mark("normlens:first-figure"); // both figures drawn (bench: time to first animated frame)
       document.documentElement.dataset.plotly = "ready";
       if (autoplay) player.start();
-      else if (exampleStep > 0 && stepIndex() === exampleStep) player.start({ from: 0, until: exampleStep }); // unless the user moved
+      else if (answer > 0 && stepIndex() === 0 && !moved) player.buildUp(answer); // unless the reader moved
     })
     .catch(() => {
       for (const el of document.querySelectorAll(".plot-loading")) el.textContent = t("fig.load_failed");
     });
+// the reader took a step before Plotly arrived: the example does not take the page back
+let moved = false;
+const unmove = S.subscribe((s, changed, prev) => {
+  if (changed.includes("view") && s.view.step !== prev.view.step) {
+    moved = true;
+    unmove();
+  }
+});
 // after the first paint: the text is on screen before 4.8 MB of Plotly is parsed
 requestAnimationFrame(() => setTimeout(startPlotly, 0));
 

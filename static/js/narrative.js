@@ -1,8 +1,9 @@
 // The text of the lesson: the heading, the current step's title, explanation and formulas, the step rail, the
 // warnings and the PyTorch code. Plain DOM, no Plotly: this is what a reader sees first.
 
+import { layerCounts } from "./counts.js";
 import { substituted } from "./formula.js";
-import { shapeText } from "./format.js";
+import { grouped, shapeText } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,19 +23,32 @@ export function renderLesson(trace, state, ctx) {
   if (mode) meta.push(mode);
   if (trace.grouping) meta.push(t("lesson.groups", { k: trace.grouping.stat_shape.reduce((a, b) => a * b, 1), m: trace.grouping.group_size }));
   $("lesson-meta").textContent = meta.join(" · ");
+  const counts = layerCounts(trace);
+  if (counts) {
+    // what the layer keeps, on the first screen; the table with its formulas is further down (#counts)
+    const n = (key) => counts.find((r) => r.key === key).n;
+    const link = document.createElement("a");
+    link.href = "#counts";
+    link.className = "meta-counts";
+    link.textContent = t("counts.meta", { learnable: grouped(n("learnable")), total: grouped(n("entries")) });
+    $("lesson-meta").append(" · ", link);
+  }
 
   const warnings = $("warnings");
   warnings.replaceChildren();
+  // each warning folded to one line that opens: the figure stays on the first screen
   for (const w of trace.warnings || []) {
-    const p = document.createElement("p");
-    p.className = "warning";
-    p.textContent = pick(w.message);
+    const box = document.createElement("details");
+    box.className = "warning";
+    const summary = document.createElement("summary");
+    summary.textContent = pick(w.message);
+    box.append(summary);
     if (w.torch_error) {
       const code = document.createElement("code");
       code.textContent = w.torch_error;
-      p.append(" ", code);
+      box.append(code);
     }
-    warnings.append(p);
+    warnings.append(box);
   }
 
   const rail = $("step-rail");
@@ -43,7 +57,7 @@ export function renderLesson(trace, state, ctx) {
       const li = document.createElement("li");
       const b = document.createElement("button");
       b.type = "button";
-      b.className = `rail-step phase-${s.phase}`;
+      b.className = `rail-step phase-${s.phase}${s.id === ctx.answer ? " is-answer" : ""}`;
       b.dataset.index = String(i);
       const num = document.createElement("span");
       num.className = "rail-num";
@@ -80,6 +94,28 @@ export function renderStep(trace, state, ctx) {
     if (Number(b.dataset.index) === i) b.setAttribute("aria-current", "step");
     else b.removeAttribute("aria-current");
   }
+  showCurrent($("step-rail"));
+}
+
+/** A rail wider than its box (one scrolling row): bring the current step to the middle, sideways only (never
+ *  scrolling the page, as scrollIntoView would). */
+export function showCurrent(rail) {
+  const cur = rail?.querySelector('[aria-current="step"]');
+  if (cur && rail.scrollWidth > rail.clientWidth) {
+    const r = rail.getBoundingClientRect();
+    const b = cur.getBoundingClientRect();
+    rail.scrollLeft += b.left + b.width / 2 - (r.left + r.width / 2);
+  }
+  railEdges(rail);
+}
+
+/** data-more="left right" on the rail: which sides hold more steps (the CSS fades that edge). */
+export function railEdges(rail) {
+  if (!rail) return;
+  const more = [];
+  if (rail.scrollLeft > 2) more.push("left");
+  if (rail.scrollLeft + rail.clientWidth < rail.scrollWidth - 2) more.push("right");
+  rail.dataset.more = more.join(" ");
 }
 
 /** Only the substituted numbers (the selected group or cell changed). */

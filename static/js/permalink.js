@@ -19,6 +19,9 @@ export function initPermalink({ S, t }) {
   const output = document.getElementById("share-url");
   const status = document.getElementById("share-status");
   const note = document.getElementById("example-note");
+  // A readable link that could not be opened (/explain?...): its errors and the link stay until the reader
+  // changes the view's input or arguments (app/explain_views.py).
+  const refused = document.getElementById("query-errors");
   let timer = null;
   let inflight = null;
   let lastBody = null;
@@ -43,6 +46,7 @@ export function initPermalink({ S, t }) {
   if (run) new MutationObserver(() => run.dataset.kind !== "busy" && schedule()).observe(run, { attributeFilter: ["data-kind"] });
 
   async function update() {
+    if (refused && !refused.hidden) return mark("current"); // the address bar keeps the link to fix
     if (run?.dataset.kind === "busy") return; // the observer schedules again when the trace is done
     if (run?.dataset.kind === "error") return mark("current");
     const body = JSON.stringify(viewState(S.get(), S.toRequest));
@@ -71,6 +75,7 @@ export function initPermalink({ S, t }) {
   S.subscribe((s, changed) => {
     const retraced = changed.some((k) => S.TRACE_KEYS.includes(k));
     if (retraced && note) note.hidden = true; // the view is no longer the example's
+    if (retraced && refused) refused.hidden = true; // nor the refused link's
     if (retraced || changed.includes("view")) schedule();
   });
 

@@ -24,18 +24,23 @@ export function initPlayer(ctx) {
     setPlaying(false);
   };
   let last = Infinity; // the step to stop at
+  let pace = STEP_MS; // ms per step at speed 1
   const tick = () => {
     if (ctx.index() >= Math.min(last, ctx.count() - 1)) return stop();
     ctx.go(ctx.index() + 1);
-    timer = setTimeout(tick, STEP_MS / ctx.speed());
+    // stop on arrival: the last step stays on screen, and the button is Play again at once
+    if (ctx.index() >= Math.min(last, ctx.count() - 1)) return stop();
+    timer = setTimeout(tick, pace / ctx.speed());
   };
-  const start = ({ from = null, until = Infinity } = {}) => {
+  /** Play from `from` (default: here, or the start when at the end) up to `until`, `stepMs` per step. */
+  const start = ({ from = null, until = Infinity, stepMs = STEP_MS } = {}) => {
     last = until;
+    pace = stepMs;
     if (from !== null && from !== ctx.index()) ctx.go(from);
-    else if (ctx.index() >= ctx.count() - 1) ctx.go(0);
+    else if (from === null && ctx.index() >= Math.min(until, ctx.count() - 1)) ctx.go(0);
     setPlaying(true);
     clearTimeout(timer);
-    timer = setTimeout(tick, reducedMotion() ? 900 / ctx.speed() : STEP_MS / ctx.speed() / 2);
+    timer = setTimeout(tick, reducedMotion() ? 900 / ctx.speed() : pace / ctx.speed() / 2);
   };
   const toggle = () => (timer ? stop() : start());
   const step = (d) => {
@@ -76,6 +81,13 @@ export function initPlayer(ctx) {
   return {
     stop,
     start,
+    /** An example: from the input up to its answer step, once, briskly (about 5 s in all); with reduced motion
+     *  straight to the answer. Any step the reader takes first stops it. */
+    buildUp(answer) {
+      if (answer <= 0) return;
+      if (reducedMotion()) return ctx.go(answer);
+      start({ from: 0, until: answer, stepMs: Math.max(700, Math.min(1400, 5000 / answer)) });
+    },
     isPlaying: () => timer !== null,
     /** After the trace or step changed elsewhere: sync the scrubber. */
     sync() {

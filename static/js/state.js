@@ -50,5 +50,6 @@ export function same(a, b) {
 export function toRequest(s) {
   const body = { layer: s.layer, input: s.input, params: s.params, grad_output: s.grad_output ?? null, dtype: s.dtype, detail: s.detail };
   if (s.shape && s.shape.length) body.shape = s.shape;
+  if (s.labels && Object.keys(s.labels).length) body.labels = s.labels;
   return body;
 }

@@ -9,6 +9,8 @@ export const api = {
   layers: `${API}/layers`,
   permalink: `${API}/permalink`,
   links: `${API}/links`,
+  compare: `${API}/compare`,
+  train: `${API}/train`,
   /** GET one short link's stored state: /api/v1/links/k3v7q2x9ab */
   link: (id) => `${API}/links/${encodeURIComponent(id)}`,
 };

@@ -61,9 +61,11 @@ def test_every_example_renders_at_its_step_with_open_graph_tags(pages, slug):
     assert tags["description"] == ex.explanation.en
     assert tags["url"] == f"/examples/{slug}" and tags["type"] == "article"
     assert escape(ex.title.zh) in page and escape(ex.question.en) in page  # the example's note, both languages
-    state = block(page, "initial-state")
-    assert state["view"]["step"] == ex.state().view.step
+    state, trace = block(page, "initial-state"), block(page, "initial-trace")
+    assert state["view"]["step"] == trace["steps"][0]["id"]  # it opens on its input and plays once ...
+    assert block(page, "page-config")["answer_step"] == ex.state().view.step  # ... up to the step it is about
     assert state["layer"] == ex.data["layer"]
+    assert state["labels"] == ex.data.get("labels")
 
 
 def test_an_example_opens_in_the_readers_language(client):
@@ -80,8 +82,8 @@ def test_an_unknown_example_is_a_404_page(client, slug):
     assert "There is no example" in r.text
 
 
-def test_the_home_page_has_a_card_per_example(client):
-    page = client.get("/").text
+def test_the_gallery_has_a_card_per_example(client):
+    page = client.get("/examples").text
     for e in EXAMPLES:
         assert f'href="/examples/{e.slug}"' in page
         assert escape(e.title.en) in page and escape(e.title.zh) in page
@@ -197,3 +199,29 @@ def test_batch_norm_mixes_the_sentences_positions_layer_norm_does_not(pages):
     assert bn["grouping"]["stat_shape"] == [5] and bn["grouping"]["group_size"] == 2 * 4  # 我 with 今, ...
     assert ln["grouping"]["stat_shape"] == [2, 5] and ln["grouping"]["group_size"] == 4  # one per character
     assert bn["steps"][0]["values"] == ln["steps"][0]["values"]  # the same tensor
+
+
+# --- axis labels: the sentence examples show their sentences -------------------------------------------------
+
+SENTENCES = ["我爱吃炸鸡", "今天很开心"]
+
+
+@pytest.mark.parametrize("slug", ["ln-two-sentences", "bn-two-sentences"])
+def test_the_sentence_examples_label_sentences_and_characters(pages, slug):
+    ex = example(slug)
+    labels = ex.state().labels
+    assert labels is not None and set(labels) == {"0", "1"}  # (B, S, D): the batch and the sequence axes
+    assert labels["0"] == SENTENCES  # each sentence of the batch by its own text
+    per_position = [label.split("/") for label in labels["1"]]  # position s: the characters at s, "我/今"
+    assert ["".join(chars) for chars in zip(*per_position, strict=True)] == SENTENCES
+    assert block(pages[slug], "initial-state")["labels"] == labels  # on the page, in the state it opens with
+    assert ex.state().input_shape()[:2] == (len(labels["0"]), len(labels["1"]))
+
+
+def test_the_other_examples_carry_no_labels():
+    assert [e.slug for e in EXAMPLES if e.state().labels] == ["ln-two-sentences", "bn-two-sentences"]
+
+
+@pytest.mark.parametrize("slug", ["ln-two-sentences", "bn-two-sentences"])
+def test_the_sentence_examples_trace_carries_the_labels_for_the_figures(pages, slug):
+    assert block(pages[slug], "initial-trace").get("labels") == example(slug).state().labels

@@ -374,3 +374,96 @@ def test_a_layer_without_a_pytorch_module_is_named_by_its_title(client):
     page = client.get(url).text
     assert '<h1 id="lesson-title">Min-max normalization, step by step</h1>' in page
     assert 'content="Min-max normalization: Input x · NormLens"' in page  # the Open Graph title too
+
+
+# --- navigation, the examples page, the picture first (issue 9) ------------------------------------------------
+
+NAV = {"explain": "/explain", "compare": "/compare", "examples": "/examples", "labs": "/labs", "docs": "/docs"}
+NAV_WORDS = {
+    "en": ["Explainer", "Compare", "Examples", "Labs", "API docs"],
+    "zh": ["讲解", "对比", "例子", "实验", "API 文档"],
+}
+
+
+def nav_links(text: str) -> list[tuple[str, str, str]]:
+    """(href, data-i18n key, label) of the top menu's links."""
+    nav = text.split('<nav class="topnav"', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<a href="([^"]+)"[^>]*data-i18n="(nav\.\w+)">([^<]+)</a>', nav)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("url", ["/", "/explain", "/examples", "/examples/" + EXAMPLES[0].slug, "/s/nosuchlink"])
+def test_every_page_has_the_menu_in_both_languages(client, url, lang):
+    text = client.get(url, headers={"accept-language": lang}).text
+    links = nav_links(text)
+    assert [href for href, _, _ in links] == list(NAV.values())
+    assert [label for _, _, label in links] == NAV_WORDS[lang]
+    assert [key for _, key, _ in links] == [f"nav.{k}" for k in NAV]
+
+
+@pytest.mark.parametrize(("url", "active"), [("/explain", "/explain"), ("/examples", "/examples"), ("/", None)])
+def test_the_menu_marks_the_current_page(client, url, active):
+    nav = client.get(url).text.split('<nav class="topnav"', 1)[1].split("</nav>", 1)[0]
+    current = re.findall(r'<a href="([^"]+)" aria-current="page"', nav)
+    assert current == ([active] if active else [])
+
+
+def test_the_examples_page_has_every_card_under_an_h1(client):
+    r = client.get("/examples", headers={"accept-language": "zh-CN"})
+    assert r.status_code == 200 and 'lang="zh-CN"' in r.text
+    assert '<h1 id="gallery-heading"' in r.text
+    assert r.text.count('class="card"') == len(EXAMPLES)
+    assert "gallery-more" not in r.text  # all of them: no "all examples" link to itself
+
+
+def test_home_previews_six_examples_and_links_to_all(client):
+    text = client.get("/").text
+    assert text.count('class="card"') == 6
+    assert 'href="/examples"' in text and f"({len(EXAMPLES)})" in text
+
+
+def test_an_example_folds_its_question_and_answer_into_one_line(client):
+    ex = EXAMPLES[0]
+    text = client.get(f"/examples/{ex.slug}").text
+    note = text.split('<details id="example-note"', 1)[1].split("</details>", 1)[0]
+    summary = note.split("<summary", 1)[1].split("</summary>", 1)[0]
+    assert html.escape(ex.title.en) in summary and html.escape(ex.question.en) not in summary
+    assert html.escape(ex.question.en, quote=False) in note and 'href="/examples"' in note
+    assert " open" not in text.split('<details id="example-note"', 1)[1].split(">", 1)[0]  # folded
+
+
+def test_the_answer_step_is_marked_on_the_rail(client):
+    ex = next(e for e in EXAMPLES if e.state().view.step not in (None, "input"))
+    page = Page(client.get(f"/examples/{ex.slug}").text)
+    steps = [s["id"] for s in page.json_block("initial-trace")["steps"]]
+    text = client.get(f"/examples/{ex.slug}").text
+    marked = re.findall(r'class="rail-step[^"]*is-answer[^"]*" data-index="(\d+)"', text)
+    assert marked == [str(steps.index(ex.state().view.step))]
+
+
+def test_the_stage_puts_the_step_the_controls_and_the_figures_together(explain):
+    text, page = explain
+    stage = text.split('<div class="stage">', 1)[1]
+    order = [stage.index(f'id="{i}"') for i in ("step-card", "step-formula", "btn-play", "step-rail", "plot-tensor")]
+    assert order == sorted(order)
+    assert text.index('id="plot-tensor"') < text.index('id="numbers-table"') < text.index('id="torch-code"')
+    assert "counts-body" in page.ids and "step-note" in page.ids and "affine-random" in page.ids
+
+
+def test_the_dropout_panel_shows_only_for_dropout_in_training(client):
+    dropout = client.get("/explain?layer=dropout&shape=2,8").text
+    batch = client.get("/explain").text
+    evaluating = client.get("/explain?layer=dropout&shape=2,8&training=false").text
+    panel = re.compile(r'<section id="dropout-panel"[^>]*>')
+    assert "hidden" not in panel.search(dropout).group(0)
+    assert "hidden" in panel.search(batch).group(0) and "hidden" in panel.search(evaluating).group(0)
+    for key in ("mask.new", "mask.many"):
+        assert f'data-i18n="{key}"' in dropout
+
+
+def test_reshape_says_it_is_pending(client):
+    text = client.get("/explain").text
+    field = re.search(r'<input[^>]*id="reshape"[^>]*>', text).group(0)
+    assert 'id="reshape-status"' in text and "reshape-status" in field
+    en = orjson.loads((STATIC / "i18n" / "en.json").read_bytes())
+    assert "Enter" in en["input.reshape_pending"]

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from normlens.app.examples import EXAMPLES
 from tests.e2e.conftest import new_page, shot, wait_ready, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -191,8 +192,15 @@ def test_clicking_a_cell_selects_its_group(explain):
         """() => {
             const gd = document.getElementById('plot-tensor');
             const fl = gd._fullLayout, box = gd.getBoundingClientRect();
-            const cols = gd.data[0].z[0].length;
-            return [box.left + fl.xaxis._offset + fl.xaxis.d2p(cols - 1), box.top + fl.yaxis._offset + fl.yaxis.d2p(0)];
+            // the cells: a heatmap's grid, or scatter markers at the cells' centres (figures that tween)
+            const tr = gd.data.find(d => d.name === 'tensor') || gd.data[0];
+            const px = (x, y) => [
+              box.left + fl.xaxis._offset + fl.xaxis.d2p(x), box.top + fl.yaxis._offset + fl.yaxis.d2p(y),
+            ];
+            if (tr.z) return px(tr.z[0].length - 1, 0);
+            const pts = tr.x.map((x, i) => (x === null ? null : px(x, tr.y[i]))).filter(Boolean);
+            const right = Math.max(...pts.map(q => q[0]));
+            return pts.filter(q => q[0] > right - 1).sort((a, b) => a[1] - b[1])[0];  // top-right on screen
         }"""
     )
     page.mouse.move(x, y)
@@ -419,3 +427,156 @@ def test_a_trace_error_is_shown_in_chinese_on_the_chinese_page(browser, server_u
         assert messages["zh"].startswith("params.num_groups: ") and re.search(r"[\u4e00-\u9fff]{4,}", messages["zh"])
     finally:
         context.close()
+
+
+# --- issue 9: examples that play once and stay, the picture first, readable links, the menu ----------------------
+
+ANSWER_JS = "JSON.parse(document.getElementById('page-config').textContent).answer_step"
+STEP_JS = "document.querySelector('#step-card').dataset.stepId"
+
+
+def figure_top(page) -> dict:
+    return page.evaluate(
+        """() => Object.fromEntries(['fig-tensor', 'plot-tensor', 'step-title', 'step-formula'].map(id =>
+            [id, document.getElementById(id).getBoundingClientRect().top]))"""
+    )
+
+
+def test_an_example_plays_once_to_its_answer_and_stays_there(browser, server_url):
+    """bn-batch-of-one used to come back to its answer after 20 s of replaying; now it builds up once."""
+    context, page = new_page(browser, server_url, viewport={"width": 1440, "height": 900}, locale="en-US")
+    page.goto("/examples/bn-batch-of-one")
+    answer = page.evaluate(ANSWER_JS)
+    assert page.evaluate(STEP_JS) == "input"  # it opens on its input, not on the answer
+    wait_ready(page)
+    wait_until(page, f"{STEP_JS} === {json.dumps(answer)}", timeout=12)
+    seen = set()
+    for _ in range(40):  # 10 s after it arrived
+        seen.add(page.evaluate(STEP_JS))
+        page.wait_for_timeout(250)
+    assert seen == {answer}
+    assert page.get_attribute("#btn-play", "aria-pressed") == "false"
+    assert page.locator(".rail-step.is-answer").get_attribute("aria-current") == "step"
+    # the reader's own step is not taken back
+    page.locator("#lesson-title").click()
+    page.keyboard.press("Home")
+    page.wait_for_timeout(1500)
+    assert page.evaluate(STEP_JS) == "input"
+    assert page.log.errors == []
+    context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (390, 844)])
+def test_the_figure_is_on_the_first_screen_of_explain_and_every_example(browser, server_url, width, height):
+    """The main figure's box starts inside the first screen, with the step's title and formula above it, before
+    and after an example has arrived at its answer (reduced motion: it goes there at once)."""
+    context, page = new_page(
+        browser, server_url, viewport={"width": width, "height": height}, locale="en-US", reduced_motion="reduce"
+    )
+    for path in ["/explain", *(f"/examples/{e.slug}" for e in EXAMPLES)]:
+        page.goto(path)
+        wait_ready(page)
+        answer = page.evaluate(ANSWER_JS)
+        if answer:
+            wait_until(page, f"{STEP_JS} === {json.dumps(answer)}", timeout=5)
+        tops = figure_top(page)
+        assert tops["fig-tensor"] < height and tops["plot-tensor"] < height, (path, tops)
+        assert max(tops["step-title"], tops["step-formula"]) < tops["fig-tensor"], path  # above it, same screen
+        assert page.evaluate("window.scrollY") == 0, path
+        if path.endswith(("bn-worked-example", "dropout-train")):
+            shot(page, f"first-screen-{width}-{path.rsplit('/', 1)[1]}")
+    assert page.log.errors == []
+    context.close()
+
+
+def test_the_query_link_opens_the_view_it_names(browser, server_url):
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto("/explain?layer=group_norm&shape=2,6,4,4&num_groups=3&seed=1")
+    wait_ready(page)
+    state = page.evaluate("window.normlens.state")
+    trace = page.evaluate("(t => ({layer: t.layer, shape: t.shape, g: t.params.num_groups}))(window.normlens.trace)")
+    assert trace == {"layer": "group_norm", "shape": [2, 6, 4, 4], "g": 3}
+    assert state["input"]["random"]["seed"] == 1
+    assert re.search(r"/v/1\.[A-Za-z0-9_-]+$", page.url), page.url  # the canonical permalink, in the address bar
+    assert page.locator("#layer").input_value() == "group_norm"
+    page.reload()
+    wait_ready(page)
+    assert page.evaluate("window.normlens.trace.params.num_groups") == 3
+    # a bad one: the same errors as the API, naming the field, in the page's language
+    page.goto("/explain?layer=group_norm&shape=2,6,4,4&num_groups=4&lang=zh")
+    item = page.locator('#query-errors li[data-field="num_groups"]')
+    assert "整除" in item.inner_text()
+    assert page.log.errors == []  # the page answers 200 with its errors shown: no console error
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_menu_is_on_every_page_in_both_languages(browser, server_url, lang):
+    labels = {
+        "en": ["Explainer", "Compare", "Examples", "Labs", "API docs"],
+        "zh": ["讲解", "对比", "例子", "实验", "API 文档"],
+    }
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 800}, locale="en-US")
+    for path in ["/", "/explain", "/examples", f"/examples/{EXAMPLES[3].slug}"]:
+        page.goto(path)
+        if lang == "zh":
+            page.click('.lang-btn[data-lang="zh"]')
+            wait_until(page, "document.documentElement.lang === 'zh-CN'", timeout=5)
+        texts = page.locator(".topnav a").all_inner_texts()
+        assert [t.strip() for t in texts] == labels[lang], path
+        hrefs = page.locator(".topnav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert hrefs == ["/explain", "/compare", "/examples", "/labs", "/docs"]
+        page.click('.lang-btn[data-lang="en"]')  # the next page starts in English again
+    context.close()
+
+
+def test_no_horizontal_scroll_at_375_px_on_the_new_pages(browser, server_url):
+    phone = {"width": 375, "height": 812}
+    context, page = new_page(browser, server_url, viewport=phone, is_mobile=True, has_touch=True)
+    paths = ["/examples/dropout-train", "/examples/ln-image-chw", "/explain?layer=group_norm&num_groups=4"]
+    for path in ["/examples", *paths]:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        if page.locator("#example-note").count():
+            page.click("#example-note summary")  # opened, the question and answer wrap too
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 375, path
+    shot(page, "phone-query-errors")
+    context.close()
+
+
+def test_dropout_new_mask_counts_and_the_mean_over_masks(browser, server_url):
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto("/examples/dropout-train")
+    wait_ready(page)
+    first = page.inner_text("#mask-counts")
+    kept = int(re.search(r"(\d+) of 16 values kept", first).group(1))
+    mask = page.evaluate("window.normlens.trace.steps.find(s => s.id === 'mask').values.flat()")
+    assert kept == sum(mask)  # the words follow the mask drawn
+    page.click("#mask-new")
+    wait_until(page, "window.normlens.trace.params.seed === 1", timeout=5)
+    assert page.inner_text("#mask-counts").startswith("Mask seed 1")
+    page.click("#mask-many")
+    wait_until(page, "/over 22 masks/.test(document.getElementById('mask-mean').textContent)", timeout=20)
+    gap = float(re.search(r"distance from x is ([\d.]+)", page.inner_text("#mask-mean")).group(1))
+    assert gap < 1
+    assert page.evaluate("window.normlens.state.params.seed") == 1  # the view kept its mask
+    assert page.log.errors == []
+    context.close()
+
+
+def test_random_gamma_and_beta_on_the_scale_step(browser, server_url):
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto("/explain?layer=batch_norm&shape=4,3&step=scaled")
+    wait_ready(page)
+    assert page.locator("#step-note").is_visible() and "other values" in page.inner_text("#step-note")
+    page.click("#affine-random")
+    wait_until(page, "!window.normlens.trace.parameters.gamma.every(v => v === 1)", timeout=5)
+    gamma = page.evaluate("window.normlens.state.params.gamma")
+    assert len(gamma) == 3 and page.locator("#affine-reset").is_visible()
+    assert page.locator("#p-gamma").input_value().replace(" ", "") == ",".join(map(str, gamma)).replace(" ", "")
+    page.click("#affine-reset")
+    wait_until(page, "window.normlens.trace.parameters.gamma.every(v => v === 1)", timeout=5)
+    assert page.locator("#counts-body tr[data-key=entries] td.num").inner_text() == "13"  # 4C + 1
+    assert "6 learnable, 13 in state_dict" in page.inner_text("#lesson-meta")  # on the first screen
+    assert page.log.errors == []
+    context.close()

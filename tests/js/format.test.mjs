@@ -29,7 +29,13 @@ test("fmt: missing and infinite values", () => {
 test("fmtCell: at most 5 characters", () => {
   assert.equal(fmtCell(-0.0312), "\u22120.03");
   assert.equal(fmtCell(2.6), "2.6");
-  assert.equal(fmtCell(0.001), "≈0");
+  // tiny values: fmt at one significant digit, the same number the formula shows at four
+  assert.equal(fmtCell(0.001), "0.001");
+  assert.equal(fmtCell(0.00123), "0.001");
+  assert.equal(fmt(0.00123), "0.00123");
+  assert.equal(fmtCell(-0.0041), "\u22120.004");
+  assert.equal(fmtCell(1.23e-5), "1e\u22125");
+  assert.equal(fmtCell(-1.11e-16), "\u22121e\u221216");
   assert.equal(fmtCell(0), "0");
   assert.equal(fmtCell(42.25), "42.3"); // one decimal from 10 on (toFixed rounds 42.25 up)
   assert.equal(fmtCell(123.4), "123");
