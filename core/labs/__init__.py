@@ -8,7 +8,16 @@ import importlib
 from normlens.labs.base import LabResult, LabSpec
 
 # module names under normlens.labs, in the order the /labs index shows them
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = (
+    "dropout_bn",
+    "running_stats",
+    "sync_bn",
+    "bias_before_bn",
+    "bn_relu_order",
+    "precision",
+    "minmax_vs_standard",
+    "batch_size",
+)
 LABS: dict[str, LabSpec] = {
     spec.slug: spec for spec in (importlib.import_module(f"normlens.labs.{m}").LAB for m in MODULES)
 }

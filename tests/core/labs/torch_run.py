@@ -36,13 +36,14 @@ for code in json.load(sys.stdin):
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         exec(compile(code, "<torch_code>", "exec"), {"__name__": "__main__"})
-    out.append(json.loads(buf.getvalue().strip().splitlines()[-1]))
+    out.append(json.loads(buf.getvalue().strip().splitlines()[-1]) | {"__stdout__": buf.getvalue()})
 print(json.dumps(out))
 """
 
 
-def run_torch_many(codes: list[str], timeout: float = 600) -> list[dict[str, Any]]:
-    """Several scripts in one fresh interpreter (torch imported once), each in its own namespace."""
+def run_torch_many(codes: list[str], timeout: float = 600, keep_stdout: bool = False) -> list[dict[str, Any]]:
+    """Several scripts in one fresh interpreter (torch imported once: on two shared cores an import takes
+    5-15 s), each in its own namespace; with `keep_stdout` each script's whole output is under "__stdout__"."""
     done = subprocess.run(
         [sys.executable, "-c", DRIVER],
         input=json.dumps(codes),
@@ -52,4 +53,9 @@ def run_torch_many(codes: list[str], timeout: float = 600) -> list[dict[str, Any
         check=False,
     )
     assert done.returncode == 0, f"torch_code failed:\n{done.stderr[-3000:]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    found: list[dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found if keep_stdout else [without_stdout(g) for g in found]
+
+
+def without_stdout(got: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in got.items() if k != "__stdout__"}

@@ -1,0 +1,12 @@
+// Entry point of /labs: the language switch (the cards carry both languages; CSS shows the page's).
+
+import * as i18n from "./i18n.js";
+
+const strings = JSON.parse(document.getElementById("i18n-strings").textContent);
+const lang = document.documentElement.dataset.lang || "en";
+i18n.init(strings, lang, {});
+
+for (const b of document.querySelectorAll(".lang-btn")) b.addEventListener("click", () => i18n.use(b.dataset.lang));
+const fixed = new URLSearchParams(location.search).has("lang");
+const preferred = i18n.preferred();
+if (!fixed && preferred !== lang) i18n.use(preferred);

@@ -1,0 +1,136 @@
+"""Every registered lab in Chromium: it opens with its figures drawn, a knob change moves the figures
+(Plotly.animate, or Plotly.react when a size knob changes the shapes) and updates the URL, that URL opens the
+same state, a figure plays its frames, Chinese switches every text, and nothing logs an error.
+
+One page is shared by every check of the module (Plotly is parsed once per context)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.app.lab_helpers import SLUGS
+from tests.e2e.conftest import new_page, shot, wait_until
+
+pytestmark = pytest.mark.e2e
+
+SPY = """() => {
+  if (window.__labSpy) return;
+  window.__labSpy = {animate: 0, react: 0};
+  for (const name of ["animate", "react"]) {
+    const original = window.Plotly[name];
+    window.Plotly[name] = (...args) => { window.__labSpy[name] += 1; return original.apply(window.Plotly, args); };
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+def page(browser, server_url):
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    yield page
+    assert not page.log.errors, page.log.errors
+    assert all(u.startswith(server_url) or u.startswith("data:") for u in page.log.requests)
+    context.close()
+
+
+def open_lab(page, path: str) -> dict:
+    page.goto(path)
+    page.wait_for_selector("body[data-lab-ready='1']", timeout=20_000)
+    data = json.loads(page.text_content("#lab-data"))
+    for fig in data["words"]["figures"]:
+        page.wait_for_selector(f"#plot-{fig['id']} .main-svg", timeout=10_000)
+    page.evaluate(SPY)
+    return data
+
+
+def a_knob(data: dict) -> tuple[str, float]:
+    """A float knob if the lab has one (its figures keep their shapes), else an int one: a value != default."""
+    bounds = BOUNDS[data["slug"]]
+    numeric = [n for n, v in data["knobs"].items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    floats = [n for n in numeric if isinstance(data["knobs"][n], float)]
+    name = (floats or [n for n in numeric if n != "seed"])[0]
+    low, high, now = bounds[name]["minimum"], bounds[name]["maximum"], data["knobs"][name]
+    is_float = isinstance(now, float)
+    value = round(low + (high - low) * 0.37, 3) if is_float else int(low + (high - low) // 3)
+    return name, (high if value == now else value)
+
+
+BOUNDS: dict[str, dict[str, dict]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bounds(page, server_url):
+    page.goto("/labs")
+    cards = page.evaluate("async () => (await fetch('/api/v1/labs')).json()")
+    for card in cards:
+        BOUNDS[card["slug"]] = {k["name"]: {"minimum": k["minimum"], "maximum": k["maximum"]} for k in card["knobs"]}
+    for slug in SLUGS:
+        assert page.locator(f'a[href="/labs/{slug}"]').count() == 1
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_lab_opens_animates_and_links(page, slug: str) -> None:
+    data = open_lab(page, f"/labs/{slug}")
+    shot(page, f"lab-{slug}-en")
+    name, value = a_knob(data)
+    box = page.locator(f"#knob-{name}-value")
+    box.fill(str(value))
+    box.dispatch_event("change")
+    wait_until(page, f"location.search.includes('{name}=')")
+    moved = wait_until(page, "window.__labSpy.animate + window.__labSpy.react")
+    assert moved
+    if isinstance(data["knobs"][name], float):
+        assert page.evaluate("window.__labSpy.animate") >= 1  # the figures tween to the new numbers
+    url = page.evaluate("location.pathname + location.search")
+    assert urlsplit(url).path == f"/labs/{slug}"
+    assert page.get_attribute("#lab-permalink", "href") == url
+    shown = "".join(page.text_content("#lab-numbers").split())
+    # the permalink opens the same state
+    again = open_lab(page, url)
+    assert again["knobs"][name] == pytest.approx(value)
+    assert page.input_value(f"#knob-{name}-value") in (str(value), str(again["knobs"][name]))
+    assert "".join(page.text_content("#lab-numbers").split()) == shown
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_lab_plays_and_speaks_chinese(page, slug: str) -> None:
+    data = open_lab(page, f"/labs/{slug}")
+    playing = [f for f in data["words"]["figures"] if f.get("play")]
+    if playing:
+        fid = playing[0]["id"]
+        label = page.locator(f"[data-frame-label='{fid}']")
+        last = label.text_content()
+        page.click(f"[data-play='{fid}']")
+        wait_until(
+            page,
+            "([sel, last]) => document.querySelector(sel).textContent !== last",
+            arg=[f"[data-frame-label='{fid}']", last],
+        )
+        page.click(f"[data-play='{fid}']")  # pause
+    page.click(".lang-btn[data-lang='zh']")
+    wait_until(page, "document.documentElement.lang === 'zh-CN'")
+    assert page.locator("h1 .i18n-zh").is_visible() and not page.locator("h1 .i18n-en").is_visible()
+    fig = data["words"]["figures"][0]
+    wait_until(
+        page,
+        "([id, text]) => document.querySelector('#plot-' + id).textContent.includes(text)",
+        arg=[fig["id"], fig["x_title"]["zh"]],
+    )
+    shot(page, f"lab-{slug}-zh")
+    page.click(".lang-btn[data-lang='en']")
+    wait_until(page, "document.documentElement.lang === 'en'")
+
+
+def test_bad_knob_is_shown_in_both_languages(page) -> None:
+    open_lab(page, "/labs/running-stats")
+    box = page.locator("#knob-batches-value")
+    box.fill("100000")
+    box.dispatch_event("change")
+    wait_until(page, "document.querySelectorAll('#lab-errors .lab-error').length > 0")
+    text = page.text_content("#lab-errors")
+    assert "batches" in text and "必须" in text  # en and zh spans; CSS shows the page's language
+    assert page.locator("#lab-errors .i18n-en").first.is_visible()
+    # the browser logs the refused request itself; nothing else may have logged
+    page.log.errors[:] = [e for e in page.log.errors if "422" not in e]
