@@ -215,6 +215,11 @@ ALLOWED = {
     # words the notes keep in English, modes, values and formats
     "batch", "token", "eval", "weight", "input", "layer", "dtype", "true", "false", "null", "None", "NaN",
     "min", "max", "rms", "CSV", "PNG", "SVG", "JSON", "Content-Length", "Ctrl",
+    # the labs and training pages: module, class and function names (nn.Linear, nn.ReLU, torch.optim.SGD/Adam/AdamW,
+    # nn.SyncBatchNorm, DDP = DistributedDataParallel), models, algorithms and authors, libraries and tools,
+    # hardware and interface acronyms, and Python's literal False (pd.set_option(..., False))
+    "Linear", "ReLU", "sigmoid", "SGD", "Adam", "AdamW", "SyncBatchNorm", "SyncBN", "DDP", "LeNet", "Welford",
+    "Li", "CVPR", "pandas", "pip", "CPU", "GPU", "API", "False",
 }  # fmt: skip
 PHRASES = ("batch size",)
 NAMES = (
