@@ -14,9 +14,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from normlens.app import assets, errors, offload, training
+from normlens.app import labs as lab_service
 from normlens.app.links import close_stores
 from normlens.app.middleware import BodyLimit, Compress, SecurityHeaders
-from normlens.app.routes import api, docs, links, pages, train
+from normlens.app.routes import api, compare, docs, labs, links, pages, train
 from normlens.app.settings import ROOT, Settings, get_settings
 
 
@@ -61,11 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.include_router(docs.router)
     application.include_router(pages.router)
     application.include_router(links.router)
+    application.include_router(compare.router)
     application.include_router(train.pages)  # /labs/train-bn, ... before the labs' /labs/{slug}
+    application.include_router(labs.router)
     application.include_router(train.router)
     application.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     # Plotly compressed and the default trace computed once per process, before the first request.
     pages.warm()
+    lab_service.warm()  # every lab's default state once per process: the first visitor gets it from the cache
     return application
 
 

@@ -25,6 +25,14 @@ def slugs() -> list[str]:
     return list(lessons().tree.get("train", {}))
 
 
+def cards() -> list[dict[str, Any]]:
+    """The /labs index's cards of the training lessons."""
+    return [
+        {"slug": s, "url": f"/labs/{s}", "title": w["title"], "question": w["question"], "seeds": w.get("seeds", [])}
+        for s, w in lessons().tree.get("train", {}).items()
+    ]
+
+
 def lesson(slug: str) -> dict[str, Any]:
     return dict(lessons().tree["train"][slug])
 
@@ -131,7 +139,8 @@ def knob_inputs(slug: str, page: dict[str, Any]) -> list[dict[str, Any]]:
         elif k.type == "bool":
             item["kind"] = "checkbox"
         else:
-            step = extra.get(k.name, {}).get("step") or (1 if k.type == "int" else (k.maximum - k.minimum) / 100)
+            low, high = float(k.minimum or 0), float(k.maximum or 0)
+            step = extra.get(k.name, {}).get("step") or (1 if k.type == "int" else (high - low) / 100)
             item |= {"kind": "range", "log": False, "min": k.minimum, "max": k.maximum, "step": step, "position": value}
         out.append(item)
     return out

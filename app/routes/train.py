@@ -12,13 +12,14 @@ from normlens.app import train_pages, training
 from normlens.app.fields import StrictModel, field_error, knob_annotation, whole
 from normlens.app.lessons import error_text
 from normlens.app.query_knobs import parse_query
+from normlens.app.requests import JSONRoute
 from normlens.app.responses import dumps
 from normlens.app.routes.api import ERRORS
 from normlens.app.settings import get_settings
 from normlens.args import ArgumentError
 from normlens.train.knobs import KNOBS, config
 
-router = APIRouter(tags=["training"])
+router = APIRouter(route_class=JSONRoute, tags=["training"])
 
 
 class TrainBase(StrictModel):

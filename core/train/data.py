@@ -40,8 +40,8 @@ def dataset(name: str, n: int, noise: float, seed: int) -> tuple[Array, Array]:
     """(x, y): 2-D sets as (n, 2) with 2 or 3 classes; digits as (1797, 1, 8, 8) in [0, 1] with 10 classes."""
     rng = np.random.default_rng(seed)
     if name == "digits":
-        x, y = digits()
-        return x.copy(), y.copy()
+        images, labels = digits()
+        return images.copy(), labels.copy()
     y: Array = np.arange(n) % (3 if name == "blobs" else 2)
     x: Array
     if name == "moons":

@@ -6,6 +6,7 @@
 
 import * as api from "./api.js";
 import * as i18n from "./i18n.js";
+import * as urls from "./urls.js";
 import { buildFigure } from "./lab_figures.js";
 import { loadPlotly } from "./lab_plot.js";
 import { fromQuery, readKnob } from "./lab_state.js";
@@ -16,7 +17,7 @@ const config = JSON.parse($("train-config").textContent);
 i18n.init(JSON.parse($("i18n-strings").textContent), document.documentElement.dataset.lang || "en", config.i18n);
 const t = (k, v) => i18n.t(k, v);
 const PLOT = { displayModeBar: false, responsive: true, scrollZoom: false };
-const TRAIN = "/api/v1/train";
+const TRAIN = urls.api.train;
 
 let view = config.view;
 let results = {};

@@ -57,7 +57,7 @@ def test_shutdown_closes_the_sqlite_store(fresh) -> None:
     with TestClient(create_app()):
         store = links.open_store(None, get_settings().data_dir)
         store.count()  # connects
-        assert store._conn is not None and links._OPENED == [store]  # noqa: SLF001
+        assert store._conn is not None and [store] == links._OPENED  # noqa: SLF001
     assert store._conn is None  # noqa: SLF001  closed
     assert not links._OPENED  # noqa: SLF001
     assert links.open_store.cache_info().currsize == 0

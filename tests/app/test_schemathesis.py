@@ -29,6 +29,7 @@ from schemathesis.core.failures import Failure
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from normlens.app import training
 from normlens.app.errors import BEYOND_SCHEMA
 from normlens.app.fields import LAYER_NAMES
 from normlens.app.links import SqliteLinkStore, store_at
@@ -106,7 +107,8 @@ SETTINGS = settings(
 
 # A request body with a tensor, a layer and its arguments takes about 0.25 s of CPU to generate (nested lists up
 # to 8 deep), a path or a pasted text far less: the budget is spent where it buys the most cases.
-HEAVY = r"^/api/v1/(trace|links|permalink)$"
+HEAVY = r"^/api/v1/(trace|links|permalink|compare)$"
+TRAIN = r"^/api/v1/train$"  # its own test: a valid request trains
 
 
 @schema.include(method="POST", path_regex=HEAVY).parametrize()
@@ -116,11 +118,24 @@ def test_api_conforms_and_never_fails(case: schemathesis.Case) -> None:
     case.call_and_validate(**CHECKS)
 
 
-@schema.exclude(method="POST", path_regex=HEAVY).parametrize()
+@schema.exclude(method="POST", path_regex=HEAVY).exclude(path_regex=TRAIN).parametrize()
 @settings(SETTINGS, max_examples=290)
 def test_api_conforms_and_never_fails_light(case: schemathesis.Case) -> None:
     SENT[case.operation.label] += 1
     case.call_and_validate(**CHECKS)
+
+
+@schema.include(method="POST", path_regex=TRAIN).parametrize()
+@settings(SETTINGS, max_examples=100)
+def test_training_api_conforms_and_never_fails(case: schemathesis.Case) -> None:
+    """A valid training request trains: each case gets a 50 ms budget (the server's time cap, honoured before
+    every step; the stream then ends with its time-limit line), so 100 cases take seconds, not hours."""
+    SENT[case.operation.label] += 1
+    cap, training.TIME_LIMIT = training.TIME_LIMIT, 0.05
+    try:
+        case.call_and_validate(**CHECKS)
+    finally:
+        training.TIME_LIMIT = cap
 
 
 def test_at_least_a_thousand_cases_reached_every_operation() -> None:
