@@ -134,3 +134,27 @@ def test_bad_knob_is_shown_in_both_languages(page) -> None:
     assert page.locator("#lab-errors .i18n-en").first.is_visible()
     # the browser logs the refused request itself; nothing else may have logged
     page.log.errors[:] = [e for e in page.log.errors if "422" not in e]
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_batch_size_explorer_shows_bn_spread_shrinking_and_groupnorm_still(page, seed: int) -> None:
+    """Issue 9: as the batch grows from 2 to 64, one sample's BatchNorm output moves less when its batch-mates
+    are redrawn; GroupNorm's and LayerNorm's do not move at all. Read from the figure the reader sees."""
+    data = open_lab(page, f"/explore/batch-size?seed={seed}&redraws=32")
+    assert data["slug"] == "batch-size"
+    traces = page.evaluate(
+        "() => document.getElementById('plot-spread').data.map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))"
+    )
+    by_key = dict(
+        zip(
+            [t["y"] for t in next(f for f in data["words"]["figures"] if f["id"] == "spread")["traces"]],
+            traces,
+            strict=True,
+        )
+    )
+    bn, gn, ln = by_key["bn_spread"], by_key["gn_spread"], by_key["ln_spread"]
+    assert bn["x"] == [2, 4, 8, 16, 32, 64]
+    assert bn["y"][0] > 2 * bn["y"][-1] > 0  # at 64 the sample moves less than half as much as at 2
+    steps = zip(bn["y"], bn["y"][1:], strict=False)
+    assert sum(b < a for a, b in steps) >= len(bn["y"]) - 2  # shrinking, step after step
+    assert gn["y"] == [0] * len(gn["y"]) and ln["y"] == [0] * len(ln["y"])  # exactly 0: no batch-mates involved
