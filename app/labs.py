@@ -17,14 +17,14 @@ import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import numpy as np
 import orjson
 from pydantic import Field, create_model, model_validator
 
-from normlens.app.fields import FiniteFloat, StrictModel, field_error, int_in, whole
+from normlens.app.fields import StrictModel, field_error, knob_annotation, whole
 from normlens.app.lab_words import knob_words, lab_card, notice_words, state_words, table
 from normlens.app.lessons import error_text
 from normlens.app.responses import dumps
@@ -67,21 +67,6 @@ def _checked_value(spec: LabSpec, knob: Param, value: Any) -> Any:
     return spec.resolve({knob.name: whole(value) if knob.type == "int" else value})[knob.name]
 
 
-def _annotation(k: Param) -> Any:
-    bounds: dict[str, Any] = {}
-    if k.minimum is not None:
-        bounds["gt" if k.exclusive_minimum else "ge"] = k.minimum
-    if k.maximum is not None:
-        bounds["lt" if k.exclusive_maximum else "le"] = k.maximum
-    if k.type == "bool":
-        return bool
-    if k.type == "int":
-        return int_in(**bounds)
-    if k.type == "enum":
-        return Literal[tuple(k.choices or ())]
-    return Annotated[float, Field(allow_inf_nan=False, **bounds)] if bounds else FiniteFloat
-
-
 @cache
 def knobs_model(slug: str) -> type[LabKnobs]:
     """The strict request model of a lab: one optional field per knob, its label and help as the description."""
@@ -90,7 +75,7 @@ def knobs_model(slug: str) -> type[LabKnobs]:
     for k in spec.knobs:
         label, help_ = words[k.name]["label"], words[k.name]["help"]
         about = f"{label['en']} / {label['zh']}" + (f". {help_['en']} / {help_['zh']}" if help_ else "")
-        fields[k.name] = (_annotation(k), Field(k.default, description=about))
+        fields[k.name] = (knob_annotation(k), Field(k.default, description=about))
     name = "".join(w.title() for w in slug.split("-")) + "Knobs"
     model = create_model(name, __base__=LabKnobs, __doc__=f"Knobs of lab {slug}.", **fields)
     model.slug = slug

@@ -49,29 +49,10 @@ from normlens.app.fields import (
 from normlens.app.inputs import InputError, nested_array, resolve_shape
 from normlens.app.labels import LABELS_DESCRIPTION, Labels, check_labels, trace_labels
 from normlens.app.layer_params import layer_union_schema, params_model
-from normlens.app.lessons import Text, error_text, note_text
+from normlens.app.lessons import Text
+from normlens.app.paste_words import paste_error_parts, paste_notes
 from normlens.app.requests import OffLoopValidation
 from normlens.app.settings import get_settings
-
-
-def paste_error_parts(error: ValueError) -> tuple[str, dict[str, Any]]:
-    """A normlens.paste.PasteError as (English message, {line, column, code, msg_zh}) for the API's error
-    items, worded by the lessons ([paste_errors.<code>]); `code` is its stable kind ("ragged", ...)."""
-    from normlens.paste import PasteError
-
-    if not isinstance(error, PasteError):
-        return str(error), {}
-    words = error_text(error)
-    extra = {"line": error.line, "column": error.column, "code": error.kind, "msg_zh": words.zh}
-    return words.en, {k: v for k, v in extra.items() if v is not None}
-
-
-def paste_notes(notes: list[tuple[str, dict[str, Any]]]) -> dict[str, list[str]]:
-    """normlens.paste's Parsed.notes, (code, values) each, in words ([paste_notes.<code>]):
-    {"en": [...], "zh": [...]}."""
-    texts = [note_text(code, values) for code, values in notes]
-    return {"en": [t.en for t in texts], "zh": [t.zh for t in texts]}
-
 
 PasteText = Annotated[str, JsonSchema(lambda: PASTE_SCHEMA)]
 

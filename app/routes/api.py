@@ -23,9 +23,10 @@ from normlens.app.errors import Unprocessable, request_words
 from normlens.app.inputs import InputError, cast
 from normlens.app.lessons import error_text, layer_json
 from normlens.app.offload import in_process, run_validated
+from normlens.app.paste_words import paste_error_parts
 from normlens.app.requests import JSONRoute, off_process
 from normlens.app.responses import JSONBytes, dumps
-from normlens.app.schemas import GradFill, GradRandom, ParseRequest, TraceRequest, paste_error_parts
+from normlens.app.schemas import GradFill, GradRandom, ParseRequest, TraceRequest
 from normlens.app.settings import get_settings
 from normlens.app.trace_cache import ResponseCache
 from normlens.app.tracejson import trace_json
@@ -234,7 +235,7 @@ async def parse(request: ParseRequest) -> JSONBytes:
 
 
 def parse_text(text: str) -> bytes:
-    from normlens.app.schemas import paste_notes
+    from normlens.app.paste_words import paste_notes
     from normlens.paste import parse as paste
 
     settings = get_settings()
