@@ -17,10 +17,11 @@ Per layer, four things are timed in the same process:
   trace plus every step's words and summary (app/summary.py, app/derived.py). Shown apart: the 1.3x target is
   the trace's.
 
-Timing: within each repeat the four run in turn, each going first in turn (the first one finds x out of cache),
-with the garbage collector off during a call (as timeit does), on this thread's CPU time (other jobs on a shared
-machine do not count; `--clock wall` for wall time). NumPy's BLAS and torch use one thread. ms are medians; each
-ratio is the median of the repeats' own ratios to the floor run beside them, so a slow moment moves it less.
+Timing: within each repeat, each of trace, torch and api runs in a pair with a floor run, the two in alternating
+order (the first one finds x out of cache); its ratio is to the floor run beside it. The garbage collector is off
+during a call (as timeit does); time is this thread's CPU time (other jobs on a shared machine do not count;
+`--clock wall` for wall time). NumPy's BLAS and torch use one thread. ms are medians; each ratio is the median of
+the repeats' own ratios to the floor run beside them, so a slow moment moves it less.
 """
 
 from __future__ import annotations
@@ -211,27 +212,30 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def measure(case: Case, x: np.ndarray, repeats: int, warmup: int = 3) -> dict[str, float]:
-    """Median ms of each of trace, floor, torch and api, run in turn within each repeat, and the median of each
-    repeat's ratio to its own floor run ("trace/floor", "torch/floor", "api/floor"): a slow moment of a shared
-    machine slows both sides of a ratio, so it moves less than the ratio of two medians."""
+    """Median ms of each of trace, floor, torch and api, and for each of trace, torch and api the median of its
+    ratio to the floor run right beside it ("trace/floor", ...). Each is timed in a pair with its own floor run,
+    the two in alternating order: a slow moment of a shared machine slows both sides of a pair, and what runs
+    just before (torch's allocator, the api's strings) leaves the caches and the heap alike for both."""
     fns = {
         "trace": lambda: normlens.trace(case.layer, x, **case.params),
         "floor": case.floor,
         "torch": case.torch,
         "api": lambda: trace_json(normlens.trace(case.layer, x, **case.params), "summary"),
     }
+    subjects = ["trace", "torch", "api"]
     times: dict[str, list[float]] = {k: [] for k in fns}
-    order = list(fns)
+    ratios: dict[str, list[float]] = {k: [] for k in subjects}
     for i in range(warmup + repeats):
         gc.collect()
-        for k in order[i % 4 :] + order[: i % 4]:  # each goes first in turn: the first one finds x out of cache
-            t = timed(fns[k])
+        for k in subjects[i % 3 :] + subjects[: i % 3]:
+            pair = (k, "floor") if i % 2 else ("floor", k)  # each goes first in turn: the first finds x out of cache
+            t = {j: timed(fns[j]) for j in pair}
             if i >= warmup:
-                times[k].append(t)
+                times[k].append(t[k])
+                times["floor"].append(t["floor"])
+                ratios[k].append(t[k] / t["floor"])
     out = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-    for k in ("trace", "torch", "api"):
-        out[f"{k}/floor"] = statistics.median(a / b for a, b in zip(times[k], times["floor"], strict=True))
-    return out
+    return out | {f"{k}/floor": statistics.median(v) for k, v in ratios.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -200,6 +201,17 @@ def momentum_arg(value: Any) -> float | None:
     return v
 
 
+FILLED_MAX = 65_536  # PyTorch's initial gamma, beta and buffers up to this size are shared, read-only constants
+
+
+@lru_cache(maxsize=32)  # at most 32 * 512 KB
+def filled(shape: Shape, fill: float, dtype: np.dtype) -> Array:
+    """A read-only array of `fill`: a layer's initial parameter, the same for every call on this shape."""
+    a = np.full(shape, fill, dtype=dtype)
+    a.setflags(write=False)
+    return a
+
+
 def param_arg(name: str, value: Any, shape: Shape, dtype: np.dtype, fill: float, on: bool, switch: str) -> Array | None:
     """gamma, beta or a running statistic: `shape` values when `on` (default: all `fill`), else absent."""
     if not on:
@@ -207,7 +219,7 @@ def param_arg(name: str, value: Any, shape: Shape, dtype: np.dtype, fill: float,
             raise ArgumentError(name, "given_but_off", switch=switch)
         return None
     if value is None:
-        return np.full(shape, fill, dtype=dtype)
+        return filled(shape, fill, dtype) if math.prod(shape) <= FILLED_MAX else np.full(shape, fill, dtype=dtype)
     try:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

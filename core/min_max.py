@@ -11,6 +11,7 @@ group (0 / 0, NaN in PyTorch) gets output and gradient 0, and a notice.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -49,33 +50,41 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     dims = dims_arg(a["dim"], x.ndim)
     dim = [int(d) for d in a["dim"]] if isinstance(a["dim"], list | tuple) else int(a["dim"])
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    kept = [i for i in range(x.ndim) if i not in dims]
-    axis_map = tuple((kept.index(i), 1) if i in kept else None for i in range(x.ndim))
-    grouping = Grouping(x.shape, tuple(x.shape[i] for i in kept) or (1,), axis_map)  # (1,): JSON has no 0-d arrays
+    grouping = _grouping(x.shape, dims)
     lo, hi = x.min(axis=dims, keepdims=True), x.max(axis=dims, keepdims=True)  # (N, D) -> (1, D) for dim=0
-    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):  # a NaN spreads into both, an inf shows in one
-        A.input_array(x)  # the scan grouped.input_array skipped
-    rng = A.finite_result("range", hi - lo)
+    if not np.isfinite(rng := hi - lo).all():  # an inf or NaN in x shows in lo or hi, so in the range
+        if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+            A.input_array(x)  # the scan grouped.input_array skipped: names the first bad value
+        A.finite_result("range", rng)  # else max - min overflowed
     const = rng == 0
     r = np.where(const, rng.dtype.type(1), rng)  # the divisor; 1 in a constant group, whose 0 / 0 is NaN in PyTorch
     shifted = x - lo
     out = shifted / r
     stats = {k: v.reshape(grouping.stat_shape) for k, v in (("min", lo), ("max", hi), ("range", rng))}
-    steps = _forward_steps(x, grouping, dims, {**stats, "shifted": shifted, "output": out})
+    n_const = int(const.sum())  # groups with max = min
+    steps = _forward_steps(x, grouping, dims, {**stats, "shifted": shifted, "output": out}, n_const)
     back, grads = ([], None) if dy is None else _backward(dy, x, (lo, hi, r, const, shifted), dims, grouping.stat_shape)
     return Trace(layer="min_max", dtype=x.dtype.type.__name__, shape=x.shape, axes=LN_NAMES[x.ndim], grouping=grouping,
                  steps=steps + back, output=out, stats=stats, params={"dim": dim}, torch_class=TORCH_CLASS,
                  param_counts={"learnable": 0, "buffers": 0}, torch_code=_code(x, dim, dy), grads=grads,
-                 notation=_notation(LN_NAMES[x.ndim], dims), notices=_notices(stats))  # fmt: skip
+                 notation={**_notation(LN_NAMES[x.ndim], dims)}, notices=_notices(stats))  # fmt: skip
 
 
-def _forward_steps(x: Array, g: Grouping, dims: Shape, a: dict[str, Array]) -> list[Step]:
+@lru_cache(maxsize=256)
+def _grouping(shape: Shape, dims: Shape) -> Grouping:
+    """One statistic per index of the kept axes; (1,) when every axis is reduced: JSON has no 0-d arrays."""
+    kept = [i for i in range(len(shape)) if i not in dims]
+    axis_map = tuple((kept.index(i), 1) if i in kept else None for i in range(len(shape)))
+    return Grouping(shape, tuple(shape[i] for i in kept) or (1,), axis_map)
+
+
+def _forward_steps(x: Array, g: Grouping, dims: Shape, a: dict[str, Array], n_const: int) -> list[Step]:
     """input, grouping, min, max, range (stat_shape arrays, (D,) for dim=0 on (N, D)), shifted and output."""
     x_in = x.view()  # the input step's own read-only view: the caller's array stays writable
     x_in.flags.writeable = False
     ids = g.group_ids()
     grouped.freeze(ids, *a.values())
-    names, K, m, n_const = LN_NAMES[x.ndim], math.prod(g.stat_shape), g.group_size, int((a["range"] == 0).sum())
+    names, K, m = LN_NAMES[x.ndim], math.prod(g.stat_shape), g.group_size
     variant = "constant" if n_const else ""  # some group has max = min
     scalars = {"K": K, "m": m, "reduced": " · ".join(names[i] for i in dims)}
     scalars["sizes"] = " · ".join(str(x.shape[i]) for i in dims)  # "4 · 2" for dims (0, 1) of (4, 2, 3)
@@ -100,6 +109,7 @@ def _notices(stats: dict[str, np.ndarray]) -> list[Notice]:
     return [Notice("constant_group", values)]
 
 
+@lru_cache(maxsize=256)
 def _notation(names: tuple[str, ...], dims: tuple[int, ...]) -> dict[str, str]:
     """Subscripts for the formulas: on (N, D) with dim=0, x_{nd}, min_{d}, reduced over n. No parameters."""
     low = [n.lower() for n in names]

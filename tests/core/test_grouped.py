@@ -107,6 +107,11 @@ def test_a_good_large_input_is_returned_as_it_is():
         Grouping((4, 8, 48, 48), (4, 2), ((0, 1), (1, 4), None, None)),  # GroupNorm, G = 2
         Grouping((4, 8, 48, 48), (8, 48), (None, (0, 1), None, (1, 1))),  # min-max over (0, 2)
         Grouping((4, 8, 48, 48), (1,), (None, None, None, None)),  # every axis reduced
+        Grouping((4, 8, 48, 48), (4,), ((0, 1), None, None, None)),  # LayerNorm over (C, H, W)
+        Grouping((4, 8, 48, 48), (4, 8), ((0, 1), (1, 1), None, None)),  # InstanceNorm2d
+        Grouping((4, 8, 48, 48), (8, 48, 48), (None, (0, 1), (1, 1), (2, 1))),  # min-max over the batch: Q = 1
+        Grouping((4, 8, 48, 48), (4, 48), ((0, 1), None, (1, 1), None)),  # min-max over (1, 3): not in view order
+        Grouping((4, 8, 48, 48), (4, 24, 48), ((0, 1), None, (1, 2), (2, 1))),  # a divisor before the last kept axis
     ],
 )
 def test_group_ids_written_in_one_pass_equal_the_index_arithmetic(g):
