@@ -15,6 +15,7 @@ the histogram counts the very values `summarize` samples (identical); mean and s
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ def derive_summaries(trace: Trace) -> None:
         _derive(trace, x)
 
 
+@lru_cache(maxsize=1024)  # per (n, k): every trace of a shape and grouping has the same one (read, never changed)
 def ids_summary(n: int, k: int) -> dict[str, Any]:
     """The exact summary of n group ids, each of 0 .. k-1 covering n / k of them."""
     return {

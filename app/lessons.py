@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from normlens.app.formulas import to_mathml
 from normlens.args import ArgumentError, LayerSpec
 from normlens.trace import Notice, Step, Trace
 
@@ -130,16 +131,27 @@ def templates(layer: str, step_id: str, variant: str) -> dict[str, Any]:
     return {f: next((t[f] for t in tables if f in t), None) for f in FIELDS}
 
 
+def words_context(trace: Trace) -> dict[str, dict[str, Any]]:
+    """What the words of every step of `trace` may name, per language (`layer_values`), and under "keys" the
+    hashable form of each English value, filled as steps ask for them: computed once per trace, not per step."""
+    return {**{lang: layer_values(trace, lang) for lang in LANGS}, "keys": {}}
+
+
 def step_words(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """title, explanation (Text), formula (LaTeX), live and brief (client templates) of one step. `context`:
-    the trace's `layer_values` per language, when the caller words every step of one trace."""
-    context = context or {lang: layer_values(trace, lang) for lang in LANGS}
-    names = template_names(trace.layer, step.id, step.variant)
-    values = {**context["en"], **step.scalars}
+    """title, explanation (Text), formula (LaTeX), live and brief (client templates) of one step, and "json":
+    the same as the API sends them. `context`: the trace's `words_context`, when the caller words every step."""
+    context = context or words_context(trace)
+    names, scalars, keys = template_names(trace.layer, step.id, step.variant), step.scalars, context["keys"]
     # the words depend only on the values their placeholders name (the rest of `context` is fixed per layer and
     # language), so equal values give equal words: a request with new numbers but the same arguments reuses them
-    key = tuple(_hashable(values[n]) for n in names)
+    key = tuple(_hashable(scalars[n]) if n in scalars else _context_key(context, keys, n) for n in names)
     return _step_words(trace.layer, step.id, step.variant, key, lambda: _word(trace, step, context))
+
+
+def _context_key(context: Mapping[str, dict[str, Any]], keys: dict[str, Any], name: str) -> Any:
+    if name not in keys:
+        keys[name] = _hashable(context["en"][name])
+    return keys[name]
 
 
 def _word(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
@@ -148,14 +160,13 @@ def _word(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]]) -> di
     for lang in LANGS:
         values = {**context[lang], **step.scalars}
         texts[lang] = [fill(found[f][lang], values) for f in ("title", "text")]
-    formula = found["formula"]
-    return {
-        "title": Text(texts["en"][0], texts["zh"][0]),
-        "explanation": Text(texts["en"][1], texts["zh"][1]),
-        "formula": fill(formula, {**context["en"], **step.scalars}) if formula else "",
-        "live": found["live"],
-        "brief": found["brief"],
-    }
+    formula = fill(found["formula"], {**context["en"], **step.scalars}) if found["formula"] else ""
+    title, explanation = Text(texts["en"][0], texts["zh"][0]), Text(texts["en"][1], texts["zh"][1])
+    live, brief = found["live"], found["brief"]
+    # "json": the same fields as the API sends them, built once per cached entry (app.tracejson.step_json)
+    shown = {"title": title.to_dict(), "explanation": explanation.to_dict(), "formula": formula}
+    shown |= {"formula_mathml": to_mathml(formula), "live": live, "brief": brief}
+    return {"title": title, "explanation": explanation, "formula": formula, "live": live, "brief": brief, "json": shown}
 
 
 _WORDS: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()

@@ -16,8 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from normlens.app.derived import derive_summaries
-from normlens.app.formulas import to_mathml
-from normlens.app.lessons import LANGS, layer_values, notice_text, step_words
+from normlens.app.lessons import notice_text, step_words, words_context
 from normlens.app.summary import summarize
 from normlens.trace import Step, Trace
 
@@ -32,7 +31,6 @@ def _ship(a: np.ndarray | None, detail: str, max_values: int) -> np.ndarray | No
 
 
 def step_json(trace: Trace, step: Step, detail: str, max_values: int, context: Any = None) -> dict[str, Any]:
-    words = step_words(trace, step, context)
     v = step.values
     return {
         "id": step.id,
@@ -40,12 +38,7 @@ def step_json(trace: Trace, step: Step, detail: str, max_values: int, context: A
         "kind": step.kind,
         "variant": step.variant,
         "scalars": step.scalars,
-        "title": words["title"].to_dict(),
-        "explanation": words["explanation"].to_dict(),
-        "formula": words["formula"],
-        "formula_mathml": to_mathml(words["formula"]),
-        "live": words["live"],
-        "brief": words["brief"],
+        **step_words(trace, step, context)["json"],  # title, explanation, formula, formula_mathml, live, brief
         "shape": None if v is None else list(v.shape),
         "values": _ship(v, detail, max_values),
         "summary": None if v is None else summarize(v),
@@ -60,7 +53,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         return _ship(a, detail, max_values) if isinstance(a, np.ndarray) or a is None else a
 
     running = None if trace.running is None else {k: arr(v) for k, v in trace.running.items()}
-    context = {lang: layer_values(trace, lang) for lang in LANGS}  # what every step's words may name
+    context = words_context(trace)  # what every step's words may name
     return {
         "layer": trace.layer,
         "torch_class": trace.torch_class,

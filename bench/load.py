@@ -5,8 +5,10 @@
 
 Starts `python -m normlens.app` with two workers on a free loopback port, waits for /healthz, checks that the trace
 request answers 200, then runs wrk (bounded by `timeout`) on each endpoint and prints one line per endpoint.
-The target is 1,500 requests/s with p99 under 15 ms for the trace on a quiet 2-core machine. wrk itself uses
-CPU too: on two cores it competes with the two workers, so the figures are a floor.
+Before measuring it waits until the server's start-up work (worker pools, the digits) has settled. Issue 12's
+target: an uncached trace (`--no-cache`) at 2,500 requests/s with p99 at most 10 ms, or at least 0.25 of the same
+run's /healthz rate. wrk itself uses CPU too: on two cores it competes with the two workers, so the figures are a
+floor.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"  # load goes to loopback only
-TARGET_RPS = 1500
-TARGET_P99_MS = 15.0
+TARGET_RPS = 2500
+TARGET_P99_MS = 10.0
+TARGET_RATIO = 0.25  # or this share of /healthz's requests/s in the same run
 # BatchNorm2d on (N, C, H, W) = (2, 2, 2, 2) with gamma and beta, forward and backward.
 TRACE_BODY = {
     "layer": "batch_norm",
@@ -83,6 +86,36 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0)
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{url}/healthz did not answer within {timeout:.0f} s")
+
+
+def session_cpu_seconds(sid: int) -> float:
+    """User + system CPU time of every process in session `sid` (the server, its workers and their pools)."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[3]) == sid:  # fields after the name: state, ppid, pgrp, session, ..., utime (12), stime (13)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def wait_quiet(sid: int, timeout: float = 60.0, busy: float = 0.05) -> float:
+    """Wait until the server's processes use under `busy` of a core over half a second: start-up work (worker
+    pools spawning and importing, the digits loading) would otherwise run during the first measurement.
+    Returns the seconds waited."""
+    start = time.monotonic()
+    last = session_cpu_seconds(sid)
+    while time.monotonic() - start < timeout:
+        time.sleep(0.5)
+        now = session_cpu_seconds(sid)
+        if now - last < busy * 0.5:
+            break
+        last = now
+    return time.monotonic() - start
 
 
 def post_once(url: str, body: bytes) -> int:
@@ -165,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         wait_healthy(url, server)
+        print(f"start-up work settled after {wait_quiet(server.pid):.1f} s", file=sys.stderr)
         body = json.dumps(TRACE_BODY).encode()
         status = post_once(url + "/api/v1/trace", body)
         if status != 200:
@@ -187,12 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.workers} workers, trace cache {cache}, {load}")
     for r in results:
         print(r.line())
-    trace = results[-1]
-    ok = trace.rps >= TARGET_RPS and trace.p99_ms < TARGET_P99_MS and trace.errors == 0
-    verdict = "meets" if ok else "misses"
+    health, trace = results[0], results[-1]
+    ratio = trace.rps / health.rps if health.rps else float("nan")
+    ok = trace.errors == 0 and (trace.rps >= TARGET_RPS and trace.p99_ms <= TARGET_P99_MS or ratio >= TARGET_RATIO)
     print(
-        f"trace {verdict} the target of {TARGET_RPS:,} req/s with p99 < {TARGET_P99_MS:g} ms "
-        "(set for a quiet 2-core machine)"
+        f"trace/healthz {ratio:.3f}: {'meets' if ok else 'misses'} the target of {TARGET_RPS:,} req/s with p99 <= "
+        f"{TARGET_P99_MS:g} ms, or at least {TARGET_RATIO} of /healthz"
     )
     if args.json:
         print(json.dumps([r.__dict__ for r in results]))

@@ -64,4 +64,4 @@ def changed(gamma: Array | None = None, beta: Array | None = None, **buffers: Ar
     """weight, bias and running buffers for `program`, None where they hold the module's initial values."""
     initial = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
     given = {"weight": gamma, "bias": beta, **buffers}
-    return {k: None if v is None or np.all(v == initial[k]) else v for k, v in given.items()}
+    return {k: None if v is None or (np.asarray(v) == initial[k]).all() else v for k, v in given.items()}
