@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
 import numpy as np
 import orjson
 
-from bench.load import HOST, TRACE_BODY, free_port, stop_server, wait_healthy
+from bench.load import HOST, TRACE_BODY, free_port, stop_server, wait_healthy, wait_quiet
 
 MALFORMED = orjson.dumps({"text": "1, " * 4_194_304})
 WELL_FORMED = orjson.dumps({"text": "1, " * 4_194_303 + "1"})
@@ -96,12 +99,30 @@ async def loop(run: Run, client: httpx.AsyncClient, stop: float, kind: str, jobs
         i += 1
 
 
-async def probe(run: Run, client: httpx.AsyncClient, stop: float, pid: int) -> None:
+async def sample_rss(run: Run, stop: float, pid: int) -> None:
     while time.monotonic() < stop:
-        await run.timed(client, "healthz", "GET", "/healthz")
         run.peak_rss = max(run.peak_rss, rss_mb(pid))
         run.peak_pool = max(run.peak_pool, pool_rss_mb(pid))
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+
+
+def probe(port: int, switch: float, stop: float, out: Connection) -> None:
+    """GET /healthz every 20 ms on one keep-alive connection, in a process of its own: measured from an event
+    loop shared with the load's clients, the latency was mostly the clients' own Python time. Sends back
+    (phase, seconds) pairs."""
+    found: list[tuple[str, float]] = []
+    conn = http.client.HTTPConnection(HOST, port, timeout=60)
+    while (now := time.monotonic()) < stop:
+        try:
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        found.append(("baseline" if now < switch else "mixed", time.monotonic() - now))
+        time.sleep(0.02)
+    out.send(found)
+    out.close()
 
 
 async def alone(client: httpx.AsyncClient, body: bytes) -> tuple[float, int]:
@@ -110,7 +131,7 @@ async def alone(client: httpx.AsyncClient, body: bytes) -> tuple[float, int]:
     return time.perf_counter() - t0, r.status_code
 
 
-async def scenario(url: str, pid: int, args: argparse.Namespace) -> dict[str, object]:
+async def scenario(url: str, port: int, pid: int, args: argparse.Namespace) -> dict[str, object]:
     small = [("/api/v1/trace", json.dumps(TRACE_BODY).encode())]
     large = [("/api/v1/trace", values_4m()), ("/api/v1/parse", MALFORMED), ("/api/v1/trace", RANDOM_4M)]
     limits = httpx.Limits(max_connections=args.small + args.large + 2)
@@ -125,12 +146,18 @@ async def scenario(url: str, pid: int, args: argparse.Namespace) -> dict[str, ob
         start = time.monotonic()
         stop = start + args.duration
         switch = start + args.duration / 4
-        tasks = [asyncio.create_task(probe(run, client, stop, pid))]
+        receiver, sender = multiprocessing.Pipe(duplex=False)
+        prober = multiprocessing.get_context("spawn").Process(target=probe, args=(port, switch, stop, sender))
+        prober.start()
+        tasks = [asyncio.create_task(sample_rss(run, stop, pid))]
         tasks += [asyncio.create_task(loop(run, client, stop, "small", small)) for _ in range(args.small)]
         await asyncio.sleep(switch - time.monotonic())
         run.phase = "mixed"
         tasks += [asyncio.create_task(loop(run, client, stop, "large", large)) for _ in range(args.large)]
         await asyncio.gather(*tasks)
+        for phase, seconds in await asyncio.to_thread(receiver.recv):
+            run.times.setdefault((phase, "healthz"), []).append(seconds)
+        prober.join()
         await asyncio.sleep(3)  # let the worker settle before the last RSS reading
         rss_after, pool_after = rss_mb(pid), pool_rss_mb(pid)
     return {
@@ -196,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     server = subprocess.Popen(cmd, env=env, cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
     try:
         wait_healthy(url, server)
-        result = asyncio.run(asyncio.wait_for(scenario(url, server.pid, args), args.duration + 3 * args.timeout + 60))
+        print(f"start-up work settled after {wait_quiet(server.pid):.1f} s", file=sys.stderr)
+        bound = args.duration + 3 * args.timeout + 60
+        result = asyncio.run(asyncio.wait_for(scenario(url, port, server.pid, args), bound))
     finally:
         stop_server(server)
     figures = report(result, args)
