@@ -21,6 +21,7 @@ from normlens.trace import Grouping, Notice, Step, Trace
 
 Array = npt.NDArray[Any]
 Grads = dict[str, Array | None]  # {"input", "gamma", "beta"}
+COARSE_RATIO = 100.0  # |mean| / std from which float32 loses the digits for 1e-5 relative agreement with PyTorch
 SCAN_MAX = 65_536  # inputs up to this size are scanned for inf and NaN first, whatever the layer does next
 
 
@@ -237,10 +238,27 @@ def trace(layer: str, res: Result, **fields: Any) -> Trace:
     rm, rv = p.get("running_mean"), p.get("running_var")
     buffers = 0 if rm is None or rv is None else rm.size + rv.size + 1  # and num_batches_tracked
     one = [Notice("one_value_per_group")] if plan.grouping.group_size == 1 else []  # x_hat = 0 there
+    notices = [*fields.pop("notices", one), *_coarse_float32(res)]  # a layer's own replace the shared ones
     common: dict[str, Any] = {"layer": layer, "dtype": res.output.dtype.type.__name__, "shape": res.output.shape}
     common |= {"axes": plan.axes, "grouping": plan.grouping, "steps": res.forward + res.backward, "stats": res.stats}
     common |= {"param_counts": {"learnable": learnable, "buffers": buffers}, "param_axes": plan.param_axes}
-    return Trace(**common, output=res.output, notation={**plan.notation}, grads=res.grads, **{"notices": one, **fields})
+    return Trace(**common, output=res.output, notation={**plan.notation}, grads=res.grads, notices=notices, **fields)
+
+
+def _coarse_float32(res: Result) -> list[Notice]:
+    """float32 batch statistics of a group whose mean is far from zero next to its spread: x - mean cancels
+    about log10(|mean| / std) of float32's 7 digits, in any float32 implementation (PyTorch's CPU kernels
+    compute x * (gamma / std) + (beta - mean * gamma / std), rounding differently from these steps)."""
+    if not res.plan.center or res.call.fixed is not None or res.output.dtype != np.float32:
+        return []
+    mean, var = (res.stats[k].astype(np.float64) for k in ("mean", "var"))
+    ratio = np.where(var > 0, np.abs(mean) / (std := np.sqrt(var + res.call.eps)), 0)  # constant: x - mean = 0
+    if not (r := float(ratio.max())) >= COARSE_RATIO:
+        return []
+    k = int(np.argmax(ratio))
+    values = {"ratio": r, "group": [int(i) for i in np.unravel_index(k, mean.shape)], "lost": round(math.log10(r))}
+    values |= {"mean": float(mean.flat[k]), "std": float(std.flat[k]), "error": r / 2**24}
+    return [Notice("coarse_float32", values)]
 
 
 def notation(names: tuple[str, ...], stat: str, over: str, param: str, param_over: str) -> dict[str, str]:

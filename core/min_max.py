@@ -50,7 +50,9 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     dims = dims_arg(a["dim"], x.ndim)
     dim = [int(d) for d in a["dim"]] if isinstance(a["dim"], list | tuple) else int(a["dim"])
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    grouping = _grouping(x.shape, dims)
+    kept = [i for i in range(x.ndim) if i not in dims]
+    axis_map = tuple((kept.index(i), 1) if i in kept else None for i in range(x.ndim))
+    grouping = Grouping(x.shape, tuple(x.shape[i] for i in kept) or (1,), axis_map)  # (1,): JSON has no 0-d arrays
     lo, hi = x.min(axis=dims, keepdims=True), x.max(axis=dims, keepdims=True)  # (N, D) -> (1, D) for dim=0
     if not np.isfinite(rng := hi - lo).all():  # an inf or NaN in x shows in lo or hi, so in the range
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
@@ -68,14 +70,6 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
                  steps=steps + back, output=out, stats=stats, params={"dim": dim}, torch_class=TORCH_CLASS,
                  param_counts={"learnable": 0, "buffers": 0}, torch_code=_code(x, dim, dy), grads=grads,
                  notation={**_notation(LN_NAMES[x.ndim], dims)}, notices=_notices(stats))  # fmt: skip
-
-
-@lru_cache(maxsize=256)
-def _grouping(shape: Shape, dims: Shape) -> Grouping:
-    """One statistic per index of the kept axes; (1,) when every axis is reduced: JSON has no 0-d arrays."""
-    kept = [i for i in range(len(shape)) if i not in dims]
-    axis_map = tuple((kept.index(i), 1) if i in kept else None for i in range(len(shape)))
-    return Grouping(shape, tuple(shape[i] for i in kept) or (1,), axis_map)
 
 
 def _forward_steps(x: Array, g: Grouping, dims: Shape, a: dict[str, Array], n_const: int) -> list[Step]:

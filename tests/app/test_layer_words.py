@@ -142,6 +142,7 @@ def test_rms_norm_words():
         ("instance_norm", np.ones((2, 4, 1), np.float32), {}, "one_spatial_element"),
         ("rms_norm", np.array([[1e-5, 2e-5]], np.float32), {"eps": 1e-3}, "eps_dominates"),
         ("rms_norm", np.ones((3, 1)), {}, "single_value_groups"),
+        ("batch_norm", np.array([[1e4, 2e4], [1e4 + 0.5, 2e4 - 1]], np.float32), {}, "coarse_float32"),
     ],
 )
 def test_notices_are_worded_in_both_languages(layer, x, params, code):
