@@ -66,7 +66,7 @@ class Result:
 def group_sum(a: Array, b: Array | None = None) -> npt.NDArray[np.float64]:
     """Sum over P and Q of a (or a * b) in float64, (P, K, Q) -> (K,): a BLAS dot per contiguous row (more exact
     than einsum's sum; one thread, unlike a matrix-vector product), the P row sums added in float64."""
-    v = np.ones(a.shape[2], a.dtype) if b is None else b
+    v = b if b is not None else A.filled((q,), 1.0, a.dtype) if (q := a.shape[2]) <= SCAN_MAX else np.ones(q, a.dtype)
     inner = np.vecdot(a, v) if a.shape[2] > 1 else a[:, :, 0] * v[..., 0]  # (P, K, Q) -> (P, K)
     return np.asarray(inner.sum(axis=0, dtype=np.float64))
 
@@ -251,6 +251,8 @@ def _coarse_float32(res: Result) -> list[Notice]:
     compute x * (gamma / std) + (beta - mean * gamma / std), rounding differently from these steps)."""
     if not res.plan.center or res.call.fixed is not None or res.output.dtype != np.float32:
         return []
+    if not (np.abs(res.stats["mean"]) >= 0.999 * COARSE_RATIO * np.sqrt(res.stats["var"] + res.call.eps)).any():
+        return []  # the common case, found in float32 (a little below the line: the float64 ratio decides)
     mean, var = (res.stats[k].astype(np.float64) for k in ("mean", "var"))
     ratio = np.where(var > 0, np.abs(mean) / (std := np.sqrt(var + res.call.eps)), 0)  # constant: x - mean = 0
     if not (r := float(ratio.max())) >= COARSE_RATIO:
