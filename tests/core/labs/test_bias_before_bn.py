@@ -3,7 +3,6 @@ gradient is zero up to rounding; knobs are validated."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -12,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import normlens
-from normlens.args import ArgumentError
 from normlens.labs.base import LabResult
 from normlens.labs.bias_before_bn import LAB, batch_norm
+from tests.core.labs.checks import assert_fast, assert_refused
 from tests.core.labs.torch_run import assert_matches, run_torch_many
 
 FLOAT64_KEYS = ("y_with", "y_without", "grad_weight_with", "grad_weight_without", "params_with", "params_without")
@@ -152,16 +151,9 @@ def test_zero_bias_is_exactly_the_same() -> None:
      ("dtype", "float16"), ("layer", "conv2d"), ("seed", -1), ("seed", 1.5), ("nope", 1)],
 )  # fmt: skip
 def test_bad_knobs(knob: str, value: object) -> None:
-    with pytest.raises(ArgumentError) as e:
-        LAB.resolve({knob: value})
-    assert e.value.param == knob
+    assert_refused(LAB, knob, value)
 
 
 @pytest.mark.parametrize("layer", ["linear", "conv1x1"])
 def test_largest_setting_is_fast(layer: str) -> None:
-    knobs = LAB.resolve({"batch": 64, "in_features": 16, "out_features": 16, "dtype": "float64", "layer": layer})
-    LAB.run(**knobs)
-    t = time.perf_counter()
-    for _ in range(5):
-        LAB.run(**knobs)
-    assert (time.perf_counter() - t) / 5 < 0.2
+    assert_fast(LAB, {"batch": 64, "in_features": 16, "out_features": 16, "dtype": "float64", "layer": layer})

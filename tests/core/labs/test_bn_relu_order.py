@@ -4,7 +4,6 @@ unit and ignores the input shift; the statistics after ReLU follow the rectified
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -12,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import normlens
-from normlens.args import ArgumentError
 from normlens.labs.bn_relu_order import LAB, batch_norm, rectified
+from tests.core.labs.checks import assert_fast, assert_refused
 from tests.core.labs.torch_run import assert_matches, run_torch_many
 
 
@@ -118,15 +117,8 @@ def test_series_shapes_do_not_depend_on_shift() -> None:
      ("seed", 2**31), ("seed", False), ("depth", 2)],
 )  # fmt: skip
 def test_bad_knobs(knob: str, value: object) -> None:
-    with pytest.raises(ArgumentError) as e:
-        LAB.resolve({knob: value})
-    assert e.value.param == knob
+    assert_refused(LAB, knob, value)
 
 
 def test_largest_setting_is_fast() -> None:
-    knobs = LAB.resolve({"width": 32, "batch": 128, "shift": 3.0})
-    LAB.run(**knobs)
-    t = time.perf_counter()
-    for _ in range(5):
-        LAB.run(**knobs)
-    assert (time.perf_counter() - t) / 5 < 0.2
+    assert_fast(LAB, {"width": 32, "batch": 128, "shift": 3.0})

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from normlens.args import ArgumentError
 from normlens.labs.base import LabResult
 from normlens.labs.dropout_bn import LAB, feature_var, train_history
-from tests.core.labs.torch_run import assert_matches, run_torch, run_torch_many, without_stdout
+from tests.core.labs.checks import assert_refused
+from tests.core.labs.torch_run import Case, assert_case_matches, assert_matches, run_torch
 
 
 def run(**knobs: object) -> LabResult:
@@ -45,21 +45,10 @@ def random_knobs() -> dict[str, object]:
     }
 
 
-@pytest.fixture(scope="module")
-def torch_runs() -> list[tuple[dict[str, object], LabResult, dict[str, object]]]:
-    """Every case's torch_code in one interpreter: torch is imported once."""
-    knobs = [*CASES, random_knobs()]
-    results = [run(**k) for k in knobs]
-    return list(zip(knobs, results, run_torch_many([r.torch_code for r in results], keep_stdout=True), strict=True))
-
-
+# torch_runs (conftest.py): each of CASES and one random_knobs() draw, run by torch in one interpreter
 @pytest.mark.parametrize("case", range(len(CASES) + 1))
-def test_torch_code_recomputes_torch_expect(torch_runs: list, case: int) -> None:
-    knobs, r, got = torch_runs[case]
-    try:
-        assert_matches(r.torch_expect, without_stdout(got), rtol=1e-10, atol=1e-12)
-    except AssertionError as e:
-        raise AssertionError(f"knobs {knobs}: {e}") from None
+def test_torch_code_recomputes_torch_expect(torch_runs: list[Case], case: int) -> None:
+    assert_case_matches(torch_runs[case], rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
@@ -159,9 +148,7 @@ def test_torch_code_says_how_the_mask_is_applied() -> None:
     ],
 )
 def test_bad_knobs_name_the_knob(knob: str, value: object, code: str) -> None:
-    with pytest.raises(ArgumentError) as e:
-        LAB.resolve({knob: value})
-    assert e.value.param == knob and e.value.code == code
+    assert assert_refused(LAB, knob, value).code == code
 
 
 def test_spec() -> None:

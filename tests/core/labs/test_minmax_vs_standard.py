@@ -3,15 +3,13 @@ under min-max than under standardization; knobs are validated."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normlens.args import ArgumentError
 from normlens.labs.minmax_vs_standard import LAB
+from tests.core.labs.checks import assert_fast, assert_refused
 from tests.core.labs.torch_run import assert_matches, run_torch, run_torch_many
 
 
@@ -104,15 +102,8 @@ def test_series_shapes_do_not_depend_on_outlier() -> None:
      ("outlier", True), ("seed", -3), ("seed", "1"), ("bogus", 0)],
 )  # fmt: skip
 def test_bad_knobs(knob: str, value: object) -> None:
-    with pytest.raises(ArgumentError) as e:
-        LAB.resolve({knob: value})
-    assert e.value.param == knob
+    assert_refused(LAB, knob, value)
 
 
 def test_largest_setting_is_fast() -> None:
-    knobs = LAB.resolve({"n": 500, "features": 8, "outlier": 1000.0})
-    LAB.run(**knobs)
-    t = time.perf_counter()
-    for _ in range(5):
-        LAB.run(**knobs)
-    assert (time.perf_counter() - t) / 5 < 0.2
+    assert_fast(LAB, {"n": 500, "features": 8, "outlier": 1000.0})

@@ -4,7 +4,6 @@ negative; naive float32 collapses at offset 1e4; knobs are validated."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import ml_dtypes
@@ -14,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from normlens.args import ArgumentError
 from normlens.labs.base import LabResult
 from normlens.labs.precision import ALGORITHMS, DTYPES, LAB, stored, sums, welford
+from tests.core.labs.checks import assert_fast, assert_refused
 from tests.core.labs.torch_run import run_torch_many
 
 EPS32 = float(np.finfo(np.float32).eps)
@@ -174,15 +173,8 @@ def test_series_shapes_do_not_depend_on_offset() -> None:
      ("seed", "7"), ("dtype", "float16")],
 )  # fmt: skip
 def test_bad_knobs(knob: str, value: object) -> None:
-    with pytest.raises(ArgumentError) as e:
-        LAB.resolve({knob: value})
-    assert e.value.param == knob
+    assert_refused(LAB, knob, value)
 
 
 def test_largest_setting_is_fast() -> None:
-    knobs = LAB.resolve({"n": 4096, "offset": 3e4})
-    LAB.run(**knobs)
-    t = time.perf_counter()
-    for _ in range(3):
-        LAB.run(**knobs)
-    assert (time.perf_counter() - t) / 3 < 0.2
+    assert_fast(LAB, {"n": 4096, "offset": 3e4}, repeats=3)

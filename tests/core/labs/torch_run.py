@@ -10,6 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from normlens.labs.base import LabResult, LabSpec
+
+# one case of a lab: its knobs, its result and what its torch_code printed (stdout kept under "__stdout__")
+Case = tuple[dict[str, object], LabResult, dict[str, Any]]
+
 
 def run_torch(code: str, timeout: float = 120) -> dict[str, Any]:
     # the script on stdin, not as an argument: a lab's literals can pass the 128 KB limit of one argv string
@@ -59,3 +64,18 @@ def run_torch_many(codes: list[str], timeout: float = 600, keep_stdout: bool = F
 
 def without_stdout(got: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in got.items() if k != "__stdout__"}
+
+
+def run_cases(lab: LabSpec, knobs: list[dict[str, object]]) -> list[Case]:
+    """Each knob set's result, and its torch_code run in one interpreter (torch imported once)."""
+    results = [lab.run(**lab.resolve(k)) for k in knobs]
+    return list(zip(knobs, results, run_torch_many([r.torch_code for r in results], keep_stdout=True), strict=True))
+
+
+def assert_case_matches(case: Case, rtol: float, atol: float = 0.0) -> None:
+    """assert_matches on a case's torch_expect and the numbers its script printed; its knobs in the message."""
+    knobs, r, got = case
+    try:
+        assert_matches(r.torch_expect, without_stdout(got), rtol=rtol, atol=atol)
+    except AssertionError as e:
+        raise AssertionError(f"knobs {knobs}: {e}") from None
