@@ -27,6 +27,7 @@ from pydantic import Field, create_model, model_validator
 from normlens.app.fields import StrictModel, field_error, knob_annotation, whole
 from normlens.app.lab_words import knob_words, lab_card, notice_words, state_words, table
 from normlens.app.lessons import error_text
+from normlens.app.query_knobs import parse_query
 from normlens.app.responses import dumps
 from normlens.app.trace_cache import ResponseCache
 from normlens.args import ArgumentError, Param
@@ -135,29 +136,9 @@ def _query_value(value: Any) -> str:
 
 def from_query(slug: str, query: dict[str, str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Knobs from a page's query string (strings), canonical; a bad or unknown one is left at its default and
-    reported as an error item (the page shows it), never a failed page."""
-    spec, given, errors = LABS[slug], {}, []
-    for k in spec.knobs:
-        if k.name not in query:
-            continue
-        raw = query[k.name]
-        try:
-            value: Any = raw if k.type == "enum" else _parse(k, raw)
-            given[k.name] = spec.resolve({k.name: value})[k.name]
-        except ArgumentError as e:
-            words = error_text(e, None)
-            errors.append({"loc": ["query", k.name], "msg": words.en, "msg_zh": words.zh, "code": e.code})
-    return spec.resolve(given), errors
-
-
-def _parse(k: Param, raw: str) -> Any:
-    if k.type == "bool":
-        return {"true": True, "false": False, "1": True, "0": False}.get(raw.lower(), raw)
-    try:
-        number = float(raw)
-    except ValueError:
-        return raw  # a string: the knob's own check words the error
-    return int(number) if k.type == "int" and number.is_integer() and abs(number) < 2**53 else number
+    reported as an error item (the page shows it), never a failed page (app.query_knobs, as the training lab)."""
+    spec = LABS[slug]
+    return parse_query(spec.knobs, spec.resolve, query)
 
 
 # ---- off the event loop, remembered -------------------------------------------------------------------------
