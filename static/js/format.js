@@ -4,15 +4,19 @@
 const MINUS = "\u2212";
 
 /** A short, readable rendering: 4 significant digits, trailing zeros dropped, exponent for tiny/huge values.
- *  fmt(0.73126) -> "0.7313", fmt(-0.5) -> "−0.5", fmt(1e-5) -> "1e−5". */
+ *  fmt(0.73126) -> "0.7313", fmt(-0.5) -> "−0.5", fmt(1e-5) -> "1e−5". From 1,000 on, never fewer digits than
+ *  the integer part has, and a short number (at most 7 significant digits) as written: fmt(10000.1) is
+ *  "10000.1", not "1e4", so x − μ on data near 10,000 reads 10000.1 − 10000 = 0.075. */
 export function fmt(v, digits = 4) {
   if (v === null || v === undefined || Number.isNaN(v)) return "–";
   if (!Number.isFinite(v)) return v > 0 ? "∞" : MINUS + "∞";
   if (v === 0) return "0";
   const a = Math.abs(v);
   let s;
-  if (a >= 1e-3 && a < 1e5) {
-    s = v.toPrecision(digits);
+  if (a >= 1e3 && a < 1e5 && String(a).replace(".", "").replace(/0+$/, "").length <= 7) {
+    s = String(v);
+  } else if (a >= 1e-3 && a < 1e5) {
+    s = v.toPrecision(Math.max(digits, Math.floor(Math.log10(a)) + 1));
     if (s.includes("e")) s = s.replace(/\.?0+e/, "e").replace("e+", "e");
     else if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
   } else {

@@ -15,6 +15,12 @@ test("fmt: 4 significant digits, trailing zeros dropped, U+2212 for minus", () =
 test("fmt: exponents for tiny and huge values, every minus sign replaced", () => {
   assert.equal(fmt(1e-5), "1e\u22125");
   assert.equal(fmt(123456), "1.23e5"); // digits - 2 decimals in exponent form
+  // from 1,000 to 100,000: never an exponent, and numbers as short as the ones people type shown whole
+  assert.equal(fmt(10000.1), "10000.1");
+  assert.equal(fmt(-9999.8), "\u22129999.8");
+  assert.equal(fmt(10000.025390625), "10000"); // float32's mean of data near 10,000: the integer digits
+  assert.equal(fmt(99999.96), "99999.96");
+  assert.equal(fmt(12345.678901), "12346");
   assert.equal(fmt(-1.11e-16), "\u22121.11e\u221216");
 });
 
