@@ -3,8 +3,10 @@ wait for spawns) and stopped at shutdown, and the short-link stores close, SQLit
 
 from __future__ import annotations
 
+import multiprocessing.connection
 import os
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +14,23 @@ from fastapi.testclient import TestClient
 from normlens.app import links, offload
 from normlens.app.main import create_app
 from normlens.app.settings import get_settings
+
+
+def ended(process, timeout: float) -> bool:
+    """The process has exited: its sentinel is ready, then it is gone or a zombie (it may still be closing down
+    for a moment). Not join() + is_alive(): the pool's manager thread joins the same processes, and is_alive()
+    after a lost waitpid race says True."""
+    if not multiprocessing.connection.wait([process.sentinel], timeout=timeout):
+        return False
+    stat, deadline = Path(f"/proc/{process.pid}/stat"), time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] in "ZX":
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.01)
+    return False
 
 
 @pytest.fixture
@@ -41,8 +60,22 @@ def test_the_pool_is_ready_after_start_up_and_gone_after_shutdown(fresh, monkeyp
         assert offload.pool().submit(offload._ready).result(timeout=60) in processes  # no new spawn needed
     assert offload.pool.cache_info().currsize == 0
     for process in processes.values():
-        process.join(timeout=10)
-        assert not process.is_alive()
+        assert ended(process, timeout=10)
+
+
+def test_a_process_still_working_at_shutdown_is_terminated_after_the_grace_period(fresh) -> None:
+    busy = offload.pool().submit(time.sleep, 60)  # a task that would outlive the app by a minute
+    for _ in range(600):
+        if busy.running():
+            break
+        time.sleep(0.1)
+    processes = list(offload.pool()._processes.values())  # noqa: SLF001
+    started = time.monotonic()
+    offload.shutdown(grace=0.5)
+    assert time.monotonic() - started < 0.5  # the caller does not wait
+    for process in processes:
+        assert ended(process, timeout=10)
+    assert time.monotonic() - started < 5
 
 
 def test_no_warm_up_when_switched_off(fresh, monkeypatch) -> None:
