@@ -116,17 +116,22 @@ class ParseResponse(BaseModel):
     )
 
 
-class ParamOut(BaseModel):
-    name: str
-    type: str
-    default: Any
-    description: TextOut
+class BoundsOut(BaseModel):
+    """What a layer argument and a lab knob share: the bounds, choices and length of their values."""
+
     minimum: float | None
     maximum: float | None
     exclusive_minimum: bool
     exclusive_maximum: bool
     choices: list[str] | None
     length: str | None
+
+
+class ParamOut(BoundsOut):
+    name: str
+    type: str
+    default: Any
+    description: TextOut
 
 
 class LayerSpecOut(BaseModel):

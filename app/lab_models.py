@@ -7,19 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from normlens.app.api_models import TextOut
+from normlens.app.api_models import BoundsOut, TextOut
 
 
-class KnobOut(BaseModel):
+class KnobOut(BoundsOut):
     name: str
     type: Literal["bool", "int", "float", "enum"]
     default: Any
-    minimum: float | None
-    maximum: float | None
-    exclusive_minimum: bool
-    exclusive_maximum: bool
-    choices: list[str] | None
-    length: str | None
     label: TextOut
     help: TextOut | None
     step: float | None = Field(None, description="The slider's step (null: the page's default).")

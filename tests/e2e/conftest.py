@@ -18,6 +18,21 @@ from pathlib import Path
 
 import pytest
 
+# print(x) of a (2, 2, 2, 3) PyTorch tensor, as people paste it (the explainer's and compare view's tests)
+PASTED = """tensor([[[[ 0.5000,  1.2000, -0.3000],
+          [ 2.0000,  0.1000,  0.7000]],
+
+         [[-1.0000,  3.0000,  0.2500],
+          [ 0.0000, -2.5000,  1.7500]]],
+
+
+        [[[ 1.5000, -0.5000,  0.9000],
+          [-1.2000,  0.3000,  2.2000]],
+
+         [[ 0.6000, -0.4000,  1.1000],
+          [ 2.4000, -1.6000,  0.0500]]]], requires_grad=True)"""
+
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 

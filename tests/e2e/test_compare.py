@@ -14,23 +14,11 @@ import re
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import new_page, shot, wait_until
+from tests.e2e.conftest import PASTED, new_page, shot, wait_until
 
 pytestmark = pytest.mark.e2e
 
 LAYERS = ["batch_norm", "layer_norm", "instance_norm", "group_norm", "rms_norm", "min_max"]
-PASTED = """tensor([[[[ 0.5000,  1.2000, -0.3000],
-          [ 2.0000,  0.1000,  0.7000]],
-
-         [[-1.0000,  3.0000,  0.2500],
-          [ 0.0000, -2.5000,  1.7500]]],
-
-
-        [[[ 1.5000, -0.5000,  0.9000],
-          [-1.2000,  0.3000,  2.2000]],
-
-         [[ 0.6000, -0.4000,  1.1000],
-          [ 2.4000, -1.6000,  0.0500]]]], requires_grad=True)"""
 
 
 def wait_drawn(page) -> None:

@@ -12,22 +12,9 @@ import re
 import pytest
 
 from normlens.app.examples import EXAMPLES
-from tests.e2e.conftest import new_page, shot, wait_ready, wait_until
+from tests.e2e.conftest import PASTED, new_page, shot, wait_ready, wait_until
 
 pytestmark = pytest.mark.e2e
-
-PASTED = """tensor([[[[ 0.5000,  1.2000, -0.3000],
-          [ 2.0000,  0.1000,  0.7000]],
-
-         [[-1.0000,  3.0000,  0.2500],
-          [ 0.0000, -2.5000,  1.7500]]],
-
-
-        [[[ 1.5000, -0.5000,  0.9000],
-          [-1.2000,  0.3000,  2.2000]],
-
-         [[ 0.6000, -0.4000,  1.1000],
-          [ 2.4000, -1.6000,  0.0500]]]], requires_grad=True)"""
 
 
 @pytest.fixture(scope="module")
