@@ -42,7 +42,7 @@ export function initEditor(ctx) {
     try {
       const r = await api.parse(value, inflight.signal);
       show("ok", describe(r));
-      ctx.set({ ui, input: { text: value }, labels: null });
+      ctx.set({ ui, input: { text: value }, labels: null, ...ctx.fit(r.shape) });
     } catch (err) {
       if (err.name === "AbortError") return;
       show("error", pasteError(err, ctx));
@@ -103,7 +103,7 @@ export function initEditor(ctx) {
     }
     $("rand-shape").removeAttribute("aria-invalid");
     const s = ctx.state();
-    ctx.set({ ui: { ...s.ui, random }, input: { random }, labels: null });
+    ctx.set({ ui: { ...s.ui, random }, input: { random }, labels: null, ...ctx.fit(random.shape) });
   };
   $("rand-go").addEventListener("click", generate);
   $("rand-reseed").addEventListener("click", () => {

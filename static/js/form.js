@@ -38,6 +38,31 @@ export function startingParams(spec, shape) {
   return out;
 }
 
+/** The arguments kept when the input changes to `shape`: each one that depends on the input's shape and no longer
+ *  fits it (normalized_shape not the trailing axes, num_groups not dividing C, gamma, beta or a running buffer of
+ *  the wrong length) is replaced by what `startingParams` would choose, or dropped for PyTorch's default. */
+export function fitParams(spec, params, shape) {
+  if (!spec || !shape || !shape.length) return params;
+  const start = startingParams(spec, shape);
+  const out = { ...params };
+  const refit = (name) => {
+    if (name in start) out[name] = start[name];
+    else delete out[name];
+  };
+  const ns = out.normalized_shape;
+  const dims = ns === undefined || ns === null ? null : [ns].flat();
+  if (dims && (dims.length > shape.length || dims.some((d, i) => d !== shape[shape.length - dims.length + i]))) refit("normalized_shape");
+  if (out.num_groups !== undefined && (shape.length < 2 || shape[1] % out.num_groups !== 0)) refit("num_groups");
+  const C = out.layout === "channels_last" ? shape[shape.length - 1] : shape[1];
+  const last = [out.normalized_shape ?? shape[shape.length - 1]].flat();
+  for (const p of spec.params || []) {
+    if (!p.length || !Array.isArray(out[p.name])) continue;
+    const want = p.length === "C" ? C : last.reduce((a, b) => a * b, 1);
+    if (out[p.name].flat(Infinity).length !== want) delete out[p.name];
+  }
+  return out;
+}
+
 /** ctx: {specs, state(), setParams(params), t, pick} */
 export function initForm(ctx) {
   const container = $("params-form");

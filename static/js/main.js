@@ -3,7 +3,7 @@
 
 import * as api from "./api.js";
 import { initEditor } from "./editor.js";
-import { initForm, startingParams } from "./form.js";
+import { fitParams, initForm, startingParams } from "./form.js";
 import * as i18n from "./i18n.js";
 import { initMasks } from "./masks.js";
 import { railEdges, renderLesson, renderNumbers, renderStep } from "./narrative.js";
@@ -45,7 +45,15 @@ const textCtx = () => ({ t, pick, spec: spec(), stepIndex: stepIndex(), answer: 
 // ---- modules ------------------------------------------------------------------------------------------------
 
 const form = initForm({ specs, state: S.get, setParams: (params) => S.set({ params }), t, pick });
-const editor = initEditor({ state: S.get, set: S.set, t, lang: () => S.get().view.lang });
+// a new input keeps the arguments that still fit its shape (fitParams); the form shows what changed
+const fit = (shape) => {
+  const s = S.get();
+  const params = fitParams(specs.find((x) => x.name === s.layer), s.params, shape);
+  if (JSON.stringify(params) === JSON.stringify(s.params)) return {};
+  queueMicrotask(() => form.render());
+  return { params };
+};
+const editor = initEditor({ state: S.get, set: S.set, t, lang: () => S.get().view.lang, fit });
 const player = initPlayer({
   count: () => trace.steps.length,
   index: stepIndex,

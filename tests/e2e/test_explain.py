@@ -73,6 +73,20 @@ def test_first_view_is_the_default_example(explain):
     shot(page, "explain-desktop")
 
 
+def test_a_pasted_tensor_of_another_shape_keeps_only_the_arguments_that_fit_it(explain):
+    """LayerNorm starts on the opening (2, 3, 4, 4) tensor with normalized_shape [3, 4, 4]; a pasted (4, 3) one
+    is traced with PyTorch's default (its last axis), not refused for the old argument."""
+    page = explain
+    page.select_option("#layer", "layer_norm")
+    wait_until(page, "window.normlens.trace.layer === 'layer_norm'")
+    assert page.input_value('[data-param="normalized_shape"]') == "3, 4, 4"
+    page.fill("#input-text", "[[1.5, -0.2, 3.1], [0.4, 2.2, -1.0], [2.8, 0.9, 0.3], [-0.6, 1.7, 2.5]]")
+    wait_until(page, "window.normlens.trace.shape.join() === '4,3'")
+    assert page.evaluate("window.normlens.trace.params.normalized_shape") == [3]
+    assert page.input_value('[data-param="normalized_shape"]') == ""
+    assert page.locator("#params-form .field-error:not([hidden]), #params-form [aria-invalid=true]").count() == 0
+
+
 def test_pasted_torch_printout_gives_the_api_numbers(explain):
     page = explain
     page.fill("#input-text", PASTED)
