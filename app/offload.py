@@ -68,8 +68,8 @@ async def warm() -> None:
 
 def shutdown(grace: float = SHUTDOWN_GRACE) -> None:
     """Stop the pool (at the app's shutdown): queued work is cancelled, running work gets `grace` seconds, then
-    its process is terminated. A daemon thread waits, not the caller. (The executor's own shutdown asks the
-    processes to exit; about one time in ten under load a process outlived it by more than 10 s.)"""
+    its process is terminated, so no pool process outlives the app by more than that. A daemon thread waits,
+    not the caller."""
     if pool.cache_info().currsize:
         executor = pool()
         processes = list((executor._processes or {}).values())  # noqa: SLF001  the executor's own record

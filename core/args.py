@@ -201,9 +201,14 @@ def momentum_arg(value: Any) -> float | None:
     return v
 
 
-@lru_cache(maxsize=32)  # at most 32 * 512 KB: param_arg shares PyTorch's initial values up to 65,536 of them
 def filled(shape: Shape, fill: float, dtype: np.dtype) -> Array:
-    """A read-only array of `fill`: a layer's initial parameter, the same for every call on this shape."""
+    """A read-only array of `fill` (a layer's initial parameter, a ones vector): up to 65,536 values one shared
+    array per (shape, fill, dtype), larger ones made anew."""
+    return _shared(shape, fill, dtype) if math.prod(shape) <= 65_536 else np.full(shape, fill, dtype=dtype)
+
+
+@lru_cache(maxsize=32)  # at most 32 * 512 KB
+def _shared(shape: Shape, fill: float, dtype: np.dtype) -> Array:
     (a := np.full(shape, fill, dtype=dtype)).setflags(write=False)
     return a
 
@@ -215,7 +220,7 @@ def param_arg(name: str, value: Any, shape: Shape, dtype: np.dtype, fill: float,
             raise ArgumentError(name, "given_but_off", switch=switch)
         return None
     if value is None:
-        return filled(shape, fill, dtype) if math.prod(shape) <= 65_536 else np.full(shape, fill, dtype=dtype)
+        return filled(shape, fill, dtype)
     try:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):

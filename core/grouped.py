@@ -66,7 +66,7 @@ class Result:
 def group_sum(a: Array, b: Array | None = None) -> npt.NDArray[np.float64]:
     """Sum over P and Q of a (or a * b) in float64, (P, K, Q) -> (K,): a BLAS dot per contiguous row (more exact
     than einsum's sum; one thread, unlike a matrix-vector product), the P row sums added in float64."""
-    v = b if b is not None else A.filled((q,), 1.0, a.dtype) if (q := a.shape[2]) <= SCAN_MAX else np.ones(q, a.dtype)
+    v = b if b is not None else A.filled((a.shape[2],), 1.0, a.dtype)
     inner = np.vecdot(a, v) if a.shape[2] > 1 else a[:, :, 0] * v[..., 0]  # (P, K, Q) -> (P, K)
     return np.asarray(inner.sum(axis=0, dtype=np.float64))
 
