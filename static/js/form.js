@@ -42,7 +42,7 @@ export function startingParams(spec, shape) {
  *  fits it (normalized_shape not the trailing axes, num_groups not dividing C, gamma, beta or a running buffer of
  *  the wrong length) is replaced by what `startingParams` would choose, or dropped for PyTorch's default. */
 export function fitParams(spec, params, shape) {
-  if (!spec || !shape || !shape.length) return params;
+  if (!spec || !shape || !shape.length || !params) return params;
   const start = startingParams(spec, shape);
   const out = { ...params };
   const refit = (name) => {
@@ -60,7 +60,7 @@ export function fitParams(spec, params, shape) {
     const want = p.length === "C" ? C : last.reduce((a, b) => a * b, 1);
     if (out[p.name].flat(Infinity).length !== want) delete out[p.name];
   }
-  return out;
+  return JSON.stringify(out) === JSON.stringify(params) ? params : out; // the same object when all still fit
 }
 
 /** ctx: {specs, state(), setParams(params), t, pick} */

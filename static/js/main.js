@@ -49,7 +49,7 @@ const form = initForm({ specs, state: S.get, setParams: (params) => S.set({ para
 const fit = (shape) => {
   const s = S.get();
   const params = fitParams(specs.find((x) => x.name === s.layer), s.params, shape);
-  if (JSON.stringify(params) === JSON.stringify(s.params)) return {};
+  if (params === s.params) return {};
   queueMicrotask(() => form.render());
   return { params };
 };

@@ -73,10 +73,13 @@ def test_first_view_is_the_default_example(explain):
     shot(page, "explain-desktop")
 
 
-def test_a_pasted_tensor_of_another_shape_keeps_only_the_arguments_that_fit_it(explain):
+def test_a_pasted_tensor_of_another_shape_keeps_only_the_arguments_that_fit_it(browser, server_url):
     """LayerNorm starts on the opening (2, 3, 4, 4) tensor with normalized_shape [3, 4, 4]; a pasted (4, 3) one
-    is traced with PyTorch's default (its last axis), not refused for the old argument."""
-    page = explain
+    is traced with PyTorch's default (its last axis), not refused for the old argument. (A page of its own: the
+    module's page is shared by the tests after this one.)"""
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto("/explain")
+    wait_ready(page)
     page.select_option("#layer", "layer_norm")
     wait_until(page, "window.normlens.trace.layer === 'layer_norm'")
     assert page.input_value('[data-param="normalized_shape"]') == "3, 4, 4"
@@ -85,6 +88,7 @@ def test_a_pasted_tensor_of_another_shape_keeps_only_the_arguments_that_fit_it(e
     assert page.evaluate("window.normlens.trace.params.normalized_shape") == [3]
     assert page.input_value('[data-param="normalized_shape"]') == ""
     assert page.locator("#params-form .field-error:not([hidden]), #params-form [aria-invalid=true]").count() == 0
+    context.close()
 
 
 def test_pasted_torch_printout_gives_the_api_numbers(explain):
