@@ -1,8 +1,9 @@
-"""The run of well-formed cells that begins a long line, read in a few whole-line operations, so that the
-exact reader of rows reaches a bad cell after millions of good ones without a Python step per good cell.
+"""The run of well-formed cells that begins a long line, found in a few whole-line operations, so that the
+exact reader of rows reaches a bad cell after millions of good ones without a Python step per good cell,
+and without converting them (normlens.paste.decimals): their values are needed only if no error follows.
 
-    >>> leading("1, 2,x, 4", ",", 10, 0)  # the numbers before the bad cell, and where it begins
-    (array([1., 2.]), 5, -1)
+    >>> leading("1, 2,x, 4", ",", 10, 0)  # the cells before the bad cell, and where it begins
+    ('1, 2', 2, 5, -1)
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import re
 
 import numpy as np
 
+from normlens.paste.decimals import numbers_before_bad
+from normlens.paste.tokens import skip
+
 LONG = 256  # lines at least this long are read in bulk first; shorter ones go cell by cell
-_CHUNK = 1 << 16
 _SPACES = b" \t\n\r\x0b\x0c"
 _ALLOWED_BYTES = b"0123456789.eE+-" + _SPACES  # what a cell that is a number may hold, besides the separator
 _ALLOWED = np.zeros(256, dtype=bool)
@@ -29,36 +32,11 @@ def _codes(line: str) -> np.ndarray:
     return np.minimum(np.frombuffer(line.encode("utf-32-le"), np.uint32), 255)
 
 
-def _floats(cells: list[str]) -> np.ndarray:
-    """The floats of the cells up to the first that is not a finite number. NumPy converts a chunk at a time
-    (as the fast paths do); the chunk that fails is gone through cell by cell to find where."""
-    chunks: list[np.ndarray] = []
-    for i in range(0, len(cells), _CHUNK):
-        part = cells[i : i + _CHUNK]
-        try:
-            xs = np.array(part, dtype=np.float64)
-        except ValueError:
-            good: list[float] = []
-            for cell in part:
-                try:
-                    x = float(cell)
-                except ValueError:
-                    break
-                good.append(x)
-            xs = np.array(good, dtype=np.float64)
-        finite = np.isfinite(xs)
-        if not finite.all() or len(xs) < len(part):
-            chunks.append(xs if finite.all() else xs[: int(np.argmin(finite))])
-            break
-        chunks.append(xs)
-    return np.concatenate(chunks) if chunks else np.zeros(0)
-
-
-def _start(cells: list[str], k: int, joined: int) -> int:
-    """Where cell k of `sep.join(cells)` (`joined` characters long) begins, counted from the nearer end."""
-    if k <= len(cells) // 2:
-        return k + sum(map(len, cells[:k]))
-    return joined + 1 - sum(map(len, cells[k:])) - (len(cells) - k)
+def _cell_starts(text: str, delim: str) -> np.ndarray:
+    """Where each cell of `text.split(delim)` begins, then len(text) + 1 (where a cell after a separator at the
+    end would begin)."""
+    seps = np.flatnonzero(_codes(text) == ord(delim))
+    return np.concatenate(([0], seps + 1, [len(text) + 1]))
 
 
 def _first_bad(line: str, delim: str | None) -> tuple[int, np.ndarray | None]:
@@ -73,10 +51,11 @@ def _first_bad(line: str, delim: str | None) -> tuple[int, np.ndarray | None]:
     return (len(line) if allowed.all() else int(np.argmin(allowed))), codes
 
 
-def leading(line: str, delim: str | None, room: int, width: int) -> tuple[np.ndarray, int, int]:
-    """The numbers of the cells that begin `line` (at most `room`), where the next cell begins (just after
-    its separator, or at or before its first character for white space), and where cell `width` (0-based)
-    begins if it was read (else -1). A cell holding a character no number has is never read."""
+def leading(line: str, delim: str | None, room: int, width: int) -> tuple[str, int, int, int]:
+    """The cells that begin `line` and are numbers (at most `room`): the text they span, how many they are,
+    where the next cell begins (just after its separator, or at or before its first character for white
+    space), and where cell `width` (0-based) begins if it is one of them (else -1). A cell holding a character
+    no number has is never read. `span.split(delim)` gives the cells."""
     first_bad, codes = _first_bad(line, delim)
     head = line[:first_bad]
     if first_bad < len(line):  # the cell holding that character is not a number: stop before it
@@ -86,35 +65,30 @@ def leading(line: str, delim: str | None, room: int, width: int) -> tuple[np.nda
             spaces = np.flatnonzero(_IS_SPACE[_codes(head)])
             cut = int(spaces[-1]) if spaces.size else -1
         head = head[: max(cut, 0)]
-    cells = (head.split(delim) if head else []) if delim else head.split()
-    values = _floats(cells[: max(room, 0)] if room < len(cells) else cells)
-    count = len(values)
+    count = min(numbers_before_bad(head, delim) if head else 0, max(room, 0))
     if delim:  # cells one separator apart; the head ends at a separator or at the end of the line
-        extra = -1
-        if 0 < width < count:
-            cell = cells[width]
-            extra = _start(cells, width, len(head)) + len(cell) - len(cell.lstrip())
-        return values, _start(cells, count, len(head)), extra
+        starts = _cell_starts(head, delim)
+        extra = skip(head, int(starts[width])) if 0 < width < count else -1
+        return head[: int(starts[count]) - 1] if count else "", count, int(starts[count]) if head else 0, extra
     space = _IS_SPACE[_codes(line) if codes is None else codes]  # word starts by ASCII white space: within the
     words = ~space  # head, exactly the cells' starts
     words[1:] &= space[:-1]
     starts = np.flatnonzero(words)
     start = int(starts[count]) if count < starts.size else len(line)
-    return values, start, int(starts[width]) if 0 < width < count else -1
+    return line[:start], count, start, int(starts[width]) if 0 < width < count else -1
 
 
-def list_run(text: str, pos: int, room: int, nth: int) -> tuple[np.ndarray, int, int]:
-    """The numbers of the comma-terminated items `x, y, ..., z,` that begin at `pos` inside a list (at most
-    `room`), the offset after the last one's comma, and the offset of item `nth` (0-based) if it was read,
-    else -1. Where the run ends, the exact parser takes over."""
+def list_run(text: str, pos: int, room: int, nth: int) -> tuple[str, int, int, int]:
+    """The comma-terminated items `x, y, ..., z,` that begin at `pos` inside a list and are numbers (at most
+    `room`): the text they span (`span.split(",")` gives them), how many they are, the offset after the last
+    one's comma, and the offset of item `nth` (0-based) if it is one of them, else -1. Where the run ends, the
+    exact parser takes over."""
     stop = _NOT_LIST_ITEM.search(text, pos)
     end = text.rfind(",", pos, stop.start() if stop else len(text))
     if end < 0:
-        return np.zeros(0), pos, -1
-    cells = text[pos:end].split(",")
-    values = _floats(cells[: max(room, 0)] if room < len(cells) else cells)
-    count, at = len(values), -1
-    if 0 <= nth < count:
-        cell = cells[nth]
-        at = pos + _start(cells, nth, end - pos) + len(cell) - len(cell.lstrip())
-    return values, pos + _start(cells, count, end - pos), at
+        return "", 0, pos, -1
+    items = text[pos:end]
+    count = min(numbers_before_bad(items, ","), max(room, 0))
+    starts = _cell_starts(items, ",")
+    at = pos + skip(items, int(starts[nth])) if 0 <= nth < count else -1
+    return items[: int(starts[count]) - 1] if count else "", count, pos + int(starts[count]), at

@@ -96,15 +96,15 @@ def _run(
         return pos, pos, leaf, mode, prev
     d = len(counts) - 1
     nth = shape[d] - counts[d] if shape[d] else -1  # the item that makes this list longer than the first
-    read, after, at = bulk.list_run(text, pos, most - len(values), nth)
+    read, count, after, at = bulk.list_run(text, pos, most - len(values), nth)
     stop = text.find("]", after)
     tried = max(after, stop if stop >= 0 else len(text))
-    if not len(read):
+    if not count:
         return pos, tried, leaf, mode, prev
     if at >= 0:
         extra[d] = at
-    counts[d] += len(read)
-    values += read.tolist()
+    counts[d] += count
+    values += map(float, read.split(","))
     return after, tried, len(counts), ",", "comma"
 
 

@@ -143,12 +143,11 @@ class _Rows:
         """A line read cell by cell, raising _Problem at its first problem. A long line's leading run of
         numbers is read in bulk first: a bad cell at its end is found in a few whole-line operations."""
         count, start, first_extra, width = 0, 0, -1, self.width
-        read: (
-            list[float] | np.ndarray
-        ) = []  # kept apart until the line is known good: a failing line converts nothing more
+        read = ""  # cells converted once the line is known good: a failing line converts nothing
         if len(line) >= bulk.LONG:
-            array, start, extra = bulk.leading(line, self.delim, self.max_elements - len(self.values), width)
-            count, first_extra, read = len(array), line_at + extra if extra >= 0 else -1, array
+            read, count, start, extra = bulk.leading(line, self.delim, self.max_elements - len(self.values), width)
+            first_extra = line_at + extra if extra >= 0 else -1
+            read = read if count else ""
         tail: list[float] = []
         room = self.max_elements - len(self.values) - count
         for offset, cell in _cells(line, self.delim, start):
@@ -177,7 +176,8 @@ class _Rows:
                     want=width,
                 )
             raise _Problem("ragged_row_one" if count == 1 else "ragged_row", at, row=self.rows, got=count, want=width)
-        self.values += read.tolist() if isinstance(read, np.ndarray) else read
+        if read:
+            self.values += map(float, read.split(self.delim))
         self.values += tail
         self.width = width or count
 
