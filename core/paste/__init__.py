@@ -34,7 +34,7 @@ RecursionError. The value limit is checked before lists are built.
 
 Modules: `reader` (parse), `parsed` (the result, notes, labels), `errors` (PasteError), `tokens` (numbers,
 words), `guard` (the size guard), `skeleton` (fast path of lists), `nested` (exact path of lists), `wrappers`
-(tensor(...), array(...) and their keywords), `angled` (TensorFlow's <tf...> reprs), `rows` (rows and blocks),
+(tensor(...), array(...) and their keywords), `angled` (TensorFlow's <tf...> reprs), `rows` (rows and blocks), `fast_rows` (their fast path, and the row where the exact reader takes over),
 `table` (a header row, pandas' print-outs), `bulk` (long runs of numbers that the exact paths read in bulk, so
 the first bad token after millions of good ones is found without a step per token), `decimals` (the automaton
 that tells, for millions of cells at once, which are numbers, without converting them).
@@ -43,12 +43,12 @@ that tells, for millions of cells at once, which are numbers, without converting
 from __future__ import annotations
 
 from normlens.paste.errors import KIND, PasteError, _Problem
+from normlens.paste.fast_rows import fast_rows as _fast_rows
 from normlens.paste.nested import exact_body as _exact_body
 from normlens.paste.parsed import Note, Parsed
 from normlens.paste.reader import MAX_DEPTH, MAX_ELEMENTS, parse
 from normlens.paste.rows import delimiter as _delimiter
 from normlens.paste.rows import exact_rows as _exact_rows
-from normlens.paste.rows import fast_rows as _fast_rows
 from normlens.paste.skeleton import fast_body as _fast_body
 
 __all__ = [

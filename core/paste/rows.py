@@ -1,6 +1,7 @@
 """Rows of numbers: cells separated by tabs, semicolons, commas or spaces (the first of these found in the
-text, in that order, is the separator); blank lines separate blocks. A fast path reads well-formed rows in a
-few whole-text operations; the exact reader goes cell by cell and says where the first problem is.
+text, in that order, is the separator); blank lines separate blocks. A fast path (normlens.paste.fast_rows) reads
+well-formed rows in a few whole-text operations; the exact reader goes cell by cell from the row where the fast
+path found something wrong, and says where the first problem is.
 
     >>> read_rows("1 2\\n3 4\\n\\n5 6\\n7 8", 100, 8).shape
     (2, 2, 2)
@@ -15,50 +16,17 @@ import numpy as np
 
 from normlens.paste import bulk
 from normlens.paste.errors import _Problem, empty, scalar, too_deep, too_many
+from normlens.paste.fast_rows import Resume, fast_rows
 from normlens.paste.guard import SLACK, guard_size
 from normlens.paste.parsed import Parsed
 from normlens.paste.tokens import INF, NUM, number, skip
 
-_ROW_BYTES = b"0123456789.eE+- \t\n,;"
 _CELL = re.compile(r"\S+")
 
 
 def delimiter(text: str) -> str | None:
     """The cell separator: the first of tab, ';' and ',' found in the text, else None (white space)."""
     return next((d for d in "\t;," if d in text), None)
-
-
-def fast_rows(
-    text: str, delim: str | None, max_elements: int, max_depth: int
-) -> tuple[np.ndarray, int, int, int] | None:
-    """Values, blocks, rows per block and columns of well-formed rows; None lets the exact parser explain."""
-    if not text.isascii() or text.encode().translate(None, _ROW_BYTES):
-        return None
-    cells: list[str] = []
-    width = rows = tall = blocks = 0
-    for line in [*text.split("\n"), ""]:
-        if not line or line.isspace():
-            if rows:
-                if tall and rows != tall:
-                    return None
-                tall, rows = rows, 0
-            continue
-        if delim and line.count(delim) >= max_elements:  # don't split a line into millions of cells
-            return None
-        row = line.split(delim)
-        blocks += rows == 0
-        rows += 1
-        width = width or len(row)
-        if len(row) != width or (tall and rows > tall) or len(cells) + width > max_elements:
-            return None
-        cells.extend(row)
-    try:
-        values = np.array(cells, dtype=np.float64)
-    except ValueError:
-        return None
-    if values.size == 0 or not np.isfinite(values).all() or (3 if blocks > 1 else 2 if tall > 1 else 1) > max_depth:
-        return None
-    return values, blocks, tall, width
 
 
 def _cells(line: str, delim: str | None, start: int = 0) -> Iterator[tuple[int, str]]:
@@ -88,17 +56,21 @@ def _row_pattern(delim: str | None) -> re.Pattern[str]:
     return re.compile(rf"{space}{number_}{space}(?:{re.escape(delim)}{space}{number_}{space})*")
 
 
+START = Resume(0, 0, 0, 0, 0, 0, [])  # the exact reader from the first line
+
+
 class _Rows:
     """The exact reader's state: values so far, the width of row 1, rows in this block and in block 1."""
 
     __slots__ = (
         *("block_at", "blocks", "delim", "extra_row", "max_depth", "max_elements"),
-        *("pattern", "rows", "tall", "values", "width"),
+        *("pattern", "rows", "tall", "values", "width", "base"),
     )
 
-    def __init__(self, delim: str | None, max_elements: int, max_depth: int) -> None:
-        self.values: list[float] = []
-        self.width = self.rows = self.tall = self.blocks = self.block_at = self.extra_row = 0
+    def __init__(self, delim: str | None, max_elements: int, max_depth: int, resume: Resume) -> None:
+        self.values: list[float] = []  # read here; `base` more were read by the fast path
+        self.blocks, self.rows, self.tall, self.width, self.block_at = resume[1:6]
+        self.base, self.extra_row = len(resume.cells), 0
         self.delim, self.pattern = delim, _row_pattern(delim)
         self.max_elements, self.max_depth = max_elements, max_depth
 
@@ -130,7 +102,7 @@ class _Rows:
         cells = [float(c) for c in line.split(self.delim)]
         if (
             (not self.width or len(cells) == self.width)
-            and len(self.values) + len(cells) <= self.max_elements
+            and self.base + len(self.values) + len(cells) <= self.max_elements
             and INF not in cells
             and -INF not in cells
         ):
@@ -145,11 +117,12 @@ class _Rows:
         count, start, first_extra, width = 0, 0, -1, self.width
         read = ""  # cells converted once the line is known good: a failing line converts nothing
         if len(line) >= bulk.LONG:
-            read, count, start, extra = bulk.leading(line, self.delim, self.max_elements - len(self.values), width)
+            room = self.max_elements - self.base - len(self.values)
+            read, count, start, extra = bulk.leading(line, self.delim, room, width)
             first_extra = line_at + extra if extra >= 0 else -1
             read = read if count else ""
         tail: list[float] = []
-        room = self.max_elements - len(self.values) - count
+        room = self.max_elements - self.base - len(self.values) - count
         for offset, cell in _cells(line, self.delim, start):
             at = line_at + offset
             count += 1
@@ -182,10 +155,12 @@ class _Rows:
         self.width = width or count
 
 
-def exact_rows(text: str, delim: str | None, max_elements: int, max_depth: int) -> tuple[np.ndarray, int, int, int]:
-    """Rows cell by cell, raising _Problem at the first problem in text order."""
-    reader = _Rows(delim, max_elements, max_depth)
-    line_at = 0
+def exact_rows(
+    text: str, delim: str | None, max_elements: int, max_depth: int, resume: Resume = START
+) -> tuple[np.ndarray, int, int, int]:
+    """Rows cell by cell from `resume.at` in its state, raising _Problem at the first problem in text order."""
+    reader = _Rows(delim, max_elements, max_depth, resume)
+    line_at = resume.at
     while line_at <= len(text):
         end = text.find("\n", line_at)
         end = len(text) if end < 0 else end
@@ -200,9 +175,12 @@ def exact_rows(text: str, delim: str | None, max_elements: int, max_depth: int) 
         line_at = end + 1
     if reader.rows:
         reader.close_block()
-    if not reader.values:
+    if not reader.base + len(reader.values):
         raise empty(0)
-    return np.array(reader.values), reader.blocks, reader.tall, reader.width
+    values = np.array(reader.values, dtype=np.float64)
+    if resume.cells:
+        values = np.concatenate((np.array(resume.cells, dtype=np.float64), values))
+    return values, reader.blocks, reader.tall, reader.width
 
 
 def read_rows(text: str, max_elements: int, max_depth: int) -> Parsed:
@@ -212,7 +190,9 @@ def read_rows(text: str, max_elements: int, max_depth: int) -> Parsed:
     guard_size(text, 0, max_elements)
     delim = delimiter(text)
     fast = fast_rows(text, delim, max_elements, max_depth)
-    values, blocks, tall, width = fast if fast is not None else exact_rows(text, delim, max_elements, max_depth)
+    if isinstance(fast, Resume):
+        fast = exact_rows(text, delim, max_elements, max_depth, fast)
+    values, blocks, tall, width = fast
     if values.size == 1:
         raise scalar(skip(text, 0))
     if blocks > 1:

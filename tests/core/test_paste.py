@@ -13,7 +13,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -30,6 +30,7 @@ from normlens.paste import (
     _Problem,
     parse,
 )
+from normlens.paste.fast_rows import Resume
 
 
 @pytest.fixture
@@ -544,22 +545,87 @@ def test_both_paths_read_every_accepted_list(text):
         np.testing.assert_array_equal(fast[0], want)
 
 
-ROW_TOKENS = ["1", "-2.5", "3e2", ".5", " ", "\t", ",", ";", "\n", "\n\n", "e", ".", "1-2", "+", "x"]
+ROW_TOKENS = ["1", "-2.5", "3e2", ".5", " ", "\t", ",", ";", "\n", "\n\n", "e", ".", "1-2", "+", "x", "1e999"]
+ROW_TOKENS += ["\u2003", "1,2,3\n", "4 5\n", "\n\n\n", "1\t2\n3\t4\n\n"]
 
 
-@given(st.lists(st.sampled_from(ROW_TOKENS), min_size=1))
-def test_rows_fast_path_never_accepts_what_the_exact_path_rejects(tokens):
+def _exactly(text: str, delim: str | None, max_elements: int, resume=None):
+    try:
+        values, *layout = _exact_rows(text, delim, max_elements, 8, *([resume] if resume else []))
+    except _Problem as p:
+        return ("problem", p.code, p.at, p.values)
+    return ("read", values.tolist(), layout)
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(ROW_TOKENS), min_size=1), st.sampled_from([4, 9, MAX_ELEMENTS]))
+def test_rows_fast_path_reads_what_the_exact_path_reads_or_hands_over_where_it_says_the_same(tokens, max_elements):
     text = "".join(tokens)
     delim = _delimiter(text)
-    fast = _fast_rows(text, delim, MAX_ELEMENTS, 8)
-    try:
-        values, *layout = _exact_rows(text, delim, MAX_ELEMENTS, 8)
-    except _Problem:
-        assert fast is None
-        return
-    if fast is not None:
-        np.testing.assert_array_equal(fast[0], values)
-        assert list(fast[1:]) == layout
+    fast = _fast_rows(text, delim, max_elements, 8)
+    from_start = _exactly(text, delim, max_elements)
+    if isinstance(fast, Resume):  # the exact reader from there: the same values or the same problem
+        assert _exactly(text, delim, max_elements, fast) == from_start
+    else:
+        assert from_start == ("read", fast[0].tolist(), list(fast[1:]))
+
+
+DEFECTS = ["", "x", "1e999", "\u2003", "1 2", "-", "\n\n"]
+
+
+@st.composite
+def rows_with_a_defect(draw):
+    """Blocks of rows of numbers with at most one defect somewhere: a bad cell, a cell too many or too few, a
+    row or block too many or too few, a character no row has."""
+    sep = draw(st.sampled_from(["\t", ";", ",", " "]))
+    width, tall, blocks = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    grid = [[[str(draw(st.sampled_from([1, -2.5, 3e2, 0.5]))) for _ in range(width)] for _ in range(tall)]]
+    grid = [[list(r) for r in grid[0]] for _ in range(blocks)]
+    b, r, c = draw(st.integers(0, blocks - 1)), draw(st.integers(0, tall - 1)), draw(st.integers(0, width - 1))
+    kind = draw(st.sampled_from(["cell", "wide", "narrow", "extra_row", "short_block", "none"]))
+    if kind == "cell":
+        grid[b][r][c] = draw(st.sampled_from(DEFECTS))
+    elif kind == "wide":
+        grid[b][r].append("7")
+    elif kind == "narrow" and width > 1:
+        grid[b][r].pop()
+    elif kind == "extra_row":
+        grid[b].insert(r, list(grid[b][r]))
+    elif kind == "short_block" and tall > 1:
+        grid[b].pop()
+    return "\n\n".join("\n".join(sep.join(row) for row in block) for block in grid)
+
+
+@settings(max_examples=300)
+@given(rows_with_a_defect(), st.sampled_from([5, 40, MAX_ELEMENTS]))
+def test_rows_with_a_defect_read_the_same_from_the_fast_path_and_from_the_start(text, max_elements):
+    delim = _delimiter(text)
+    fast = _fast_rows(text, delim, max_elements, 8)
+    from_start = _exactly(text, delim, max_elements)
+    if isinstance(fast, Resume):
+        assert _exactly(text, delim, max_elements, fast) == from_start
+    else:
+        assert from_start == ("read", fast[0].tolist(), list(fast[1:]))
+
+
+def test_a_bad_cell_after_a_million_short_rows_is_handed_to_the_exact_reader_at_its_row():
+    rows = ["1\t2\t3\t4"] * 1_000_000
+    rows[999_998] = "1\t2\t\t4"
+    text = "\n".join(rows)
+    fast = _fast_rows(text, "\t", MAX_ELEMENTS, 8)
+    assert isinstance(fast, Resume) and fast.at == text.index("1\t2\t\t4") and len(fast.cells) == 3_999_992
+    with pytest.raises(PasteError) as info:
+        parse(text)
+    assert (info.value.code, info.value.line, info.value.column) == ("empty_cell_tab", 999_999, 5)
+
+
+def test_a_ragged_last_row_or_short_last_block_is_named_where_it_is():
+    with pytest.raises(PasteError) as info:
+        parse("\n".join(["1 2"] * 50_000 + ["1 2 3"]))
+    assert (info.value.code, info.value.line) == ("ragged_row", 50_001)
+    with pytest.raises(PasteError) as info:
+        parse("\n".join(["1 2"] * 3) + "\n\n" + "\n".join(["1 2"] * 2))
+    assert (info.value.code, info.value.line) == ("ragged_block", 5)
 
 
 # ------------------------------------------------------------------------------------------------ round trips
