@@ -34,10 +34,11 @@ RecursionError. The value limit is checked before lists are built.
 
 Modules: `reader` (parse), `parsed` (the result, notes, labels), `errors` (PasteError), `tokens` (numbers,
 words), `guard` (the size guard), `skeleton` (fast path of lists), `nested` (exact path of lists), `wrappers`
-(tensor(...), array(...) and their keywords), `angled` (TensorFlow's <tf...> reprs), `rows` (rows and blocks), `fast_rows` (their fast path, and the row where the exact reader takes over),
-`table` (a header row, pandas' print-outs), `bulk` (long runs of numbers that the exact paths read in bulk, so
-the first bad token after millions of good ones is found without a step per token), `decimals` (the automaton
-that tells, for millions of cells at once, which are numbers, without converting them).
+(tensor(...), array(...) and their keywords), `angled` (TensorFlow's <tf...> reprs), `rows` (rows and blocks),
+`fast_rows` (their fast path, and the row where the exact reader takes over), `table` (a header row, pandas'
+print-outs), `bulk` (long runs of numbers that the exact paths read in bulk, so the first bad token after
+millions of good ones is found without a step per token), `decimals` (the automaton that tells, for millions
+of cells at once, which are numbers, without converting them).
 """
 
 from __future__ import annotations
