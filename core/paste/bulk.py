@@ -21,6 +21,7 @@ _ALLOWED_BYTES = b"0123456789.eE+-" + _SPACES  # what a cell that is a number ma
 _ALLOWED = np.zeros(256, dtype=bool)
 _ALLOWED[list(_ALLOWED_BYTES)] = True
 _NOT_LIST_ITEM = re.compile(rb"[^0-9.eE+\- \t\n\r\x0b\x0c,]".decode())  # ends a run of list items
+_NOT_SPACED_ITEM = re.compile(rb"[^0-9.eE+\- \t\n\r\x0b\x0c]".decode())  # ... of space-separated ones
 _IS_SPACE = np.zeros(256, dtype=bool)
 _IS_SPACE[list(_SPACES)] = True
 
@@ -92,3 +93,20 @@ def list_run(text: str, pos: int, room: int, nth: int) -> tuple[str, int, int, i
     starts = _cell_starts(items, ",")
     at = pos + skip(items, int(starts[nth])) if 0 <= nth < count else -1
     return items[: int(starts[count]) - 1] if count else "", count, pos + int(starts[count]), at
+
+
+def spaced_run(text: str, pos: int, room: int, nth: int) -> tuple[str, int, int, int]:
+    """In a list whose items are separated by white space (NumPy's print form), the items that begin at `pos`
+    and are numbers (at most `room`), up to the last white space before a character no item has: the text they
+    span (`span.split()` gives them), how many they are, the offset just after the last one, and the offset of
+    item `nth` (0-based) if it is one of them, else -1. Where the run ends, the exact parser takes over."""
+    stop = _NOT_SPACED_ITEM.search(text, pos)
+    region = text[pos : stop.start() if stop else len(text)]
+    cut = max(region.rfind(c) for c in _SPACES.decode())  # the last word may run on into the stop: not ours
+    count = min(numbers_before_bad(region[:cut]), max(room, 0)) if cut > 0 else 0
+    if not count:
+        return "", 0, pos, -1
+    word = (~_IS_SPACE[_codes(region[:cut])]).view(np.int8)
+    edges = np.flatnonzero(np.diff(word, prepend=0, append=0))  # where words start and end, alternating
+    starts, end = edges[::2], int(edges[2 * count - 1])
+    return region[:end], count, pos + end, pos + int(starts[nth]) if 0 <= nth < count else -1

@@ -25,13 +25,24 @@ def exact_body(
     extra: list[int] = []  # offset of the first item beyond the expected length, per open list
     shape = [0] * max_depth  # length of every list at depth d, fixed by the first list at d to close
     leaf = -1  # depth of the numbers (how many lists enclose them), fixed by the first number
-    values: list[float] = []
+    values: list[float] = []  # read a token at a time
+    runs: list[tuple[int, str, str | None]] = []  # (where in values, text, separator) of each run read in bulk
+    bulked = 0  # the runs' items, converted only once the list has closed without a problem
     prev = "open"  # what came last: "open" '[', "value" (a number or a closed list), "comma"
     mode = ""  # "," or " " once two items have been separated
-    pos = tried = start  # tried: no run of items is read in bulk again before this offset
+    pos = start
+    tried = {",": start, " ": start}  # per kind of run: none is read in bulk again before this offset
     while True:
-        if pos >= tried and prev != "value" and counts and mode != " " and leaf in (-1, len(counts)):
-            pos, tried, leaf, mode, prev = _run(text, pos, counts, extra, shape, values, max_elements, leaf, mode, prev)
+        between = prev != "value" and mode != " " or prev == "value" and mode == " "  # where a run may begin
+        run = " " if mode == " " else ","
+        if pos >= tried[run] and between and counts and leaf in (-1, len(counts)):
+            room = max_elements - len(values) - bulked
+            pos, tried[run], leaf, mode, prev, span, count = _run(
+                text, pos, counts, extra, shape, room, leaf, mode, prev
+            )
+            if count:
+                runs.append((len(values), span, None if run == " " else ","))
+                bulked += count
         if (m := TOKEN.match(text, pos)) is None:
             break
         kind = m.lastindex or 0  # always set: every alternative is a group
@@ -45,7 +56,7 @@ def exact_body(
             _close(counts, opened, extra, shape, prev == "open", at)
             prev = "value"
             if not counts:
-                return values, tuple(shape[:leaf]), mode == ",", pos
+                return _merged(values, runs), tuple(shape[:leaf]), mode == ",", pos
             continue
         if kind == 5:
             raise _Problem("unexpected_semicolon" if tok == ";" else "unexpected_in_list", at, word=repr(tok))
@@ -70,7 +81,7 @@ def exact_body(
             leaf = len(counts)
         elif len(counts) < leaf:
             raise _Problem("mixed_depth_number", at)
-        if len(values) >= max_elements:
+        if len(values) + bulked >= max_elements:
             raise too_many(at, max_elements)
         values.append(x)
         prev = "value"
@@ -83,29 +94,42 @@ def _run(
     counts: list[int],
     extra: list[int],
     shape: list[int],
-    values: list[float],
-    most: int,
+    room: int,
     leaf: int,
     mode: str,
     prev: str,
-) -> tuple[int, int, int, str, str]:
-    """When a long run of items lies ahead (no ']' within RUN characters), reads in bulk the comma-terminated
-    numbers that begin at `pos` in the innermost open list, as the loop would one token at a time. Returns
-    the offset after them, where the run examined ends, and the loop's leaf, mode and prev."""
+) -> tuple[int, int, int, str, str, str, int]:
+    """When a long run of items lies ahead (no ']' within RUN characters), reads in bulk the numbers that begin
+    at `pos` in the innermost open list, comma-terminated or, once two items were separated by white space,
+    space-separated, as the loop would one token at a time (at most `room`). Returns the offset after them,
+    where the run examined ends, the loop's leaf, mode and prev, and the items' text and count."""
     if text.find("]", pos, pos + RUN) >= 0:
-        return pos, pos, leaf, mode, prev
+        return pos, pos, leaf, mode, prev, "", 0
     d = len(counts) - 1
     nth = shape[d] - counts[d] if shape[d] else -1  # the item that makes this list longer than the first
-    read, count, after, at = bulk.list_run(text, pos, most - len(values), nth)
+    spaced = mode == " "
+    span, count, after, at = (bulk.spaced_run if spaced else bulk.list_run)(text, pos, room, nth)
     stop = text.find("]", after)
     tried = max(after, stop if stop >= 0 else len(text))
     if not count:
-        return pos, tried, leaf, mode, prev
+        return pos, tried, leaf, mode, prev, "", 0
     if at >= 0:
         extra[d] = at
     counts[d] += count
-    values += map(float, read.split(","))
-    return after, tried, len(counts), ",", "comma"
+    return after, tried, len(counts), mode if spaced else ",", "value" if spaced else "comma", span, count
+
+
+def _merged(values: list[float], runs: list[tuple[int, str, str | None]]) -> list[float]:
+    """The values in text order: those read a token at a time, and each run's, converted now."""
+    if not runs:
+        return values
+    out: list[float] = []
+    done = 0
+    for at, span, sep in runs:
+        out += values[done:at]
+        out += map(float, span.split(sep))
+        done = at
+    return out + values[done:]
 
 
 def _close(counts: list[int], opened: list[int], extra: list[int], shape: list[int], bare: bool, at: int) -> None:

@@ -120,7 +120,7 @@ def test_where_each_cell_begins(cells):
 # ------------------------------------------------------------------------------ runs of items in bracketed lists
 
 LIST_TOKENS = ["[", "]", ",", " ", ", ", "1", "-2.5", "3e2", ".5", "1.", "1e999", "x", "nan", "np.float64(1)"]
-LIST_TOKENS += ["\u2003", "\n", "+", "e", "1 2", ",,", "'a'", ";", "7"]
+LIST_TOKENS += ["\u2003", "\n", "+", "e", "1 2", ",,", "'a'", ";", "7", "4 5 6 ", " 2.5\n", "7x ", "1e400 "]
 
 
 def _read_list(text: str, max_elements: int, bulk_reads: bool, monkeypatch: pytest.MonkeyPatch):
@@ -128,7 +128,7 @@ def _read_list(text: str, max_elements: int, bulk_reads: bool, monkeypatch: pyte
     if bulk_reads:
         monkeypatch.setattr(nested, "RUN", 0)
     else:
-        monkeypatch.setattr(nested, "_run", lambda text, pos, *state: (pos, len(text), *state[-3:]))
+        monkeypatch.setattr(nested, "_run", lambda text, pos, *state: (pos, len(text), *state[-3:], "", 0))
     try:
         values, shape, comma, end = _exact_body(text, 0, max_elements, 8)
     except _Problem as p:
@@ -136,25 +136,54 @@ def _read_list(text: str, max_elements: int, bulk_reads: bool, monkeypatch: pyte
     return ("read", values, shape, comma, end)
 
 
+def _both_ways(text: str, max_elements: int):
+    """What _exact_body says of the text reading one token at a time, and with runs read in bulk."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        by_token = _read_list(text, max_elements, False, monkeypatch)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return by_token, _read_list(text, max_elements, True, monkeypatch)
+
+
 @settings(max_examples=500)
 @given(st.lists(st.sampled_from(LIST_TOKENS), max_size=50), st.sampled_from([3, 7, MAX_ELEMENTS]))
 def test_bulk_runs_in_lists_say_exactly_what_the_token_loop_says(tokens, max_elements):
     text = "[" + "".join(tokens)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        by_token = _read_list(text, max_elements, False, monkeypatch)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        in_bulk = _read_list(text, max_elements, True, monkeypatch)
+    by_token, in_bulk = _both_ways(text, max_elements)
     assert in_bulk == by_token
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1 2 3 4 5 6 7x]",  # the last word runs on into a character no number has: the token loop reads it
+        "[1 2 3 4 5 6 7.]",
+        "[1 2 3 4 5 6 7.5.1 8]",
+        "[[1 2 3]\n [4 5 6]\n [7 8]]",
+        "[1 2 3 4 5 6 7, 8]",
+        "[1 2 3 4 5 6 1e999 7]",
+    ],
+)
+def test_space_separated_runs_say_exactly_what_the_token_loop_says(text):
+    by_token, in_bulk = _both_ways(text, MAX_ELEMENTS)
+    assert in_bulk == by_token
+
+
+def test_numpy_print_form_with_a_bad_last_item_converts_no_run(monkeypatch):
+    """Issue 12's fail-fast rule for NumPy's print form: 4M space-separated items, the last one bad. The runs
+    are read in bulk and converted only once the list has closed, which it never does here; only the first two
+    items of each row go one token at a time (they show that white space separates the items)."""
+    converted: list[str] = []
+    monkeypatch.setattr(nested, "float", lambda s: converted.append(s) or 1.0, raising=False)
+    with pytest.raises(PasteError) as info:
+        parse("[" + ("[" + " ".join(["1.5"] * 4096) + "]\n ") * 1023 + "[" + "1.5 " * 4095 + "x]]")
+    assert (info.value.code, info.value.line) == ("not_number", 1024) and len(converted) == 2 * 1024
 
 
 @settings(max_examples=200)
 @given(st.lists(st.lists(st.sampled_from(["1", " 2", "-3.5 ", "\n4e1"]), min_size=1, max_size=6), max_size=6))
 def test_bulk_runs_keep_ragged_rows_exact(rows):
     text = "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        by_token = _read_list(text, MAX_ELEMENTS, False, monkeypatch)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        in_bulk = _read_list(text, MAX_ELEMENTS, True, monkeypatch)
+    by_token, in_bulk = _both_ways(text, MAX_ELEMENTS)
     assert in_bulk == by_token
 
 
