@@ -24,7 +24,8 @@ from normlens.app.settings import ROOT, Settings, get_settings
 @contextlib.asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     """Start-up: the worker-process pool starts in the background (the first large request finds it ready).
-    Shutdown: the pool stops and the short-link store closes (a PostgreSQL pool returns its connections)."""
+    Shutdown: the pool stops (running work gets offload.SHUTDOWN_GRACE seconds) and the short-link store closes
+    (a PostgreSQL pool returns its connections)."""
     settings = get_settings()
     warming = asyncio.create_task(offload.warm()) if settings.warm_pool else None
     data = asyncio.create_task(asyncio.to_thread(training.warm))  # the training lab's digits, loaded once
@@ -35,7 +36,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             warming.cancel()
             with contextlib.suppress(BaseException):
                 await warming
-        offload.shutdown()
+        await offload.stop()  # at most the grace period, off the event loop
         close_stores()
         with contextlib.suppress(BaseException):
             await data

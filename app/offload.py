@@ -66,28 +66,45 @@ async def warm() -> None:
     await asyncio.gather(*(loop.run_in_executor(pool(), _ready) for _ in range(get_settings().trace_slots)))
 
 
-def shutdown(grace: float = SHUTDOWN_GRACE) -> None:
+def shutdown(grace: float = SHUTDOWN_GRACE) -> threading.Thread | None:
     """Stop the pool (at the app's shutdown): queued work is cancelled, running work gets `grace` seconds, then
     its process is terminated, so no pool process outlives the app by more than that. A daemon thread waits,
-    not the caller."""
-    if pool.cache_info().currsize:
-        executor = pool()
-        processes = list((executor._processes or {}).values())  # noqa: SLF001  the executor's own record
-        executor.shutdown(wait=False, cancel_futures=True)
-        pool.cache_clear()
-        threading.Thread(target=_reap, args=(processes, grace), name="normlens-pool-reaper", daemon=True).start()
+    not the caller; it is returned (see stop)."""
+    if not pool.cache_info().currsize:
+        return None
+    executor = pool()
+    processes = list((executor._processes or {}).values())  # noqa: SLF001  the executor's own record
+    manager = executor._executor_manager_thread  # noqa: SLF001  shutdown() forgets it
+    executor.shutdown(wait=False, cancel_futures=True)
+    pool.cache_clear()
+    reaper = threading.Thread(target=_reap, args=(processes, grace, manager), name="normlens-pool-reaper", daemon=True)
+    reaper.start()
+    return reaper
 
 
-def _reap(processes: list[Any], grace: float) -> None:
-    """Terminate the processes still running after `grace` seconds. Waits on their sentinels, not with join():
-    the executor's manager thread joins them too, and two threads calling waitpid on one child race (the loser
-    gets ECHILD and Process.is_alive() reports a dead process alive)."""
+async def stop(grace: float = SHUTDOWN_GRACE) -> None:
+    """shutdown(), then wait off the event loop until the pool has ended, and release its queues' semaphores:
+    the executor and its queues are in reference cycles, and uvicorn ends the process by raising the signal it
+    caught, so no exit handler would release them (Python's resource tracker reported 5 leaked semaphores)."""
+    reaper = shutdown(grace)
+    if reaper is not None:
+        await asyncio.to_thread(reaper.join, grace + 5)
+        gc.collect()
+
+
+def _reap(processes: list[Any], grace: float, manager: threading.Thread | None) -> None:
+    """Terminate the processes still running after `grace` seconds, then wait for the executor's manager thread
+    (it joins the processes and closes the queues, which it holds until it ends). Waits on the processes'
+    sentinels, not with join(): the manager thread joins them too, and two threads calling waitpid on one child
+    race (the loser gets ECHILD and Process.is_alive() reports a dead process alive)."""
     deadline, running = time.monotonic() + grace, list(processes)
     while running and (left := deadline - time.monotonic()) > 0:
         ready = multiprocessing.connection.wait([p.sentinel for p in running], timeout=left)  # any one of them
         running = [p for p in running if p.sentinel not in ready]
     for process in running:
         process.terminate()
+    if manager is not None:
+        manager.join(timeout=10)
 
 
 async def in_process(fn: Callable[..., T], *args: Any) -> T:

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from normlens.app import links, offload
 from normlens.app.main import create_app
 from normlens.app.settings import get_settings
+from tests.app.live_server import serve, wait_ready
+from tests.app.pg_cluster import free_port
 
 
 def ended(process, timeout: float) -> bool:
@@ -106,3 +108,23 @@ def test_shutdown_closes_the_postgresql_pool(fresh, database_url, monkeypatch) -
         assert pool is not None and not pool.closed
     assert pool.closed and store._pool is None  # noqa: SLF001
     assert os.getpid()  # the test process itself is untouched
+
+
+def test_a_server_stopped_with_sigterm_leaves_no_semaphore_behind(tmp_path) -> None:
+    """uvicorn ends the process by raising the SIGTERM it caught, so no exit handler runs: the pool's queues must
+    release their semaphores at shutdown, or Python's resource tracker reports them leaked on stderr."""
+    port = free_port()
+    proc = serve(port, tmp_path, NORMLENS_WARM_POOL="true")
+    try:
+        wait_ready(proc, port)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        deadline = time.monotonic() + 60
+        while len(children.read_text().split()) < 1 + get_settings().trace_slots and time.monotonic() < deadline:
+            time.sleep(0.1)  # the resource tracker and the pool's processes
+        time.sleep(1)  # their warm-up answered
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -15 and b"leaked semaphore" not in err, err.decode()[-1000:]
