@@ -13,7 +13,8 @@ cost of a trace. `histogram.sampled` says how many values were counted.
 
 Summaries known without a scan (a trace's group ids, a large normalization's arrays: `normlens.app.derived`) are
 `remember`ed; read-only arrays are summarized once however many steps show them (the engine shares one array
-between steps when a step changes nothing, e.g. gamma = 1).
+between steps when a step changes nothing, e.g. gamma = 1). `summarize_all` does a trace's small arrays in one
+pass of NumPy calls over all of them.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
 
 BINS = 32
 HISTOGRAM_EXACT_MAX = 65_536
-SMALL = 64  # up to this many values, plain Python beats NumPy's per-call overhead (a 16-value summary: 8 vs 60 us)
+SMALL = 64  # arrays up to this many values are summarized together (`summarize_all`): NumPy's per-call overhead
+# would otherwise dominate (a trace of 16 values has 18 arrays to summarize)
 BLOCK = 1024
 # one-pass variance only when mean^2 <= ONE_PASS_RATIO * variance: the float rounding of the sums is then
 # amplified at most (1 + ONE_PASS_RATIO) times, a few 1e-7 relative for float32
@@ -51,10 +54,33 @@ def remember(a: np.ndarray, summary: dict[str, Any]) -> None:
 
 
 def summarize(a: np.ndarray) -> dict[str, Any]:
-    entry = _known.get(id(a))
-    if entry is not None and entry[0]() is a:
-        return entry[1]
-    s = _summarize(a)
+    return summarize_all([a])[0]
+
+
+def summarize_all(arrays: list[np.ndarray | None]) -> list[dict[str, Any] | None]:
+    """The summary of each array (None for None): the small ones together, in one pass of NumPy calls."""
+    out: list[dict[str, Any] | None] = [None] * len(arrays)
+    small: dict[int, list[int]] = {}  # id(array) -> where it is (the engine shares arrays between steps)
+    for i, a in enumerate(arrays):
+        if a is None:
+            continue
+        entry = _known.get(id(a))
+        if entry is not None and entry[0]() is a:
+            out[i] = entry[1]
+        elif 0 < a.size <= SMALL:
+            small.setdefault(id(a), []).append(i)
+        else:
+            out[i] = _keep(a, _summarize(a))
+    if small:
+        places = list(small.values())
+        for where, s in zip(places, _summarize_small([np.ravel(arrays[w[0]]) for w in places]), strict=True):
+            for i in where:
+                out[i] = s
+            _keep(arrays[where[0]], s)  # type: ignore[arg-type]
+    return out
+
+
+def _keep(a: np.ndarray, s: dict[str, Any]) -> dict[str, Any]:
     if isinstance(a, np.ndarray) and _frozen(a):
         remember(a, s)  # nothing can change it any more
     return s
@@ -74,8 +100,6 @@ def _frozen(a: np.ndarray) -> bool:
 def _summarize(a: np.ndarray) -> dict[str, Any]:
     flat = np.ravel(a)  # a view for contiguous arrays
     n = flat.size
-    if 0 < n <= SMALL:
-        return _summarize_small(flat.tolist(), n)
     if n == 0:
         return {"count": 0, "min": None, "max": None, "mean": None, "std": None, "histogram": None}
     if flat.dtype.kind in "biu":
@@ -102,54 +126,44 @@ def _summarize(a: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _summarize_small(values: list[float], n: int) -> dict[str, Any]:
-    """The same summary for a few values, in Python floats: fsum sums exactly, the bins use the same float64
-    arithmetic as `counts`, so the histogram is identical."""
-    finite = values if all(map(math.isfinite, values)) else [v for v in values if math.isfinite(v)]
-    if not finite:
-        return {"count": n, "min": None, "max": None, "mean": None, "std": None, "histogram": None}
-    lo, hi, k = float(min(finite)), float(max(finite)), len(finite)
-    try:
-        mean, std = _moments_small(finite)
-    except OverflowError:  # sums beyond float64's range: the moments of the values scaled into range
-        scale = max(abs(lo), abs(hi))
-        mean, std = _moments_small([v / scale for v in finite])
-        mean, std = mean * scale, std * scale
-    c = [0] * (BINS + 1)  # one spare slot: the maximum itself lands at index BINS and joins the last bin
-    if hi > lo:
-        h = 0.5 if math.isinf(hi - lo) else 1.0  # a range beyond float64's: bin the halves, exactly as counts()
-        scale = BINS / (hi * h - lo * h)
-        for v in finite:
-            c[int((v * h - lo * h) * scale)] += 1
-        c[BINS - 1] += c.pop()
-        edge_lo, edge_hi = lo, hi
-    else:
-        c.pop()
-        c[BINS // 2] = k
-        edge_lo, edge_hi = lo - 0.5, hi + 0.5
-    if math.isinf(edge_hi - edge_lo):
-        edges = [edge_lo * (1 - i / BINS) + edge_hi * (i / BINS) for i in range(BINS + 1)]  # cannot overflow
-    else:
-        step = (edge_hi - edge_lo) / BINS
-        edges = [edge_lo + i * step for i in range(BINS)] + [edge_hi]  # as np.linspace computes them
-    return {
-        "count": n,
-        "min": lo,
-        "max": hi,
-        "mean": mean,
-        "std": std,
-        "histogram": {"edges": edges, "counts": c, "sampled": k},
-    }
+def _summarize_small(flats: list[np.ndarray]) -> list[dict[str, Any]]:
+    """The summaries of a few small 1-D arrays, each as `_summarize` makes it, computed together: for 64
+    values a NumPy call costs more than its arithmetic, so each step below is one call for all the arrays. The
+    bins and edges use the same float64 operations as `counts` (identical histograms); sums are float64 and
+    std is two-pass. An array with a non-finite value, or whose moments or range leave float64, goes through
+    `_summarize`, which handles those."""
+    k, n = len(flats), [f.size for f in flats]
+    sizes, starts = np.array(n), np.array([0, *accumulate(n[:-1])])
+    v = np.concatenate(flats, dtype=np.float64)
+    which = np.repeat(np.arange(k), sizes)
+    with np.errstate(all="ignore"):  # the arrays that overflow or hold NaN are redone by `_summarize`
+        lo, hi = np.minimum.reduceat(v, starts), np.maximum.reduceat(v, starts)
+        mean = np.add.reduceat(v, starts) / sizes
+        d = v - mean[which]
+        std = np.sqrt(np.add.reduceat(d * d, starts) / sizes)
+        ok = np.isfinite(std) & np.isfinite(hi - lo)  # NaN and inf values propagate into the range or the moments
+        spread = hi > lo
+        scale = BINS / np.where(spread, hi - lo, 1.0)
+        idx = ((v - lo[which]) * scale[which]).astype(np.intp)  # truncation = floor, since v >= lo
+        np.minimum(idx, BINS - 1, out=idx)  # hi itself goes in the last bin
+        idx[~(spread & ok)[which]] = BINS // 2  # a constant array: all in the middle bin (the others are redone)
+        counts = np.bincount(idx + BINS * which, minlength=BINS * k).reshape(k, BINS)
+        half = np.where(spread, 0.0, 0.5)  # a constant array's range is one wide, around its value
+        edge_lo, edge_hi = lo - half, hi + half
+        edges = np.empty((k, BINS + 1))
+        np.multiply(_BIN_INDEX, ((edge_hi - edge_lo) / BINS)[:, None], out=edges[:, :BINS])
+        edges[:, :BINS] += edge_lo[:, None]  # edge_lo + i * step, as np.linspace computes them
+        edges[:, BINS] = edge_hi
+    rows = zip(n, lo.tolist(), hi.tolist(), mean.tolist(), std.tolist(), edges.tolist(), counts.tolist(), strict=True)
+    return [
+        {"count": c, "min": a, "max": b, "mean": m, "std": s, "histogram": {"edges": e, "counts": h, "sampled": c}}
+        if good
+        else _summarize(f)
+        for f, good, (c, a, b, m, s, e, h) in zip(flats, ok.tolist(), rows, strict=True)
+    ]
 
 
-def _moments_small(values: list[float]) -> tuple[float, float]:
-    """(mean, population std) by exact summation; OverflowError when a sum leaves float64's range."""
-    k = len(values)
-    mean = math.fsum(values) / k
-    var = math.fsum([(v - mean) * (v - mean) for v in values]) / k
-    if math.isinf(var):
-        raise OverflowError("squares beyond float64's range")
-    return mean, math.sqrt(var)
+_BIN_INDEX = np.arange(BINS, dtype=np.float64)
 
 
 def _moments(flat: np.ndarray) -> tuple[float, float]:

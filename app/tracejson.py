@@ -17,7 +17,7 @@ import numpy as np
 
 from normlens.app.derived import derive_summaries
 from normlens.app.lessons import notice_text, step_words, words_context
-from normlens.app.summary import summarize
+from normlens.app.summary import summarize_all
 from normlens.trace import Step, Trace
 
 Detail = Literal["auto", "full", "summary"]
@@ -30,7 +30,10 @@ def _ship(a: np.ndarray | None, detail: str, max_values: int) -> np.ndarray | No
     return a if detail == "full" or (detail == "auto" and a.size <= max_values) else None
 
 
-def step_json(trace: Trace, step: Step, detail: str, max_values: int, context: Any = None) -> dict[str, Any]:
+def step_json(
+    trace: Trace, step: Step, detail: str, max_values: int, context: Any, summary: dict[str, Any] | None
+) -> dict[str, Any]:
+    """One step as the API sends it; `summary`: its array's (`summarize_all` does every step's at once)."""
     v = step.values
     return {
         "id": step.id,
@@ -41,7 +44,7 @@ def step_json(trace: Trace, step: Step, detail: str, max_values: int, context: A
         **step_words(trace, step, context)["json"],  # title, explanation, formula, formula_mathml, live, brief
         "shape": None if v is None else list(v.shape),
         "values": _ship(v, detail, max_values),
-        "summary": None if v is None else summarize(v),
+        "summary": summary,
     }
 
 
@@ -64,7 +67,10 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         "reduce_axes": list(trace.reduce_axes),
         "grouping": None if trace.grouping is None else trace.grouping.to_dict(),
         "params": trace.params,
-        "steps": [step_json(trace, s, detail, max_values, context) for s in trace.steps],
+        "steps": [
+            step_json(trace, s, detail, max_values, context, summary)
+            for s, summary in zip(trace.steps, summarize_all([s.values for s in trace.steps]), strict=True)
+        ],
         "output": arr(trace.output),
         "stats": None if trace.stats is None else {k: arr(v) for k, v in trace.stats.items()},
         "parameters": {k: arr(v) for k, v in trace.parameters.items()},

@@ -7,6 +7,9 @@ import gc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import normlens
 from normlens.app import summary
@@ -144,19 +147,76 @@ def test_summary_of_huge_values_does_not_overflow(dtype):
     np.testing.assert_allclose([s["mean"] / big, s["std"] / big], [f.mean(), f.std()], rtol=1e-5)
 
 
+def assert_same_summary(small, big):
+    assert small["count"] == big["count"] and small["min"] == big["min"] and small["max"] == big["max"]
+    if big["histogram"] is None:
+        assert small == big
+        return
+    assert list(small["histogram"]["counts"]) == list(big["histogram"]["counts"])
+    assert list(small["histogram"]["edges"]) == list(big["histogram"]["edges"])
+    assert small["histogram"]["sampled"] == big["histogram"]["sampled"]
+    np.testing.assert_allclose([small["mean"], small["std"]], [big["mean"], big["std"]], rtol=1e-6, atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1, 2, 16, summary.SMALL])
-def test_small_summary_path_equals_the_numpy_path(dtype, n, monkeypatch):
-    rng, original = np.random.default_rng(n), summary.SMALL
-    for a in ((rng.standard_normal(n) * 3).astype(dtype), np.full(n, 2.5, dtype), rng.integers(-3, 3, n).astype(dtype)):
-        small = summary._summarize(a)
-        monkeypatch.setattr(summary, "SMALL", 0)
-        big = summary._summarize(a)
-        monkeypatch.setattr(summary, "SMALL", original)
-        assert small["min"] == big["min"] and small["max"] == big["max"]
-        assert list(small["histogram"]["counts"]) == list(big["histogram"]["counts"])
-        assert list(small["histogram"]["edges"]) == list(big["histogram"]["edges"])
-        np.testing.assert_allclose([small["mean"], small["std"]], [big["mean"], big["std"]], rtol=1e-6, atol=1e-12)
+def test_small_summary_path_equals_the_numpy_path(dtype, n):
+    rng = np.random.default_rng(n)
+    arrays = [(rng.standard_normal(n) * 3).astype(dtype), np.full(n, 2.5, dtype), rng.integers(-3, 3, n).astype(dtype)]
+    for a, small in zip(arrays, summary._summarize_small(arrays), strict=True):
+        assert_same_summary(small, summary._summarize(a))
+
+
+def test_small_arrays_summarized_together_each_get_their_own_summary():
+    """One batch mixing sizes, dtypes, constant arrays, non-finite values and overflowing moments: every summary
+    equals the NumPy path's for that array alone (the odd ones are redone by it)."""
+    rng, big = np.random.default_rng(7), np.finfo(np.float64).max / 2
+    arrays = [
+        rng.standard_normal(5).astype(np.float32),
+        np.array([3.0]),
+        np.arange(12, dtype=np.int32) // 3,
+        np.array([True, False, True]),
+        np.array([1.0, np.nan, 3.0, np.inf]),
+        np.full(7, -0.75, np.float32),
+        np.array([big, -big, big / 2, 0.0]),
+        np.array([np.nan, np.nan]),
+        rng.standard_normal(summary.SMALL) * 1e-30 + 1e6,
+        np.array([-np.inf, 1.0]),
+    ]
+    with np.errstate(all="raise", under="ignore"):  # no warning may escape the batch
+        got = summary._summarize_small(arrays)
+    for a, s in zip(arrays, got, strict=True):
+        assert_same_summary(s, summary._summarize(a))
+
+
+SMALL_ARRAYS = st.lists(
+    st.sampled_from([np.float32, np.float64, np.int32]).flatmap(
+        lambda dtype: hnp.arrays(dtype, st.integers(1, summary.SMALL), elements=hnp.from_dtype(np.dtype(dtype)))
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SMALL_ARRAYS)
+def test_any_batch_of_small_arrays_summarizes_as_each_alone(arrays):
+    """Any values NumPy's dtypes hold (subnormals, extremes, inf, NaN, -0.0): the batch equals the NumPy path."""
+    with np.errstate(all="raise", under="ignore"):  # NumPy's default ignores underflow
+        got = summary._summarize_small(arrays)
+    for a, s in zip(arrays, got, strict=True):
+        assert_same_summary(s, summary._summarize(a))
+
+
+def test_summarize_all_summarizes_a_shared_array_once_and_remembers_frozen_ones():
+    a = np.linspace(-1.0, 1.0, 9).copy()  # owns its memory
+    a.flags.writeable = False
+    b = np.ones(70_000, np.float32)  # beyond SMALL: the NumPy path
+    out = summary.summarize_all([a, None, b, a])
+    assert out[1] is None and out[0] is out[3] and out[2]["count"] == 70_000
+    assert summary.summarize(a) is out[0]  # remembered: a is frozen
+    w = np.linspace(-1.0, 1.0, 9)
+    assert summary.summarize_all([w])[0] is not summary.summarize_all([w])[0]  # writable: recomputed
 
 
 @pytest.mark.parametrize("n", [4, 1000])
