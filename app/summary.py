@@ -54,13 +54,15 @@ def remember(a: np.ndarray, summary: dict[str, Any]) -> None:
 
 
 def summarize(a: np.ndarray) -> dict[str, Any]:
-    return summarize_all([a])[0]
+    (s,) = summarize_all([a])
+    assert s is not None  # only None has no summary
+    return s
 
 
 def summarize_all(arrays: list[np.ndarray | None]) -> list[dict[str, Any] | None]:
     """The summary of each array (None for None): the small ones together, in one pass of NumPy calls."""
     out: list[dict[str, Any] | None] = [None] * len(arrays)
-    small: dict[int, list[int]] = {}  # id(array) -> where it is (the engine shares arrays between steps)
+    small: dict[int, tuple[np.ndarray, list[int]]] = {}  # id -> the array and where it is (steps share arrays)
     for i, a in enumerate(arrays):
         if a is None:
             continue
@@ -68,15 +70,13 @@ def summarize_all(arrays: list[np.ndarray | None]) -> list[dict[str, Any] | None
         if entry is not None and entry[0]() is a:
             out[i] = entry[1]
         elif 0 < a.size <= SMALL:
-            small.setdefault(id(a), []).append(i)
+            small.setdefault(id(a), (a, []))[1].append(i)
         else:
             out[i] = _keep(a, _summarize(a))
-    if small:
-        places = list(small.values())
-        for where, s in zip(places, _summarize_small([np.ravel(arrays[w[0]]) for w in places]), strict=True):
-            for i in where:
-                out[i] = s
-            _keep(arrays[where[0]], s)  # type: ignore[arg-type]
+    for (a, where), s in zip(small.values(), _summarize_small([np.ravel(a) for a, _ in small.values()]), strict=True):
+        for i in where:
+            out[i] = s
+        _keep(a, s)
     return out
 
 
@@ -132,6 +132,8 @@ def _summarize_small(flats: list[np.ndarray]) -> list[dict[str, Any]]:
     bins and edges use the same float64 operations as `counts` (identical histograms); sums are float64 and
     std is two-pass. An array with a non-finite value, or whose moments or range leave float64, goes through
     `_summarize`, which handles those."""
+    if not flats:
+        return []
     k, n = len(flats), [f.size for f in flats]
     sizes, starts = np.array(n), np.array([0, *accumulate(n[:-1])])
     v = np.concatenate(flats, dtype=np.float64)
