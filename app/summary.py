@@ -129,9 +129,10 @@ def _summarize(a: np.ndarray) -> dict[str, Any]:
 def _summarize_small(flats: list[np.ndarray]) -> list[dict[str, Any]]:
     """The summaries of a few small 1-D arrays, each as `_summarize` makes it, computed together: for 64
     values a NumPy call costs more than its arithmetic, so each step below is one call for all the arrays. The
-    bins and edges use the same float64 operations as `counts` (identical histograms); sums are float64 and
-    std is two-pass. An array with a non-finite value, or whose moments or range leave float64, goes through
-    `_summarize`, which handles those."""
+    bins and edges use the same float64 operations as `counts` (identical histograms); the moments are those of
+    x - min (exact differences where the values are close) in units of the range, summed in float64, std in two
+    passes. An array with a non-finite value, whose moments or range leave float64, or whose range is so narrow
+    that BINS / range overflows goes through `_summarize`, which handles those."""
     if not flats:
         return []
     k, n = len(flats), [f.size for f in flats]
@@ -140,13 +141,17 @@ def _summarize_small(flats: list[np.ndarray]) -> list[dict[str, Any]]:
     which = np.repeat(np.arange(k), sizes)
     with np.errstate(all="ignore"):  # the arrays that overflow or hold NaN are redone by `_summarize`
         lo, hi = np.minimum.reduceat(v, starts), np.maximum.reduceat(v, starts)
-        mean = np.add.reduceat(v, starts) / sizes
-        d = v - mean[which]
-        std = np.sqrt(np.add.reduceat(d * d, starts) / sizes)
-        ok = np.isfinite(std) & np.isfinite(hi - lo)  # NaN and inf values propagate into the range or the moments
         spread = hi > lo
-        scale = BINS / np.where(spread, hi - lo, 1.0)
-        idx = ((v - lo[which]) * scale[which]).astype(np.intp)  # truncation = floor, since v >= lo
+        width = np.where(spread, hi - lo, 1.0)
+        w = v - lo[which]  # exact for values within a factor 2 of lo (Sterbenz): a large mean costs no digits
+        shift = np.add.reduceat(w, starts) / sizes
+        u = (w - shift[which]) / width[which]  # deviations in units of the range, whatever the values' magnitude:
+        # no square overflows, and the largest is at least 1/4, so those that underflow do not count
+        mean, std = lo + shift, width * np.sqrt(np.add.reduceat(u * u, starts) / sizes)  # constant: lo, 0 exactly
+        scale = BINS / width
+        # NaN and inf values propagate into the range or the moments; a subnormal range overflows the scale
+        ok = np.isfinite(std) & np.isfinite(hi - lo) & np.isfinite(scale)
+        idx = (w * scale[which]).astype(np.intp)  # truncation = floor, since w >= 0
         np.minimum(idx, BINS - 1, out=idx)  # hi itself goes in the last bin
         idx[~(spread & ok)[which]] = BINS // 2  # a constant array: all in the middle bin (the others are redone)
         counts = np.bincount(idx + BINS * which, minlength=BINS * k).reshape(k, BINS)
@@ -212,7 +217,11 @@ def counts(sample: np.ndarray, lo: float, hi: float, weight: int = 1) -> dict[st
         h = 0.5 if math.isinf(hi - lo) else 1.0  # a range beyond float64's: bin the halves (exact scaling)
         np.multiply(sample, h, out=w.reshape(sample.shape), dtype=np.float64)
         w -= lo * h
-        w *= BINS / (hi * h - lo * h)
+        if math.isinf(scale := BINS / (span := hi * h - lo * h)):  # a subnormal range: BINS / range overflows
+            w /= span
+            w *= BINS
+        else:
+            w *= scale
         np.copyto(idx, w, casting="unsafe")  # truncation = floor, since w >= 0
         np.minimum(idx, BINS - 1, out=idx)  # hi itself goes in the last bin
         c = np.bincount(idx, minlength=BINS)

@@ -176,6 +176,17 @@ def test_values_beyond_float32_need_float64(client: TestClient) -> None:
     assert r.status_code == 200
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_values_a_subnormal_apart_are_traced(client: TestClient, dtype: str) -> None:
+    """A range so narrow that 32 bins / range overflows: the histograms once crashed with a 500."""
+    tiny = 1e-45 if dtype == "float32" else 5e-324
+    for layer in ("layer_norm", "batch_norm"):
+        r = client.post(TRACE, json=body(layer=layer, input={"values": [[0.0, tiny], [tiny, 0.0]]}, dtype=dtype))
+        assert r.status_code == 200, r.text
+        counts = r.json()["steps"][0]["summary"]["histogram"]["counts"]
+        assert counts[0] == 2 and counts[-1] == 2 and sum(counts) == 4
+
+
 @pytest.mark.parametrize(
     ("given", "words"),
     [

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import gc
+import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -198,14 +200,38 @@ SMALL_ARRAYS = st.lists(
 )
 
 
+def exact_moments(a: np.ndarray) -> tuple[float, float] | None:
+    """(mean, population std) of a's values in exact rational arithmetic, rounded once; None when they (or the
+    range) hold a non-finite value or leave float64 (the batch leaves those to the NumPy path)."""
+    values = a.astype(np.float64)
+    if not np.isfinite(values).all() or not math.isfinite(float(values.max()) - float(values.min())):
+        return None
+    exact = [Fraction(v) for v in values.tolist()]
+    mean = sum(exact, Fraction(0)) / len(exact)
+    var, width = sum(((v - mean) ** 2 for v in exact), Fraction(0)) / len(exact), max(exact) - min(exact)
+    if width == 0:
+        return float(mean), 0.0
+    return float(mean), float(width) * math.sqrt(float(var / width**2))  # var itself may underflow a float
+
+
 @settings(max_examples=300, deadline=None)
 @given(SMALL_ARRAYS)
 def test_any_batch_of_small_arrays_summarizes_as_each_alone(arrays):
-    """Any values NumPy's dtypes hold (subnormals, extremes, inf, NaN, -0.0): the batch equals the NumPy path."""
+    """Any values NumPy's dtypes hold (subnormals, extremes, inf, NaN, -0.0, constant arrays far from zero): the
+    bins, edges, min and max equal the NumPy path's; mean and std agree with exact arithmetic to 1e-12 of the
+    values' magnitude and 1e-9 of the std (a constant array's std is exactly 0)."""
     with np.errstate(all="raise", under="ignore"):  # NumPy's default ignores underflow
         got = summary._summarize_small(arrays)
     for a, s in zip(arrays, got, strict=True):
-        assert_same_summary(s, summary._summarize(a))
+        big, exact = summary._summarize(a), exact_moments(a)
+        if exact is None or math.isinf(summary.BINS / (s["max"] - s["min"] or 1.0)):  # redone by the NumPy path
+            assert_same_summary(s, big)
+            continue
+        assert_same_summary({**s, "mean": big["mean"], "std": big["std"]}, big)
+        mean, std = exact
+        scale = max(abs(s["min"]), abs(s["max"]))
+        assert abs(s["mean"] - mean) <= 1e-12 * scale, (s["mean"], mean)
+        assert abs(s["std"] - std) <= 1e-9 * std + 1e-12 * (s["max"] - s["min"]), (s["std"], std)
 
 
 def test_summarize_all_summarizes_a_shared_array_once_and_remembers_frozen_ones():
@@ -227,6 +253,17 @@ def test_summary_of_a_range_wider_than_float64_bins_every_value(n):
     assert s["min"] == -1e308 and s["max"] == 1e308 and np.isfinite(s["std"]) and np.isfinite(edges).all()
     assert edges[0] == -1e308 and edges[-1] == 1e308 and (np.diff(edges) > 0).all()
     assert sum(s["histogram"]["counts"]) == n and s["histogram"]["counts"][BIN_OF_ZERO] >= n // 4
+
+
+@pytest.mark.parametrize("n", [3, 70_000])
+@pytest.mark.parametrize("tiny", [5e-324, 1e-310, 1e-300])
+def test_a_subnormal_range_is_binned(n, tiny):
+    """BINS / range overflows below about 1e-307: the values are divided by the range instead (both paths)."""
+    a = np.resize(np.array([0.0, tiny, tiny]), n)  # beyond HISTOGRAM_EXACT_MAX every 2nd value is counted
+    s = summary.summarize(a)
+    counts = list(s["histogram"]["counts"])
+    assert s["min"] == 0.0 and s["max"] == tiny and sum(counts) == s["histogram"]["sampled"]
+    assert counts[0] > 0 and counts[-1] > 0 and counts[0] + counts[-1] == sum(counts)
 
 
 BIN_OF_ZERO = summary.BINS // 2
