@@ -110,10 +110,13 @@ def _summarize(a: np.ndarray) -> dict[str, Any]:
         if flat.size == 0:
             return {"count": n, "min": None, "max": None, "mean": None, "std": None, "histogram": None}
         lo, hi = flat.min(), flat.max()
-    with np.errstate(over="ignore", invalid="ignore"):
+    magnitude = max(abs(float(lo)), abs(float(hi)))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         mean, std = _moments(flat)
-        if not (np.isfinite(mean) and np.isfinite(std)):  # squares beyond the dtype's range: rescale first
-            scale = max(abs(float(lo)), abs(float(hi)))
+        # squares beyond the dtype's range, or below its normal numbers (digits lost): moments of the values
+        # divided by a power of two near their magnitude (exact), times it
+        if not (np.isfinite(mean) and np.isfinite(std)) or 0 < magnitude < _squares_lose_digits(flat.dtype):
+            scale = math.ldexp(1.0, math.frexp(magnitude)[1] - 1)  # <= magnitude: the scaled values lie in (-2, 2)
             mean, std = _moments(flat / flat.dtype.type(scale))
             mean, std = mean * scale, std * scale
     return {
@@ -124,6 +127,11 @@ def _summarize(a: np.ndarray) -> dict[str, Any]:
         "std": std,
         "histogram": histogram(flat, float(lo), float(hi)),
     }
+
+
+def _squares_lose_digits(dtype: np.dtype) -> float:
+    """Below this magnitude the squares of a dtype's values fall short of its normal numbers by less than 2^40."""
+    return math.sqrt(float(np.finfo(dtype).tiny)) * 2.0**20
 
 
 def _summarize_small(flats: list[np.ndarray]) -> list[dict[str, Any]]:

@@ -266,4 +266,13 @@ def test_a_subnormal_range_is_binned(n, tiny):
     assert counts[0] > 0 and counts[-1] > 0 and counts[0] + counts[-1] == sum(counts)
 
 
+@pytest.mark.parametrize(("dtype", "magnitude"), [(np.float64, 1e-160), (np.float32, 1e-20), (np.float64, 1e-310)])
+def test_tiny_values_keep_their_std(dtype, magnitude):
+    """Squares of values this small are subnormal or zero in their dtype: the moments are taken on the values
+    scaled by a power of two (the NumPy path; the batch path works in units of the range)."""
+    a = (np.random.default_rng(3).standard_normal(5000) * magnitude).astype(dtype)  # float32 blocks: float32 sums
+    s, f = summary.summarize(a), a.astype(np.float64) / magnitude
+    np.testing.assert_allclose([s["mean"], s["std"]], [f.mean() * magnitude, f.std() * magnitude], rtol=1e-5)
+
+
 BIN_OF_ZERO = summary.BINS // 2
