@@ -20,16 +20,19 @@ from normlens.app.state import words
 
 # No inline script and no inline style. Plotly's base stylesheet comes from our origin (static/css/plotly.css;
 # plotly.js issue #2355, PR #7109); style changes made from script through CSSOM (el.style.x = ...) are not
-# governed by CSP. plotly.js 4.1.1 still writes two fixed style *attributes* with setAttribute, which only
+# governed by CSP. plotly.js 4.1.1 still writes three fixed style *attributes* with setAttribute, which only
 # 'unsafe-hashes' with their hashes allows (nothing else can be put in a style attribute):
 #   sha256-47DEQ...: "" (empty), the reset of a colorbar's fill rectangles (src/components/colorbar/draw.js);
 #   sha256-AR/cK...: "image-rendering: optimizeSpeed; ... image-rendering: pixelated; " (src/constants/
-#   pixelated_image.js), which keeps a heatmap of small cells sharp instead of blurred.
+#   pixelated_image.js), which keeps a heatmap of small cells sharp instead of blurred;
+#   sha256-S+l+c...: "font-size:70%", the exponent of a tick label such as 1x10^-300 (<sup> in
+#   src/lib/svg_text_utils.js), on axes and colour bars of very small or very large values.
 # The full bundle (the fallback) also injects maplibre-gl's stylesheet for its map traces when it loads: its
 # hash lets that one <style> element through, so the console stays clean without the partial bundle too.
 STYLE_ATTR_HASHES = (
     "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
     "'sha256-AR/cKIZjWPcPmBUPDA6oti9XBiTbJvz0Cro2J1VzzS8='",
+    "'sha256-S+l+cz1wXqs2B0FcjqqT7NvjwGmhD1UjJswXjlSkj0s='",
 )
 STYLE_ELEMENT_HASHES = ("'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",)
 CSP = (

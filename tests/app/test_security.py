@@ -83,10 +83,11 @@ def csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-def test_the_only_style_attributes_allowed_are_plotlys_two_constants() -> None:
-    """'unsafe-hashes' lets through exactly these values of a style attribute, both written by plotly.js 4.1.1
-    itself: the empty reset of a colorbar's fill rectangles, and the image-rendering declarations that keep a
-    heatmap of small cells sharp (src/constants/pixelated_image.js). tests/e2e/test_csp.py draws both."""
+def test_the_only_style_attributes_allowed_are_plotlys_three_constants() -> None:
+    """'unsafe-hashes' lets through exactly these values of a style attribute, all written by plotly.js 4.1.1
+    itself: the empty reset of a colorbar's fill rectangles, the image-rendering declarations that keep a
+    heatmap of small cells sharp (src/constants/pixelated_image.js), and the size of a tick label's exponent
+    (<sup>, src/lib/svg_text_utils.js). tests/e2e/test_csp.py draws all three."""
     pixelated = "".join(
         f"image-rendering: {v}; "
         for v in (
@@ -99,8 +100,9 @@ def test_the_only_style_attributes_allowed_are_plotlys_two_constants() -> None:
             "pixelated",
         )
     )
-    assert (csp_hash(""), csp_hash(pixelated)) == STYLE_ATTR_HASHES
+    assert (csp_hash(""), csp_hash(pixelated), csp_hash("font-size:70%")) == STYLE_ATTR_HASHES
     bundle = assets.plotly_bundle().identity
+    assert b'sup:"font-size:70%"' in bundle  # the exponent of a tick label such as 1x10^-300
     assert b'.attr("style","")' in bundle  # the colorbar reset
     assert b'["image-rendering","optimizeSpeed"]' in bundle and b'["image-rendering","pixelated"]' in bundle
     assert "'unsafe-inline'" not in CSP and "'unsafe-eval'" not in CSP

@@ -84,6 +84,33 @@ def test_every_figure_draws_under_the_strict_csp(browser, server_url, query):
     assert inline_styles == (1 if query else 0)  # the full bundle's maplibre sheet, let through by its hash
 
 
+def test_values_a_subnormal_apart_draw_with_exponent_ticks_under_the_csp(browser, server_url):
+    """Values of 5e-324: the summaries once answered 500, then the tensor figure kept the previous tensor (Plotly
+    found no ticks for a colour bar that narrow); now its colour bar spans 1e-300, whose tick labels carry an
+    exponent in <sup> (Plotly's font-size:70% style attribute, hashed)."""
+    values = [[0, 5e-324], [5e-324, 0]]
+    body = json.dumps({"layer": "batch_norm", "input": {"values": values}, "dtype": "float64"}).encode()
+    request = urllib.request.Request(
+        server_url + "/api/v1/permalink", data=body, headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as r:
+        url = json.loads(r.read())["url"]
+    context, page = open_page(browser, server_url, url)
+    page.wait_for_selector("#plot-tensor .colorbar")
+    drawn = page.evaluate(
+        "(() => { const d = document.getElementById('plot-tensor').data; "
+        "const cells = d.find((t) => t.name === 'tensor'); const scale = d.find((t) => t.name === 'scale'); "
+        "return [cells.x.length, scale.marker.cmax]; })()"
+    )
+    ticks = page.evaluate("[...document.querySelectorAll('#plot-tensor .colorbar tspan')].map((t) => t.textContent)")
+    violations = page.evaluate("window.__violations")
+    context.close()
+    assert drawn == [4, 1e-300]
+    assert any("300" in t for t in ticks), ticks
+    assert violations == []
+    assert page.log.errors == []
+
+
 def test_our_plotly_css_is_the_stylesheet_plotly_would_inject(browser, server_url):
     """Without the marker element (and with CSP bypassed), the served bundle injects its rules: they must be the
     rules of static/css/plotly.css, so the page looks the same as with Plotly's own <style>."""

@@ -36,10 +36,14 @@ function colorFor(mode, values) {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  if (lo >= 0) return { colorscale: SEQUENTIAL, zmin: 0, zmax: hi > 0 ? hi : 1 };
-  const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+  if (lo >= 0) return { colorscale: SEQUENTIAL, zmin: 0, zmax: hi > 0 ? Math.max(hi, MIN_SCALE) : 1 };
+  const m = Math.max(Math.abs(lo), Math.abs(hi), MIN_SCALE);
   return { colorscale: DIVERGING, zmin: -m, zmax: m };
 }
+
+// The colour bar's smallest half-width: Plotly finds no ticks for a range of a few subnormals (5e-324) and
+// the figure is not redrawn, so values that small are coloured as the zeros they nearly are.
+const MIN_SCALE = 1e-300;
 
 const COLORBAR = { orientation: "h", thickness: 8, len: 0.6, x: 0.5, xanchor: "center", y: 0, yanchor: "top", ypad: 6, outlinewidth: 0, tickfont: { size: 10 } };
 

@@ -147,3 +147,17 @@ test("tensorFigure: a 3-D input wraps its maps, labelled by the first axis", () 
   const f = tensorFigure(ln, 0, view({ group: 0, cell: 0 }));
   assert.deepEqual(f.layout.annotations.map((a) => a.text), ["B=0", "B=1"]);
 });
+
+test("a colour bar never narrower than 1e-300: Plotly finds no ticks for values a few subnormals apart", () => {
+  const tiny = (values) => {
+    const tr = bnTrace();
+    tr.steps[0] = { ...tr.steps[0], values };
+    const f = tensorFigure(tr, 0, view());
+    const scale = f.data.find((d) => d.name === "scale").marker;
+    return [scale.cmin, scale.cmax];
+  };
+  assert.deepEqual(tiny([0, 5e-324, 5e-324, 0, 0, 0, 0, 0]), [0, 1e-300]);
+  assert.deepEqual(tiny([0, -5e-324, 5e-324, 0, 0, 0, 0, 0]), [-1e-300, 1e-300]);
+  assert.deepEqual(tiny([0, 0, 0, 0, 0, 0, 0, 0]), [0, 1]);
+  assert.deepEqual(tiny([0, 2e-300, 0, 0, 0, 0, 0, 0]), [0, 2e-300]); // wide enough: the data's own range
+});
