@@ -53,7 +53,12 @@ class StepOut(BaseModel):
     formula_mathml: str = Field("", description="The formula as MathML (app/formulas.py), for browsers.")
     shape: list[int] | None
     values: Any = Field(None, description="The array as nested lists, or null when only the summary is sent.")
-    summary: SummaryOut | None
+    summary: SummaryOut | None = Field(
+        ...,
+        description="count, min, max, mean, std and a 32-bin histogram of the array, when its values are not "
+        'sent (detail "summary", or beyond the size limit of "auto"); null when they are: an array goes out '
+        "either whole or summarized.",
+    )
 
 
 class GroupingOut(BaseModel):

@@ -31,9 +31,9 @@ class LayerParams(StrictModel):
     @classmethod
     def _known_names(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            known = ", ".join(sorted(cls.model_fields))
             for name in data:
                 if name not in cls.model_fields:
+                    known = ", ".join(sorted(cls.model_fields))
                     table = lessons().message("errors", "unknown_argument")
                     en, zh = (fill(table[lang], {"layer": cls.layer, "name": name, "known": known}) for lang in LANGS)
                     raise field_error(cls.__name__, (name,), en, data[name], "extra_forbidden", msg_zh=zh)

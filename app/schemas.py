@@ -207,7 +207,7 @@ class TraceRequest(StrictModel, OffLoopValidation):
     detail: Detail = Field(
         "auto",
         description='"auto": whole arrays up to a size limit, summaries beyond; "full": every array whole; '
-        '"summary": summaries only.',
+        '"summary": summaries only. An array goes out either whole or as its summary, never both.',
     )
     labels: Labels | None = Field(None, description=LABELS_DESCRIPTION)
 

@@ -1,5 +1,7 @@
 """A trace as the service sends it: the engine's steps with their words (both languages), formulas as LaTeX
-and MathML, and each array whole or summarized.
+and MathML, and each array either whole or summarized, never both: a summary of an array that goes out whole
+would repeat what its values say (the page computes it from them, static/js/summary.js, to the same bins), and
+it costs more than a fifth of a small trace's work.
 
     >>> import numpy as np, normlens
     >>> d = trace_json(normlens.trace("batch_norm", np.arange(8.0).reshape(4, 2)))
@@ -50,7 +52,9 @@ def step_json(
 
 def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX_VALUES) -> dict[str, Any]:
     """The JSON response of POST /api/v1/trace for one engine trace."""
-    derive_summaries(trace)  # summaries the trace implies (group ids, large normalizations) cost no array pass
+    summarized = [None if _ship(s.values, detail, max_values) is not None else s.values for s in trace.steps]
+    if any(a is not None for a in summarized):
+        derive_summaries(trace)  # summaries the trace implies (group ids, large normalizations) cost no array pass
 
     def arr(a: Any) -> Any:
         return _ship(a, detail, max_values) if isinstance(a, np.ndarray) or a is None else a
@@ -69,7 +73,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         "params": trace.params,
         "steps": [
             step_json(trace, s, detail, max_values, context, summary)
-            for s, summary in zip(trace.steps, summarize_all([s.values for s in trace.steps]), strict=True)
+            for s, summary in zip(trace.steps, summarize_all(summarized), strict=True)
         ],
         "output": arr(trace.output),
         "stats": None if trace.stats is None else {k: arr(v) for k, v in trace.stats.items()},

@@ -12,6 +12,7 @@ import { initPermalink } from "./permalink.js";
 import { initPlayer } from "./player.js";
 import { createStage, loadPlotly } from "./stage.js";
 import * as S from "./state.js";
+import { completeSummaries } from "./summary.js";
 import { renderTable } from "./table.js";
 import { groupIds, members, paramIndex, paramMembers } from "./tensor.js";
 
@@ -20,7 +21,7 @@ const $ = (id) => document.getElementById(id);
 
 const config = read("page-config");
 const specs = read("layer-specs");
-let trace = read("initial-trace");
+let trace = completeSummaries(read("initial-trace"));
 let traceCount = 0;
 trace.__id = ++traceCount;
 S.init(read("initial-state"));
@@ -167,7 +168,7 @@ async function runTrace() {
   status.textContent = t("run.computing");
   document.body.classList.add("is-computing");
   try {
-    const next = await api.trace(S.toRequest(S.get()), traceAbort.signal);
+    const next = completeSummaries(await api.trace(S.toRequest(S.get()), traceAbort.signal));
     next.__id = ++traceCount;
     adopt(next);
     status.dataset.kind = "ok";

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import gc
+import json
 import math
+import subprocess
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +20,8 @@ from hypothesis.extra import numpy as hnp
 import normlens
 from normlens.app import summary
 from normlens.app.derived import derive_summaries
+from normlens.app.responses import dumps
+from normlens.app.routes.api import EXAMPLES
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_])
@@ -276,3 +282,93 @@ def test_tiny_values_keep_their_std(dtype, magnitude):
 
 
 BIN_OF_ZERO = summary.BINS // 2
+
+
+# --- the page's summaries (static/js/summary.js) of the arrays the service sends whole ----------------------------
+
+SUMMARY_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "summary.js"
+READ_AND_SUMMARIZE = f"""
+import {{ summarize }} from {json.dumps(SUMMARY_JS.as_uri())};
+let text = "";
+process.stdin.on("data", (d) => (text += d));
+process.stdin.on("end", () => console.log(JSON.stringify(JSON.parse(text).map(([v, d]) => summarize(v, d)))));
+"""
+
+
+def page_summaries(cases: list[tuple[Any, str]]) -> list[dict[str, Any]]:
+    """summarize(values, dtype) of static/js/summary.js on each case, run by Node; the values serialized as the
+    API serializes them (float32 in its shortest form)."""
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", READ_AND_SUMMARIZE],
+        input=dumps(cases),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)
+
+
+def assert_page_matches(page: dict[str, Any], server: dict[str, Any], dtype: str) -> None:
+    """Identical count, min, max and histogram; mean and std equal to rounding: the page sums in float64, the
+    service sums the blocks of a float32 array of more than 64 values in float32 (`block_sums`)."""
+    assert {k: page[k] for k in ("count", "min", "max")} == {k: server[k] for k in ("count", "min", "max")}
+    assert page["histogram"] == {k: list(v) if k != "sampled" else v for k, v in server["histogram"].items()}
+    scale, std = max(abs(server["min"]), abs(server["max"])), server["std"]
+    tol = (1e-13 * scale, 1e-13 * scale) if dtype == "float64" else (2**-20 * scale, 2**-20 * (std + scale))
+    assert abs(page["mean"] - server["mean"]) <= tol[0], (page["mean"], server["mean"])
+    assert abs(page["std"] - std) <= tol[1], (page["std"], std)
+
+
+def _arrays() -> list[np.ndarray]:
+    """Arrays of 1-4096 values the way traces hold them, and the cases that are hard to bin."""
+    rng = np.random.default_rng(7)
+    out: list[np.ndarray] = []
+    for n in (1, 2, 3, 16, 63, 64, 65, 500, 4096):
+        for dtype in (np.float32, np.float64):
+            out.append((rng.standard_normal(n) * 3 + 1).astype(dtype))
+            out.append((rng.standard_normal(n) + 1e4).astype(dtype))  # far from zero: x - min is what counts
+            out.append(rng.integers(-3, 4, n).astype(dtype))  # many values on bin edges
+            out.append(np.full(n, 0.1, dtype))  # constant
+    tiny, huge = [0.0, 5e-324, 5e-324, 0.0], [-1.7e308, 1.7e308, 0.0, 5e307]
+    out += [np.array(tiny), np.array(huge), np.array([1e-310, -3e-310, 2e-310]), np.arange(64, dtype=np.int32)]
+    out += [np.array([True, False, True]), np.array([1.5e14] * 5), np.array([1e-45, 0.0], np.float32)]
+    return out
+
+
+def test_the_page_summarizes_an_array_as_the_service_does():
+    arrays = _arrays()
+    dtypes = ["float32" if a.dtype == np.float32 else "float64" for a in arrays]
+    cases = list(zip(arrays, dtypes, strict=True))
+    for (a, dtype), page in zip(cases, page_summaries(cases), strict=True):
+        assert_page_matches(page, summary.summarize(a), dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_page_summarizes_every_step_of_every_layer_as_the_service_would(client, dtype):
+    """Each layer's example (and a random tensor), sent whole ("full": no summaries) and summarized ("summary":
+    no values): the page's summaries of the whole arrays equal the service's."""
+    bodies = [{**example["value"], "dtype": dtype} for example in EXAMPLES.values()]
+    bodies += [{**b, "input": {"random": {"shape": SHAPES[b["layer"]], "seed": 3}}} for b in bodies]
+    cases, summaries = [], []
+    for body in bodies:
+        whole, summarized = (client.post("/api/v1/trace", json={**body, "detail": d}) for d in ("full", "summary"))
+        assert whole.status_code == summarized.status_code == 200, (whole.text, summarized.text)
+        for w, s in zip(whole.json()["steps"], summarized.json()["steps"], strict=True):
+            assert w["summary"] is None and s["values"] is None
+            cases.append((w["values"], dtype))
+            summaries.append(s["summary"])
+    for page, server in zip(page_summaries(cases), summaries, strict=True):
+        assert_page_matches(page, server, dtype)
+
+
+# a random tensor per layer that its example's arguments take (gamma's size, normalized_shape, groups)
+SHAPES = {
+    "batch_norm": [4, 2, 5, 3],
+    "layer_norm": [6, 5, 4],
+    "group_norm": [3, 4, 5, 2],
+    "instance_norm": [2, 3, 7],
+    "rms_norm": [9, 4],
+    "dropout": [6, 10],
+    "min_max": [7, 3],
+}

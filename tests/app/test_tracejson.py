@@ -27,9 +27,11 @@ def test_trace_json_serializes_with_orjson(tr, detail):
     back = dumped(trace_json(tr, detail))
     assert back["layer"] == tr.layer and len(back["steps"]) == len(tr.steps)
     assert (back["steps"][0]["values"] is None) == (detail == "summary")
-    for s in back["steps"]:
-        h = s["summary"]["histogram"]
-        assert sum(h["counts"]) == h["sampled"] and len(h["edges"]) == summary.BINS + 1
+    for s in back["steps"]:  # an array goes out either whole or summarized (these are small: whole unless asked)
+        assert (s["summary"] is None) == (s["values"] is not None) == (detail != "summary")
+        if detail == "summary":
+            h = s["summary"]["histogram"]
+            assert sum(h["counts"]) == h["sampled"] and len(h["edges"]) == summary.BINS + 1
     # the engine's ids, kinds, phases, variants and numbers go out unchanged, next to their words
     for s, step in zip(back["steps"], tr.steps, strict=True):
         assert (s["id"], s["kind"], s["phase"], s["variant"]) == (step.id, step.kind, step.phase, step.variant)
@@ -67,6 +69,7 @@ def test_auto_ships_small_arrays_whole_and_summarizes_large_ones():
     big = {s["id"]: s for s in d["steps"]}
     assert big["input"]["values"] is None and big["input"]["summary"]["count"] == x.size
     assert big["mean"]["values"] and len(big["mean"]["values"]) == 4  # (C,) statistics still go whole
+    assert big["mean"]["summary"] is None  # and their summary is the page's to compute (static/js/summary.js)
     assert d["output"] is None and d["stats"]["mean"] is not None
     small = dumped(trace_json(tr, max_values=x.size))
     assert small["steps"][0]["values"] is not None
