@@ -72,14 +72,16 @@ export function renderCounts(trace, ctx) {
   if (!rows) return;
   const table = el("table", { class: "counts-table" });
   const head = el("tr");
-  for (const k of ["counts.what", "counts.count", "counts.formula", "counts.names"]) head.append(el("th", { scope: "col" }, t(k)));
+  const [what, count, formula, names] = ["counts.what", "counts.count", "counts.formula", "counts.names"].map((k) => t(k));
+  for (const label of [what, count, formula, names]) head.append(el("th", { scope: "col" }, label));
   const thead = el("thead");
   thead.append(head);
   const body = el("tbody");
   for (const r of rows) {
+    // data-label: a phone shows each row as a card, every value under its column's name (static/css)
     const tr = el("tr", { "data-key": r.key });
-    tr.append(el("th", { scope: "row" }, t(`counts.${r.key}`)), el("td", { class: "num", "data-value": String(r.n) }, grouped(r.n)));
-    tr.append(el("td", { class: "counts-formula" }, r.formula), el("td", { class: "counts-names" }, r.names.join(", ") || "—"));
+    tr.append(el("th", { scope: "row" }, t(`counts.${r.key}`)), el("td", { class: "num", "data-value": String(r.n), "data-label": count }, grouped(r.n)));
+    tr.append(el("td", { class: "counts-formula", "data-label": formula }, r.formula), el("td", { class: "counts-names", "data-label": names }, r.names.join(", ") || "—"));
     body.append(tr);
   }
   table.append(thead, body);
