@@ -16,11 +16,11 @@ import re
 import threading
 import tomllib
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -32,6 +32,7 @@ DIR = Path(__file__).resolve().parent / "lessons"
 LANGS = ("en", "zh")
 PLACEHOLDER = re.compile(r"\$\{(\w+)(?::([^}]*))?\}")
 FIELDS = ("title", "text", "formula", "live", "brief")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,24 @@ def words_context(trace: Trace) -> dict[str, dict[str, Any]]:
     return {**{lang: layer_values(trace, lang) for lang in LANGS}, "keys": {}}
 
 
+def trace_words(trace: Trace) -> list[dict[str, Any]]:
+    """`step_words` of every step of `trace`. Words depend on nothing but what `layer_values` reads (layer,
+    class, shape, dtype, scalar arguments, notation) and each step's id, variant and scalars, so a request with
+    new numbers and the same arguments is worded by one lookup, not one per step (a fifth of a small trace's
+    work); a miss words each step, sharing the steps other traces have worded."""
+    params = tuple((k, _hashable(v)) for k, v in trace.params.items() if not isinstance(v, dict))
+    # each dict's pairs in their order, not sorted (the engine fills them in a fixed order; another is a miss)
+    steps = tuple((s.id, s.variant, tuple((k, _hashable(v)) for k, v in s.scalars.items())) for s in trace.steps)
+    notation = tuple(trace.notation.items())
+    key = (trace.layer, trace.torch_class, tuple(trace.shape), trace.dtype, params, notation, steps)
+
+    def make() -> list[dict[str, Any]]:
+        context = words_context(trace)
+        return [step_words(trace, s, context) for s in trace.steps]
+
+    return _remembered(_TRACE_WORDS, key, make)
+
+
 def step_words(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """title, explanation (Text), formula (LaTeX), live and brief (client templates) of one step, and "json":
     the same as the API sends them. `context`: the trace's `words_context`, when the caller words every step."""
@@ -145,7 +164,7 @@ def step_words(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]] |
     # the words depend only on the values their placeholders name (the rest of `context` is fixed per layer and
     # language), so equal values give equal words: a request with new numbers but the same arguments reuses them
     key = tuple(_hashable(scalars[n]) if n in scalars else _context_key(context, keys, n) for n in names)
-    return _step_words(trace.layer, step.id, step.variant, key, lambda: _word(trace, step, context))
+    return _remembered(_WORDS, (trace.layer, step.id, step.variant, key), lambda: _word(trace, step, context))
 
 
 def _context_key(context: Mapping[str, dict[str, Any]], keys: dict[str, Any], name: str) -> Any:
@@ -169,24 +188,24 @@ def _word(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]]) -> di
     return {"title": title, "explanation": explanation, "formula": formula, "live": live, "brief": brief, "json": shown}
 
 
-_WORDS: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+WORDS_CACHE_SIZE = 4096  # entries of each LRU: worded steps, worded traces
+_WORDS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # (layer, step, variant, named values) -> words
+_TRACE_WORDS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # `trace_words`' key -> each step's words
 _WORDS_LOCK = threading.Lock()
-WORDS_CACHE_SIZE = 4096
 
 
-def _step_words(layer: str, step_id: str, variant: str, key: tuple[Any, ...], make: Any) -> dict[str, Any]:
-    """A bounded LRU of worded steps (thread-safe: traces are worded in the threadpool too)."""
-    full = (layer, step_id, variant, key)
+def _remembered(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    """A bounded LRU lookup (thread-safe: traces are worded in the threadpool too)."""
     with _WORDS_LOCK:
-        if (hit := _WORDS.get(full)) is not None:
-            _WORDS.move_to_end(full)
-            return hit
-    words = make()
+        if (hit := cache.get(key)) is not None:
+            cache.move_to_end(key)
+            return cast(T, hit)
+    made = make()
     with _WORDS_LOCK:
-        _WORDS[full] = words
-        if len(_WORDS) > WORDS_CACHE_SIZE:
-            _WORDS.popitem(last=False)
-    return words
+        cache[key] = made
+        if len(cache) > WORDS_CACHE_SIZE:
+            cache.popitem(last=False)
+    return made
 
 
 @functools.lru_cache(maxsize=1024)
@@ -197,14 +216,19 @@ def template_names(layer: str, step_id: str, variant: str) -> tuple[str, ...]:
     return tuple(sorted(set().union(*(placeholders(t) for t in texts))))
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _hashable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # the common case, first
+        return (type(value).__name__, value)  # 1 and 1.0 and True print differently
     if isinstance(value, list | tuple):
         return tuple(_hashable(v) for v in value)
     if isinstance(value, dict):
         return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
     if isinstance(value, np.ndarray):
         return _hashable(value.tolist())
-    return (type(value).__name__, value)  # 1 and 1.0 and True print differently
+    return (type(value).__name__, value)
 
 
 def notice_text(trace: Trace, notice: Notice) -> Text:

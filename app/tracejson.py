@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from normlens.app.derived import derive_summaries
-from normlens.app.lessons import notice_text, step_words, words_context
+from normlens.app.lessons import notice_text, trace_words
 from normlens.app.summary import summarize_all
 from normlens.trace import Step, Trace
 
@@ -33,9 +33,10 @@ def _ship(a: np.ndarray | None, detail: str, max_values: int) -> np.ndarray | No
 
 
 def step_json(
-    trace: Trace, step: Step, detail: str, max_values: int, context: Any, summary: dict[str, Any] | None
+    step: Step, detail: str, max_values: int, words: dict[str, Any], summary: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """One step as the API sends it; `summary`: its array's (`summarize_all` does every step's at once)."""
+    """One step as the API sends it, with its `words` (`trace_words`) and its array's `summary` (`summarize_all`
+    does every step's at once)."""
     v = step.values
     return {
         "id": step.id,
@@ -43,7 +44,7 @@ def step_json(
         "kind": step.kind,
         "variant": step.variant,
         "scalars": step.scalars,
-        **step_words(trace, step, context)["json"],  # title, explanation, formula, formula_mathml, live, brief
+        **words["json"],  # title, explanation, formula, formula_mathml, live, brief
         "shape": None if v is None else list(v.shape),
         "values": _ship(v, detail, max_values),
         "summary": summary,
@@ -60,7 +61,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         return _ship(a, detail, max_values) if isinstance(a, np.ndarray) or a is None else a
 
     running = None if trace.running is None else {k: arr(v) for k, v in trace.running.items()}
-    context = words_context(trace)  # what every step's words may name
+    steps = zip(trace.steps, trace_words(trace), summarize_all(summarized), strict=True)
     return {
         "layer": trace.layer,
         "torch_class": trace.torch_class,
@@ -71,10 +72,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         "reduce_axes": list(trace.reduce_axes),
         "grouping": None if trace.grouping is None else trace.grouping.to_dict(),
         "params": trace.params,
-        "steps": [
-            step_json(trace, s, detail, max_values, context, summary)
-            for s, summary in zip(trace.steps, summarize_all(summarized), strict=True)
-        ],
+        "steps": [step_json(s, detail, max_values, words, summary) for s, words, summary in steps],
         "output": arr(trace.output),
         "stats": None if trace.stats is None else {k: arr(v) for k, v in trace.stats.items()},
         "parameters": {k: arr(v) for k, v in trace.parameters.items()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,40 @@ def test_every_step_and_notice_renders_in_both_languages(layer, x, params, backw
     for notice in tr.notices:
         text = notice_text(tr, notice)
         assert text.en and CJK.search(text.zh), (layer, notice.code)
+
+
+@pytest.mark.parametrize(("layer", "x", "params"), CONFIGS, ids=[f"{c[0]}-{i}" for i, c in enumerate(CONFIGS)])
+def test_a_traces_words_are_its_steps_words_and_new_numbers_look_them_up_once(layer, x, params):
+    tr = normlens.trace(layer, x, grad_output=np.ones_like(x), **params)
+    words = L.trace_words(tr)
+    assert words == [step_words(tr, s) for s in tr.steps]
+    # other numbers, the same arguments: the same list, unless a step's variant or scalars changed with them
+    other = normlens.trace(layer, x * 2 - 1, grad_output=np.full_like(x, 3), **params)
+    again = L.trace_words(other)
+    assert again == [step_words(other, s) for s in other.steps]
+    signature = [[(s.id, s.variant, L._hashable(s.scalars)) for s in t.steps] for t in (tr, other)]
+    assert (again is words) == (signature[0] == signature[1])
+    for changed in _reworded(tr):  # one thing the words name is different: their own lookup, their own words
+        assert L.trace_words(changed) == [step_words(changed, s) for s in changed.steps]
+
+
+def _reworded(tr):
+    """Copies of `tr` that differ in one value its words name: a step's scalar, an argument, a subscript."""
+    for i, s in enumerate(tr.steps):
+        ints = [n for n in L.template_names(tr.layer, s.id, s.variant) if type(s.scalars.get(n)) is int]
+        if ints:
+            steps = [
+                *tr.steps[:i],
+                replace(s, scalars={**s.scalars, ints[0]: s.scalars[ints[0]] + 1}),
+                *tr.steps[i + 1 :],
+            ]
+            yield replace(tr, steps=steps)
+            break
+    named = {n for s in tr.steps for n in L.template_names(tr.layer, s.id, s.variant) if n not in s.scalars}
+    for name in sorted(named & {k for k, v in tr.params.items() if type(v) in (int, float)}):
+        yield replace(tr, params={**tr.params, name: tr.params[name] * 2 + 1})
+    for name in sorted(named & set(tr.notation))[:1]:
+        yield replace(tr, notation={**tr.notation, name: tr.notation[name] + "'"})
 
 
 def _codes(cls_names: tuple[str, ...], position: int) -> set[str]:
