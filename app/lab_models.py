@@ -35,8 +35,8 @@ class NumberRowOut(BaseModel):
     key: str
     label: TextOut
     help: TextOut | None
-    value: float | int | bool
-    text: str = Field(..., description="The value as the table shows it (the lesson file's format).")
+    value: float | int | bool | None = Field(..., description="null: undefined here (a ratio over 0); see warnings.")
+    text: str = Field(..., description="The value as the table shows it (the lesson file's format); — if null.")
 
 
 class LabWarningOut(BaseModel):
@@ -62,7 +62,7 @@ class LabResponseOut(BaseModel):
         ..., description="The knobs as used: canonical, defaults filled."
     )
     permalink: str = Field(..., description="The page of this state, e.g. /labs/running-stats?seed=3")
-    numbers: dict[str, float | int | bool]
+    numbers: dict[str, float | int | bool | None] = Field(..., description="null: undefined here; see warnings.")
     series: dict[str, Any] = Field(..., description="Arrays (nested lists) and numbers the figures draw.")
     torch_code: str = Field(..., description="A torch 2.13 script; its last output line is torch_expect as JSON.")
     torch_expect: dict[str, Any] = Field(..., description="NormLens' values under the keys torch_code prints.")

@@ -30,7 +30,10 @@ def text(value: Any, values: dict[str, Any] | None = None) -> dict[str, str]:
 
 
 def fmt(value: Any, spec: str | None) -> str:
-    """A number as the numbers table shows it: `spec` (Python format) or .6g for floats, ints and bools as is."""
+    """A number as the numbers table shows it: `spec` (Python format) or .6g for floats, ints and bools as is,
+    — for an undefined one (None)."""
+    if value is None:
+        return "—"
     if isinstance(value, bool | int):
         return str(value) if spec is None else format(value, spec)
     out = format(value, spec or ".6g")

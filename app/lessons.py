@@ -54,9 +54,10 @@ class Text:
 
 
 def show(value: Any, spec: str = "") -> str:
-    """A value as the words print it: lists as [2, 3], everything else as str() or with its format spec."""
+    """A value as the words print it: lists as [2, 3], everything else as str() or with its format spec (an
+    undefined number, None, as —)."""
     if spec:
-        return format(value, spec)
+        return "—" if value is None else format(value, spec)
     if isinstance(value, list | tuple):
         inner = ", ".join(show(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner})"

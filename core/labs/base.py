@@ -18,7 +18,7 @@ import numpy as np
 from normlens.args import ArgumentError, Param, choice, flag, integer, number
 from normlens.trace import Notice
 
-Number = float | int | bool
+Number = float | int | bool | None  # None: undefined (a ratio over 0), printed as —
 
 
 @dataclass

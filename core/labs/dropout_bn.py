@@ -19,6 +19,7 @@ from normlens.args import Param
 from normlens.dropout import apply_mask
 from normlens.labs.base import LabResult, LabSpec, rng
 from normlens.snippet import literal
+from normlens.trace import Notice
 
 Array = np.ndarray
 MOMENTUM, EPS = 0.1, 1e-5  # nn.BatchNorm1d's defaults
@@ -57,12 +58,14 @@ def last_step(train_in: Array, eval_in: Array, rm: Array, rv: Array) -> dict[str
     return {"train_out": t.output, "eval_out": e.output, "running_mean": after[0], "running_var": after[1]}
 
 
-def shift_numbers(out: dict[str, Array], prefix: str) -> dict[str, float]:
-    """Mean and std of BN's output over the last batch, in training and in evaluation, and their std ratio."""
+def shift_numbers(out: dict[str, Array], prefix: str) -> dict[str, float | None]:
+    """Mean and std of BN's output over the last batch, in training and in evaluation, and their std ratio:
+    None (undefined) when the training output is all 0, i.e. Dropout zeroed every value of the batch."""
     tr, ev = out["train_out"], out["eval_out"]
     n = {"train_out_mean": tr.mean(), "train_out_std": tr.std(), "eval_out_mean": ev.mean(), "eval_out_std": ev.std()}
-    n["std_shift"] = n["eval_out_std"] / n["train_out_std"]
-    return {prefix + k: float(v) for k, v in n.items()}
+    numbers: dict[str, float | None] = {prefix + k: float(v) for k, v in n.items()}
+    numbers[prefix + "std_shift"] = float(n["eval_out_std"] / n["train_out_std"]) if n["train_out_std"] > 0 else None
+    return numbers
 
 
 def run(p: float, features: int, batch: int, batches: int, seed: int) -> LabResult:
@@ -99,7 +102,10 @@ def run(p: float, features: int, batch: int, batches: int, seed: int) -> LabResu
     }
     expect = expected(out, fix, numbers, dropped[-1], x[-1])
     code = torch_code(p, x[-1], keep[-1], (rm[-2], rv[-2], frm[-2], frv[-2]), batches)
-    return LabResult(numbers, series, code, expect)
+    # with few values and a large p Dropout can zero the whole last batch (probability p^(batch * features))
+    n = batch * features
+    empty = (Notice("dropped_whole_batch", {"p": p, "batch": batch, "features": features, "n": n, "chance": p**n}),)
+    return LabResult(numbers, series, code, expect, empty if numbers["std_shift"] is None else ())
 
 
 def expected(out: dict[str, Array], fix: dict[str, Array], n: dict[str, Any], seen: Array, x: Array) -> dict[str, Any]:
@@ -141,6 +147,11 @@ def var(a):  # per feature, over the batch
     return a.var(dim=0, correction=0)
 
 
+def std_ratio(a, b):  # None (undefined) when b is all 0: Dropout zeroed the whole batch
+    s = b.std(correction=0)
+    return None if s == 0 else (a.std(correction=0) / s).item()
+
+
 bn = batch_norm({rm}, {rv})  # x -> Dropout(p) -> BatchNorm1d
 bn.train()
 train_out = bn(x * mask / (1 - p))  # training: BN sees the scaled, dropped-out batch
@@ -158,8 +169,7 @@ with torch.no_grad():
         "fix_train_out": fix_train_out.tolist(), "fix_eval_out": fix_eval_out.tolist(),
         "fix_running_mean": fix.running_mean.tolist(), "fix_running_var": fix.running_var.tolist(),
         "train_out_std": train_out.std(correction=0).item(), "eval_out_std": eval_out.std(correction=0).item(),
-        "std_shift": (eval_out.std(correction=0) / train_out.std(correction=0)).item(),
-        "fix_std_shift": (fix_eval_out.std(correction=0) / fix_train_out.std(correction=0)).item(),
+        "std_shift": std_ratio(eval_out, train_out), "fix_std_shift": std_ratio(fix_eval_out, fix_train_out),
         "last_var_ratio": (var(x * mask / (1 - p)) / var(x)).mean().item(),
     }}
 print(json.dumps(out))

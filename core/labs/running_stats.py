@@ -14,7 +14,7 @@ import json
 import numpy as np
 
 from normlens.args import Array, Param
-from normlens.labs.base import LabResult, LabSpec, rng
+from normlens.labs.base import LabResult, LabSpec, Number, rng
 
 EPS = 1e-5  # nn.BatchNorm1d's default, used for every convention (Keras' own default is 1e-3)
 # convention -> (momentum as its framework writes it, in PyTorch's sense?, variance kept unbiased?)
@@ -71,7 +71,7 @@ def run(
     full_mean, full_var = float(x.mean()), float(x.var())  # the whole stream, biased: (B, n) -> ()
     series: dict[str, object] = {"batch": np.arange(1, batches + 1), "batch_mean": x.mean(axis=1), "stream": x}
     series |= {"all": x.ravel(), "full_mean": full_mean, "full_var": full_var, "batch_var": x.var(axis=1)}
-    numbers: dict[str, float] = {
+    numbers: dict[str, Number] = {
         "keras_momentum": keras_from_torch(momentum),
         "d2l_momentum": keras_from_torch(momentum),
     }

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from normlens.app import labs
+from normlens.app.lab_models import LabResponseOut
 from normlens.labs import LABS
 from tests.app.lab_helpers import SLUGS, labs_app, out_of_bounds
 
@@ -86,6 +87,23 @@ def test_bounds_themselves_are_accepted(client: TestClient, index: list[dict], s
                 continue
             res = client.post(f"/api/v1/labs/{slug}", json={knob["name"]: knob[edge]})
             assert res.status_code == 200, (knob["name"], knob[edge], res.text)
+
+
+def test_an_undefined_number_is_null_with_a_dash_and_a_warning(client: TestClient) -> None:
+    """Found by schemathesis: Dropout zeroed the whole last batch, so BN's output std ratio was inf, sent as
+    null where the schema said a number. Now it is null by the schema, — in the table and the answer, and a
+    warning in both languages says why."""
+    knobs = {"batches": 13, "features": 13, "batch": 2, "p": 0.8999999999999998, "seed": 41297}
+    res = client.post("/api/v1/labs/dropout-bn-variance-shift", json=knobs)
+    assert res.status_code == 200, res.text
+    body = LabResponseOut.model_validate_json(res.content).model_dump()
+    assert body["numbers"]["std_shift"] is None and body["numbers"]["train_out_std"] == 0.0
+    (row,) = [r for r in body["words"]["numbers"] if r["key"] == "std_shift"]
+    assert (row["value"], row["text"]) == (None, "—")
+    assert "a factor of — (" in body["words"]["answer"]["en"] and "缩小为 — 倍" in body["words"]["answer"]["zh"]
+    (warning,) = body["warnings"]
+    assert warning["code"] == "dropped_whole_batch" and "p^26" in warning["message"]["en"]
+    assert CJK.search(warning["message"]["zh"]) and "p^26" in warning["message"]["zh"]
 
 
 def test_unknown_knob_lists_the_known_ones(client: TestClient) -> None:

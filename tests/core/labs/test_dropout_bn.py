@@ -30,6 +30,7 @@ CASES = [
     {"p": 0.1, "features": 3, "batch": 2, "batches": 1, "seed": 7},
     {"p": 0.0, "features": 5, "batch": 9, "batches": 4, "seed": 2},
     {"p": 0.9, "features": 16, "batch": 64, "batches": 100, "seed": 2**32 - 1},  # every knob at its maximum
+    {"p": 0.9, "features": 2, "batch": 2, "batches": 3, "seed": 0},  # the last batch all dropped: torch's None
 ]
 
 
@@ -87,6 +88,21 @@ def test_no_dropout_means_no_shift() -> None:
     assert n["var_ratio"] == 1.0 and n["train_var"] == n["eval_var"]
     assert n["running_var_ratio"] == n["fix_running_var_ratio"]
     assert n["std_shift"] == n["fix_std_shift"]
+
+
+def test_a_batch_dropped_whole_has_no_std_ratio_and_says_why() -> None:
+    """p^(batch * features) = 0.9^4: Dropout zeroed the whole last batch, BN's training output is all 0, and
+    the std ratio over it is undefined (it was inf, which JSON cannot carry: the API answered null where its
+    schema says a number)."""
+    r = run(p=0.9, features=2, batch=2, batches=3, seed=0)
+    n = r.numbers
+    assert n["train_out_std"] == 0.0 and n["std_shift"] is None and r.torch_expect["std_shift"] is None
+    assert [(x.code, x.values) for x in r.notices] == [
+        ("dropped_whole_batch", {"p": 0.9, "batch": 2, "features": 2, "n": 4, "chance": 0.9**4})
+    ]
+    assert n["fix_std_shift"] is not None and math.isfinite(n["fix_std_shift"])  # BN before Dropout: defined
+    assert all(v is None or math.isfinite(v) for v in n.values())
+    assert run(p=0.5, features=2, batch=2, batches=3, seed=0).notices == ()
 
 
 def test_history_matches_the_engine() -> None:
