@@ -142,8 +142,8 @@ def words_context(trace: Trace) -> dict[str, dict[str, Any]]:
 def trace_words(trace: Trace) -> list[dict[str, Any]]:
     """`step_words` of every step of `trace`. Words depend on nothing but what `layer_values` reads (layer,
     class, shape, dtype, scalar arguments, notation) and each step's id, variant and scalars, so a request with
-    new numbers and the same arguments is worded by one lookup, not one per step (a fifth of a small trace's
-    work); a miss words each step, sharing the steps other traces have worded."""
+    new numbers and the same arguments is worded by one lookup, not one per step (those were a seventh of
+    a small trace's work); a miss words each step, sharing the steps other traces have worded."""
     params = tuple((k, _hashable(v)) for k, v in trace.params.items() if not isinstance(v, dict))
     # each dict's pairs in their order, not sorted (the engine fills them in a fixed order; another is a miss)
     steps = tuple((s.id, s.variant, tuple((k, _hashable(v)) for k, v in s.scalars.items())) for s in trace.steps)

@@ -1,7 +1,7 @@
 """A trace as the service sends it: the engine's steps with their words (both languages), formulas as LaTeX
 and MathML, and each array either whole or summarized, never both: a summary of an array that goes out whole
 would repeat what its values say (the page computes it from them, static/js/summary.js, to the same bins), and
-it costs more than a fifth of a small trace's work.
+it cost a sixth of a small trace's work.
 
     >>> import numpy as np, normlens
     >>> d = trace_json(normlens.trace("batch_norm", np.arange(8.0).reshape(4, 2)))
