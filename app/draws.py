@@ -25,6 +25,9 @@ def _refused(loc: str, code: str, value: Any, type_: str = "value_error", **valu
     return field_error("RandomDraw", (loc,), words.en, value, type_, msg_zh=words.zh)
 
 
+_BEYOND = {True: "less_than_equal", False: "greater_than_equal"}  # pydantic's error types for a bound
+
+
 class RandomDraw(StrictModel):
     """Reproducible random numbers: `np.random.default_rng(seed)` and one distribution."""
 
@@ -45,6 +48,18 @@ class RandomDraw(StrictModel):
         "integers": {"low": -5.0, "high": 5.0},
     }
 
+    @model_validator(mode="before")
+    @classmethod
+    def _exact_bounds(cls, data: Any) -> Any:
+        """An integer bound of "integers" beyond 2**53 in size, refused before it becomes a float (which would
+        round -(2**53 + 1) into range)."""
+        if isinstance(data, dict) and data.get("distribution") == "integers":
+            for name in ("low", "high"):
+                value = data.get(name)
+                if type(value) is int and abs(value) > 2**53:
+                    raise _refused(name, "beyond_exact", value, _BEYOND[value > 0], name=name, got=value)
+        return data
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> RandomDraw:
         uses = self._USES[self.distribution]
@@ -59,8 +74,10 @@ class RandomDraw(StrictModel):
         if self.distribution == "integers":
             for name in ("low", "high"):
                 value = getattr(self, name)
-                if value != int(value) or abs(value) > 2**53:
+                if value != int(value):
                     raise _refused(name, "not_whole", value, "multiple_of", name=name, got=value)
+                if abs(value) > 2**53:
+                    raise _refused(name, "beyond_exact", value, _BEYOND[value > 0], name=name, got=value)
         if "low" in uses:
             low, high = float(self.low), float(self.high)  # type: ignore[arg-type]
             if not low < high:

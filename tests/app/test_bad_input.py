@@ -230,6 +230,10 @@ RANDOM = [
     ({"shape": [2], "distribution": "uniform", "std": 2.0}, "std", ["does not apply", "low and high"]),
     ({"shape": [2], "distribution": "uniform", "low": 1.0, "high": 1.0}, "high", ["high must exceed low"]),
     ({"shape": [2], "distribution": "integers", "low": 0.5}, "low", ["whole number"]),
+    # found by schemathesis: as a float -(2**53 + 1) rounds to -(2**53), inside the schema's minimum
+    ({"shape": [1], "distribution": "integers", "low": -(2**53 + 1)}, "low", ["within ±2^53", "-9007199254740993"]),
+    ({"shape": [1], "distribution": "integers", "high": 2**53 + 1}, "high", ["within ±2^53"]),
+    ({"shape": [1], "distribution": "integers", "high": 2.0**54}, "high", ["within ±2^53"]),
 ]
 
 
