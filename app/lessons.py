@@ -12,6 +12,7 @@ English and Simplified Chinese. `Text` is the one en/zh message type of the app.
 from __future__ import annotations
 
 import functools
+import pickle
 import re
 import threading
 import tomllib
@@ -33,6 +34,7 @@ LANGS = ("en", "zh")
 PLACEHOLDER = re.compile(r"\$\{(\w+)(?::([^}]*))?\}")
 FIELDS = ("title", "text", "formula", "live", "brief")
 T = TypeVar("T")
+K = TypeVar("K", bytes, tuple[Any, ...])
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,12 @@ def trace_words(trace: Trace) -> list[dict[str, Any]]:
     class, shape, dtype, scalar arguments, notation) and each step's id, variant and scalars, so a request with
     new numbers and the same arguments is worded by one lookup, not one per step (those were a seventh of
     a small trace's work); a miss words each step, sharing the steps other traces have worded."""
-    params = tuple((k, _hashable(v)) for k, v in trace.params.items() if not isinstance(v, dict))
-    # each dict's pairs in their order, not sorted (the engine fills them in a fixed order; another is a miss)
-    steps = tuple((s.id, s.variant, tuple((k, _hashable(v)) for k, v in s.scalars.items())) for s in trace.steps)
-    notation = tuple(trace.notation.items())
-    key = (trace.layer, trace.torch_class, tuple(trace.shape), trace.dtype, params, notation, steps)
+    # The key is those values pickled: exact (1, 1.0 and True differ, as they print differently), and made in C,
+    # a third of the cost of a tuple of hashable pairs. Equal bytes mean equal values; equal values can pickle
+    # differently (dicts in another order, an object shared instead of copied), which is only a miss: the
+    # engine builds a trace the same way every time.
+    steps = [(s.id, s.variant, s.scalars) for s in trace.steps]
+    key = pickle.dumps((trace.layer, trace.torch_class, trace.shape, trace.dtype, trace.params, trace.notation, steps))
 
     def make() -> list[dict[str, Any]]:
         context = words_context(trace)
@@ -191,11 +194,11 @@ def _word(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]]) -> di
 
 WORDS_CACHE_SIZE = 4096  # entries of each LRU: worded steps, worded traces
 _WORDS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # (layer, step, variant, named values) -> words
-_TRACE_WORDS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # `trace_words`' key -> each step's words
+_TRACE_WORDS: OrderedDict[bytes, Any] = OrderedDict()  # `trace_words`' key -> each step's words
 _WORDS_LOCK = threading.Lock()
 
 
-def _remembered(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], make: Callable[[], T]) -> T:
+def _remembered(cache: OrderedDict[K, Any], key: K, make: Callable[[], T]) -> T:
     """A bounded LRU lookup (thread-safe: traces are worded in the threadpool too)."""
     with _WORDS_LOCK:
         if (hit := cache.get(key)) is not None:

@@ -33,10 +33,10 @@ def _ship(a: np.ndarray | None, detail: str, max_values: int) -> np.ndarray | No
 
 
 def step_json(
-    step: Step, detail: str, max_values: int, words: dict[str, Any], summary: dict[str, Any] | None
+    step: Step, values: np.ndarray | None, words: dict[str, Any], summary: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """One step as the API sends it, with its `words` (`trace_words`) and its array's `summary` (`summarize_all`
-    does every step's at once)."""
+    """One step as the API sends it: its array `values` when it goes out whole (`_ship`), else its `summary`
+    (`summarize_all` does every step's at once), and its `words` (`trace_words`)."""
     v = step.values
     return {
         "id": step.id,
@@ -46,14 +46,15 @@ def step_json(
         "scalars": step.scalars,
         **words["json"],  # title, explanation, formula, formula_mathml, live, brief
         "shape": None if v is None else list(v.shape),
-        "values": _ship(v, detail, max_values),
+        "values": values,
         "summary": summary,
     }
 
 
 def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX_VALUES) -> dict[str, Any]:
     """The JSON response of POST /api/v1/trace for one engine trace."""
-    summarized = [None if _ship(s.values, detail, max_values) is not None else s.values for s in trace.steps]
+    shipped = [_ship(s.values, detail, max_values) for s in trace.steps]
+    summarized = [None if whole is not None else s.values for s, whole in zip(trace.steps, shipped, strict=True)]
     if any(a is not None for a in summarized):
         derive_summaries(trace)  # summaries the trace implies (group ids, large normalizations) cost no array pass
 
@@ -61,7 +62,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         return _ship(a, detail, max_values) if isinstance(a, np.ndarray) or a is None else a
 
     running = None if trace.running is None else {k: arr(v) for k, v in trace.running.items()}
-    steps = zip(trace.steps, trace_words(trace), summarize_all(summarized), strict=True)
+    steps = zip(trace.steps, shipped, trace_words(trace), summarize_all(summarized), strict=True)
     return {
         "layer": trace.layer,
         "torch_class": trace.torch_class,
@@ -72,7 +73,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         "reduce_axes": list(trace.reduce_axes),
         "grouping": None if trace.grouping is None else trace.grouping.to_dict(),
         "params": trace.params,
-        "steps": [step_json(s, detail, max_values, words, summary) for s, words, summary in steps],
+        "steps": [step_json(*step) for step in steps],
         "output": arr(trace.output),
         "stats": None if trace.stats is None else {k: arr(v) for k, v in trace.stats.items()},
         "parameters": {k: arr(v) for k, v in trace.parameters.items()},

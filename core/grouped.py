@@ -149,7 +149,7 @@ def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Resu
     stats = {"mean": a["mean"], "var": a["variance"]} if plan.center else {"ms": a["variance"]}
     res = Result(plan, call, _forward_steps(plan, call, a), [], out, stats)
     if dy is not None:
-        res.backward, res.grads = backward(dy, plan, call, x_hat, base3, r)
+        res.backward, res.grads = backward(dy, plan, call, (x_hat, base3, r), scaled is x_hat)
     return res
 
 
@@ -184,10 +184,13 @@ def _forward_steps(plan: Plan, call: Call, a: dict[str, Array]) -> list[Step]:
     return steps
 
 
-def backward(dy: Array, plan: Plan, call: Call, x_hat: Array, centered: Array, r: Array) -> tuple[list[Step], Grads]:
+def backward(
+    dy: Array, plan: Plan, call: Call, forward: tuple[Array, Array, Array], unit_gamma: bool
+) -> tuple[list[Step], Grads]:
     """The chain rule back through output, x_hat, variance and mean, each step beside its forward twin: with
-    batch statistics dx = r * (g - mean(g) - x_hat * mean(g * x_hat)), g = dy * gamma, as three paths."""
-    dtype, m, gamma = x_hat.dtype, plan.grouping.group_size, call.gamma
+    batch statistics dx = r * (g - mean(g) - x_hat * mean(g * x_hat)), g = dy * gamma, as three paths.
+    `forward`: (x_hat, centered, r) of `normalize`; `unit_gamma`: gamma multiplied by nothing but ones."""
+    (x_hat, centered, r), dtype, m, gamma = forward, forward[0].dtype, plan.grouping.group_size, call.gamma
     pv, sv = plan.param_view, plan.grouping.stat_view
     dy = np.ascontiguousarray(dy, dtype=dtype)
     steps, g, dbeta, dgamma = [Step("grad_output", dy, phase="backward")], dy, None, None
@@ -196,7 +199,7 @@ def backward(dy: Array, plan: Plan, call: Call, x_hat: Array, centered: Array, r
         steps.append(Step("dbeta", dbeta, "param", "backward"))
     if gamma is not None:
         dgamma = group_sum(dy.reshape(pv), x_hat.reshape(pv)).astype(dtype).reshape(plan.param_shape)
-        g = dy if (gamma == 1).all() else _affine(dy, plan, gamma, np.multiply)
+        g = dy if unit_gamma else _affine(dy, plan, gamma, np.multiply)
         steps += [Step("dgamma", dgamma, "param", "backward"), Step("dnormalized", g, phase="backward")]
     g3, c3 = g.reshape(sv), centered.reshape(sv)
     dx3 = g3 * col(r)

@@ -3,6 +3,8 @@ calls `y.backward(grad_output)` when the trace has a backward pass, and prints `
 
     >>> tensor_code("x", np.array([[1.0, 2.5]], dtype=np.float32))  # (1, 2)
     'x = torch.tensor([[1.0, 2.5]], dtype=torch.float32)'
+    >>> tensor_code("grad_output", np.ones((2, 3)))
+    'grad_output = torch.full((2, 3), 1.0, dtype=torch.float64)'
 """
 
 from __future__ import annotations
@@ -28,8 +30,15 @@ def torch_dtype(a: Array) -> str:
     return "torch.float64" if a.dtype == np.float64 else "torch.float32"
 
 
+def constant(a: Array) -> bool:
+    """More than one value, all the same to the bit (so -0.0 and 0.0 differ), as a gradient fill gives."""
+    return a.size > 1 and (b := a.tobytes()) == b[: a.itemsize] * a.size
+
+
 def tensor_code(name: str, a: Array, requires_grad: bool = False) -> str:
     rg = ", requires_grad=True" if requires_grad else ""
+    if constant(a):  # at any size: no list of equal values to read, no file to save
+        return f"{name} = torch.full({tuple(a.shape)}, {literal(a.reshape(-1)[:1])[1:-1]}, dtype={torch_dtype(a)}{rg})"
     if a.size > MAX_EMBED:
         grad = ".requires_grad_()" if rg else ""
         return (

@@ -9,6 +9,7 @@ Settings.trace_slots of them at once per worker (normlens.app.admission): the re
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from importlib import metadata
 from typing import Annotated, Any
@@ -96,7 +97,7 @@ async def layers() -> JSONBytes:
 def checked_size(request: TraceRequest) -> int:
     """The input's element count; Unprocessable if detail "full" was asked for a tensor too large for it."""
     settings = get_settings()
-    size = int(np.prod(request.input_shape()))
+    size = math.prod(request.input_shape())
     if request.detail == "full" and size > settings.full_max_elements:
         words = request_words("full_too_large", limit=settings.full_max_elements, size=size)
         raise Unprocessable(["body", "detail"], words.en, msg_zh=words.zh)
@@ -163,10 +164,8 @@ def trace_response(request: TraceRequest) -> dict[str, Any]:
         raise Unprocessable(["body", "grad_output"], str(e), msg_zh=e.zh) from None
     import normlens
 
-    try:
-        # The core checks its results for overflow itself; NumPy's warnings would only be noise in the logs.
-        with np.errstate(all="ignore"):
-            result = normlens.trace(request.layer, x, grad_output=grad, **request.params)
+    try:  # every layer silences NumPy's overflow warnings (normlens.args.quiet): it checks its results itself
+        result = normlens.trace(request.layer, x, grad_output=grad, **request.params)
     except ArgumentError as e:
         words = error_text(e, request.layer)
         raise Unprocessable(error_loc(e), words.en, msg_zh=words.zh, code=e.code) from None
@@ -199,7 +198,7 @@ def echo(request: TraceRequest) -> dict[str, Any]:
     g = request.grad_output
     grad: Any = None
     if isinstance(g, GradFill):
-        grad = g.model_dump()
+        grad = {"fill": g.fill}
     elif isinstance(g, GradRandom):
         grad = {"random": g.random.model_dump(exclude_none=True)}
     elif g is not None:

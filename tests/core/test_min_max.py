@@ -146,7 +146,7 @@ def test_snippet_reproduces_output_and_grads(dtype, backward, dim, run_snippet):
 
 def test_snippet_loads_large_tensors_from_npy(run_snippet):
     x = np.random.default_rng(2).standard_normal((80, 64)).astype(np.float32)
-    dy = np.ones_like(x)
+    dy = np.ones_like(x) + np.arange(64, dtype=np.float32)  # not constant (a constant one is a torch.full)
     t = min_max(x, dy, dim=1)
     assert "np.load('x.npy')" in t.torch_code and "np.load('grad_output.npy')" in t.torch_code
     ns = run_snippet(t.torch_code, {"x": x, "grad_output": dy})

@@ -86,9 +86,15 @@ def test_snippet_reproduces_output_and_grads(dtype, affine, eps, run_snippet):
     assert ns["layer"].weight is None if not affine else ns["layer"].weight.shape == (3, 4)
 
 
-def test_snippet_loads_large_tensors_from_npy():
-    t = rms_norm(np.ones((80, 64), np.float32))
+def test_snippet_loads_large_tensors_from_npy_and_writes_a_constant_one_with_full(run_snippet):
+    x = np.arange(80 * 64, dtype=np.float32).reshape(80, 64)
+    t = rms_norm(x, np.ones_like(x))
     assert "np.load('x.npy')" in t.torch_code and t.torch_code.startswith("import numpy as np\nimport torch\n")
+    assert "grad_output = torch.full((80, 64), 1.0, dtype=torch.float32)" in t.torch_code  # 5,120 values
+    small = rms_norm(x[:2, :3], np.full((2, 3), -0.0, np.float32))  # all equal to the bit: -0.0 stays -0.0
+    assert "grad_output = torch.full((2, 3), -0.0, dtype=torch.float32)" in small.torch_code
+    ns = run_snippet(small.torch_code)
+    np.testing.assert_array_equal(ns["x"].grad.numpy(), small.grads["input"])
 
 
 def test_steps_grouping_and_counts():
