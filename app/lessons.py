@@ -146,16 +146,38 @@ def trace_words(trace: Trace) -> list[dict[str, Any]]:
     class, shape, dtype, scalar arguments, notation) and each step's id, variant and scalars, so a request with
     new numbers and the same arguments is worded by one lookup, not one per step (those were a seventh of
     a small trace's work); a miss words each step, sharing the steps other traces have worded."""
-    # The key is those values pickled: exact (1, 1.0 and True differ, as they print differently), and made in C,
-    # a third of the cost of a tuple of hashable pairs. Equal bytes mean equal values; equal values can pickle
-    # differently (dicts in another order, an object shared instead of copied), which is only a miss: the
-    # engine builds a trace the same way every time.
-    steps = [(s.id, s.variant, s.scalars) for s in trace.steps]
+    return _worded(trace).words
+
+
+def step_heads(trace: Trace) -> list[dict[str, Any]]:
+    """Every step of `trace` as the API sends it, but for its array (shape, values, summary): id, phase, kind,
+    variant, scalars and the words' "json" fields, from the same lookup as `trace_words`. Shared between
+    requests: read-only."""
+    return _worded(trace).heads
+
+
+@dataclass(frozen=True)
+class _Worded:
+    words: list[dict[str, Any]]
+    heads: list[dict[str, Any]]
+
+
+def _worded(trace: Trace) -> _Worded:
+    # The key is what the words and heads depend on, pickled: exact (1, 1.0 and True differ, as they print
+    # differently), and made in C, a third of the cost of a tuple of hashable pairs. Equal bytes mean equal
+    # values; equal values can pickle differently (dicts in another order, an object shared instead of copied),
+    # which is only a miss: the engine builds a trace the same way every time.
+    steps = [(s.id, s.phase, s.kind, s.variant, s.scalars) for s in trace.steps]
     key = pickle.dumps((trace.layer, trace.torch_class, trace.shape, trace.dtype, trace.params, trace.notation, steps))
 
-    def make() -> list[dict[str, Any]]:
+    def make() -> _Worded:
         context = words_context(trace)
-        return [step_words(trace, s, context) for s in trace.steps]
+        words = [step_words(trace, s, context) for s in trace.steps]
+        heads = [
+            {"id": s.id, "phase": s.phase, "kind": s.kind, "variant": s.variant, "scalars": s.scalars, **w["json"]}
+            for s, w in zip(trace.steps, words, strict=True)
+        ]
+        return _Worded(words, heads)
 
     return _remembered(_TRACE_WORDS, key, make)
 
@@ -194,7 +216,7 @@ def _word(trace: Trace, step: Step, context: Mapping[str, dict[str, Any]]) -> di
 
 WORDS_CACHE_SIZE = 4096  # entries of each LRU: worded steps, worded traces
 _WORDS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # (layer, step, variant, named values) -> words
-_TRACE_WORDS: OrderedDict[bytes, Any] = OrderedDict()  # `trace_words`' key -> each step's words
+_TRACE_WORDS: OrderedDict[bytes, Any] = OrderedDict()  # `_worded`'s key -> each step's words and head
 _WORDS_LOCK = threading.Lock()
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from normlens.app.derived import derive_summaries
-from normlens.app.lessons import notice_text, trace_words
+from normlens.app.lessons import notice_text, step_heads
 from normlens.app.summary import summarize_all
 from normlens.trace import Step, Trace
 
@@ -33,22 +33,12 @@ def _ship(a: np.ndarray | None, detail: str, max_values: int) -> np.ndarray | No
 
 
 def step_json(
-    step: Step, values: np.ndarray | None, words: dict[str, Any], summary: dict[str, Any] | None
+    step: Step, head: dict[str, Any], values: np.ndarray | None, summary: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """One step as the API sends it: its array `values` when it goes out whole (`_ship`), else its `summary`
-    (`summarize_all` does every step's at once), and its `words` (`trace_words`)."""
-    v = step.values
-    return {
-        "id": step.id,
-        "phase": step.phase,
-        "kind": step.kind,
-        "variant": step.variant,
-        "scalars": step.scalars,
-        **words["json"],  # title, explanation, formula, formula_mathml, live, brief
-        "shape": None if v is None else list(v.shape),
-        "values": values,
-        "summary": summary,
-    }
+    """One step as the API sends it: its `head` (`step_heads`: id, phase, kind, variant, scalars and words), its
+    array `values` when it goes out whole (`_ship`), else its `summary` (`summarize_all` does every step's)."""
+    shape = None if step.values is None else list(step.values.shape)
+    return {**head, "shape": shape, "values": values, "summary": summary}
 
 
 def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX_VALUES) -> dict[str, Any]:
@@ -62,7 +52,7 @@ def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX
         return _ship(a, detail, max_values) if isinstance(a, np.ndarray) or a is None else a
 
     running = None if trace.running is None else {k: arr(v) for k, v in trace.running.items()}
-    steps = zip(trace.steps, shipped, trace_words(trace), summarize_all(summarized), strict=True)
+    steps = zip(trace.steps, step_heads(trace), shipped, summarize_all(summarized), strict=True)
     return {
         "layer": trace.layer,
         "torch_class": trace.torch_class,
