@@ -13,6 +13,7 @@ NumPy arrays are left in place for orjson (OPT_SERIALIZE_NUMPY).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -26,30 +27,30 @@ Detail = Literal["auto", "full", "summary"]
 AUTO_MAX_VALUES = 4096  # detail="auto": arrays up to this many elements are shipped whole
 
 
-def _ship(a: np.ndarray | None, detail: str, max_values: int) -> np.ndarray | None:
-    if a is None:
-        return None
-    return a if detail == "full" or (detail == "auto" and a.size <= max_values) else None
+def _limit(detail: str, max_values: int) -> float:
+    """The size up to which an array goes out whole."""
+    return max_values if detail == "auto" else math.inf if detail == "full" else -1
 
 
 def step_json(
     step: Step, head: dict[str, Any], values: np.ndarray | None, summary: dict[str, Any] | None
 ) -> dict[str, Any]:
     """One step as the API sends it: its `head` (`step_heads`: id, phase, kind, variant, scalars and words), its
-    array `values` when it goes out whole (`_ship`), else its `summary` (`summarize_all` does every step's)."""
+    array `values` when it goes out whole (`_limit`), else its `summary` (`summarize_all` does every step's)."""
     shape = None if step.values is None else list(step.values.shape)
     return {**head, "shape": shape, "values": values, "summary": summary}
 
 
 def trace_json(trace: Trace, detail: Detail = "auto", max_values: int = AUTO_MAX_VALUES) -> dict[str, Any]:
     """The JSON response of POST /api/v1/trace for one engine trace."""
-    shipped = [_ship(s.values, detail, max_values) for s in trace.steps]
+    limit = _limit(detail, max_values)
+    shipped = [v if v is not None and v.size <= limit else None for v in (s.values for s in trace.steps)]
     summarized = [None if whole is not None else s.values for s, whole in zip(trace.steps, shipped, strict=True)]
     if any(a is not None for a in summarized):
         derive_summaries(trace)  # summaries the trace implies (group ids, large normalizations) cost no array pass
 
-    def arr(a: Any) -> Any:
-        return _ship(a, detail, max_values) if isinstance(a, np.ndarray) or a is None else a
+    def arr(a: Any) -> Any:  # an array whole or None (its summary is in its step); anything else as it is
+        return (a if a.size <= limit else None) if isinstance(a, np.ndarray) else a
 
     running = None if trace.running is None else {k: arr(v) for k, v in trace.running.items()}
     steps = zip(trace.steps, step_heads(trace), shipped, summarize_all(summarized), strict=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -70,6 +70,10 @@ class LayerSpec:
         return next(p for p in self.params if p.name == name)
 
     def defaults(self) -> dict[str, Any]:
+        return dict(self._defaults)
+
+    @cached_property  # resolve() reads them on every trace
+    def _defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,11 +108,11 @@ quiet = np.errstate(over="ignore", invalid="ignore")
 
 def resolve(spec: LayerSpec, params: Mapping[str, Any]) -> dict[str, Any]:
     """Defaults filled in; an unknown argument name is refused with the list of known ones."""
-    names = {p.name for p in spec.params}  # sorted only for an error's message: resolve() runs on every trace
+    defaults = spec._defaults
     for name in params:
-        if name not in names:
-            raise ArgumentError(name, "unknown_argument", layer=spec.name, name=name, known=sorted(names))
-    return {**spec.defaults(), **params}
+        if name not in defaults:
+            raise ArgumentError(name, "unknown_argument", layer=spec.name, name=name, known=sorted(defaults))
+    return {**defaults, **params}
 
 
 def input_array(x: Any) -> np.ndarray:
@@ -139,9 +143,12 @@ def grad_output_array(value: Any, x: np.ndarray) -> np.ndarray:
         raise ArgumentError("grad_output", "not_numbers") from None
     if g.shape != x.shape:
         raise ArgumentError("grad_output", "bad_shape", want=list(x.shape), got=list(g.shape))
-    if not np.isfinite(g).all():
-        raise ArgumentError("grad_output", "not_finite_array")
-    return finite_result("grad_output", np.array(g, dtype=x.dtype, order="C"))
+    cast = np.array(g, dtype=x.dtype, order="C")
+    if not np.isfinite(cast).all():  # one pass when all is well: an inf or NaN in g stays one in the cast
+        if not np.isfinite(g).all():
+            raise ArgumentError("grad_output", "not_finite_array")
+        finite_result("grad_output", cast)  # finite, but beyond x's dtype
+    return cast
 
 
 def finite_result(name: str, a: np.ndarray) -> np.ndarray:

@@ -68,7 +68,8 @@ def group_sum(a: Array, b: Array | None = None) -> npt.NDArray[np.float64]:
     than einsum's sum; one thread, unlike a matrix-vector product), the P row sums added in float64."""
     v = b if b is not None else A.filled((a.shape[2],), 1.0, a.dtype)
     inner = np.vecdot(a, v) if a.shape[2] > 1 else a[:, :, 0] * v[..., 0]  # (P, K, Q) -> (P, K)
-    return np.asarray(inner.sum(axis=0, dtype=np.float64))
+    # the ufunc itself, not ndarray.sum's Python wrapper (a third of this function on a small trace)
+    return np.asarray(np.add.reduce(inner, axis=0, dtype=np.float64))
 
 
 def col(v: Array) -> Array:
@@ -84,10 +85,11 @@ def freeze(*arrays: Array | None) -> None:
             a = a.base
 
 
-def _settle_constant_groups(x3: Array, mean: Array, var: Array, m: int) -> bool:
+def _settle_constant_groups(x3: Array, mean: Array, var: Array, m: int, sums: tuple[Array, Array]) -> bool:
     """A float sum of m equal values can round, leaving x - mean a tiny nonzero: make a constant group's mean
-    exactly its value and its variance 0 (in place). True when a group changed."""
-    suspect = var.astype(np.float64) <= (m * np.finfo(x3.dtype).eps * np.abs(mean.astype(np.float64))) ** 2
+    exactly its value and its variance 0 (in place). True when a group changed. `sums`: (mean, var) in float64,
+    before their rounding to x's dtype, for the cheap look at which groups could be constant."""
+    suspect = sums[1] <= np.square(m * np.finfo(x3.dtype).eps * np.abs(sums[0]))
     if not suspect.any():
         return False
     lo, hi = x3.min(axis=(0, 2)), x3.max(axis=(0, 2))  # (P, K, Q) -> (K,)
@@ -111,10 +113,10 @@ def _statistics(x: Array, x3: Array, m: int, fixed: tuple[Array, Array] | None) 
         return mean, var, x3 - col(mean)
     if not np.isfinite(total := group_sum(x3)).all():  # x holds an inf or NaN (or the sum overflowed)
         A.input_array(x)
-    mean = (total / m).astype(x3.dtype)
+    mean = (mean64 := total / m).astype(x3.dtype)
     centered3 = x3 - col(mean)
-    var = (group_sum(centered3, centered3) / m).astype(x3.dtype)
-    if _settle_constant_groups(x3, mean, var, m):
+    var = (var64 := group_sum(centered3, centered3) / m).astype(x3.dtype)
+    if _settle_constant_groups(x3, mean, var, m, (mean64, var64)):
         centered3 = x3 - col(mean)
     return mean, var, centered3
 
