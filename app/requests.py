@@ -7,11 +7,13 @@ them instead of answering with a bare "JSON decode error" at a byte offset.
 
 An endpoint decorated with `off_process(work)` has a body over THREAD_BYTES parsed, validated and answered by
 `work` in a worker process (normlens.app.offload): in a thread, orjson and pydantic would still hold the GIL.
-Otherwise FastAPI validates the body on the event loop. For a model whose validation is heavy (a pasted 4M-number text
-takes 1.5-2 s to read) that would stall every other request of the worker, so a body model that inherits
-`OffLoopValidation` is validated in a worker thread when the body is large, and FastAPI is handed the result
-instead of validating again. Bodies that are not JSON get 415 before any parsing. A body announced as large
-(or chunked) waits for a slot of the worker's admission gate (normlens.app.admission) before it is read.
+An endpoint whose one parameter is its body and which returns a Response is called by the route itself with
+the validated body (`answer_directly`): FastAPI's handler would add nothing but its cost. A large body is parsed
+in a worker thread, and validated there too when its model inherits `OffLoopValidation` (a pasted 4M-number text
+takes 1.5-2 s to read: on the event loop it would stall every other request of the worker). A body that is
+empty, not JSON or not valid gets FastAPI's own answer. Bodies that are not declared JSON get 415 before any
+parsing. A body announced as large (or chunked) waits for a slot of the worker's admission gate
+(normlens.app.admission) before it is read.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Coroutine
-from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast, get_type_hints
 
 import orjson
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ValidationError, ValidatorFunctionWrapHandler, model_validator
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,10 +56,6 @@ def off_process(work: Callable[[Any], bytes]) -> Callable[[Callable[..., Any]], 
     return register
 
 
-# (the parsed body, the model validated from it) for the request being handled, if validated already
-_PREVALIDATED: ContextVar[tuple[Any, BaseModel] | None] = ContextVar("normlens_prevalidated", default=None)
-
-
 def loads(body: bytes) -> Any:
     try:
         return orjson.loads(body)
@@ -69,15 +67,8 @@ def loads(body: bytes) -> Any:
 
 
 class OffLoopValidation(BaseModel):
-    """Mixin for body models whose validation is heavy: JSONRoute validates large bodies in a thread."""
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _reuse_prevalidated(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        held = _PREVALIDATED.get()
-        if held is not None and held[0] is data and type(held[1]) is cls:
-            return held[1]
-        return handler(data)
+    """Marks a body model whose validation is heavy: JSONRoute validates a large body of it in a worker thread,
+    then calls the endpoint with the model."""
 
 
 class JSONRequest(Request):
@@ -107,6 +98,11 @@ class JSONRoute(APIRoute):
         heavy = annotation if isinstance(annotation, type) and issubclass(annotation, OffLoopValidation) else None
         work = _OFFLOAD.get(self.endpoint)
         direct = self._direct_body()
+        if heavy is not None and direct is None:
+            raise TypeError(f"{self.path}: an OffLoopValidation body needs an endpoint that JSONRoute can call")
+        call = (
+            self.endpoint if inspect.iscoroutinefunction(self.endpoint) else partial(run_in_threadpool, self.endpoint)
+        )
 
         async def route_handler(request: Request) -> Response:
             if expects_body and not is_json(request.headers.get("content-type")):
@@ -127,19 +123,24 @@ class JSONRoute(APIRoute):
                 async with gate().admit():
                     if work is not None and isinstance(annotation, type) and issubclass(annotation, BaseModel):
                         return await answer_off_process(request, annotation, work, handler)
-                    return await validate_off_loop(request, heavy, handler)
-            if direct is not None and (answer := await answer_directly(request, self.endpoint, direct)) is not None:
-                return answer
-            return await validate_off_loop(request, heavy, handler)
+                    return await answer(request)
+            return await answer(request)
+
+        async def answer(request: JSONRequest) -> Response:
+            if direct is not None:
+                done = await answer_directly(request, call, direct, in_thread=heavy is not None)
+                if done is not None:
+                    return done
+            return await handler(request)
 
         return route_handler
 
     def _direct_body(self) -> ModelField | None:
-        """The body field of an endpoint that `answer_directly` may call: a coroutine whose one parameter is
-        its JSON body (no path, query, header or cookie parameters, no dependencies) and which returns a
-        Response, so that FastAPI would add nothing to what it returns."""
+        """The body field of an endpoint that `answer_directly` may call: one whose one parameter is its JSON
+        body (no path, query, header or cookie parameters, no dependencies) and which returns a Response, so
+        that FastAPI would add nothing to what it returns."""
         d, returns = self.dependant, get_type_hints(self.endpoint).get("return")
-        if len(d.body_params) != 1 or self._embed_body_fields or not inspect.iscoroutinefunction(self.endpoint):
+        if len(d.body_params) != 1 or self._embed_body_fields:
             return None
         others = (d.path_params, d.query_params, d.header_params, d.cookie_params, d.dependencies)
         special = [d.request_param_name, d.websocket_param_name, d.http_connection_param_name, d.response_param_name]
@@ -149,22 +150,30 @@ class JSONRoute(APIRoute):
         return d.body_params[0] if isinstance(returns, type) and issubclass(returns, Response) else None
 
 
-async def answer_directly(request: JSONRequest, endpoint: Callable[..., Any], field: ModelField) -> Response | None:
-    """The endpoint's answer to a small JSON body that validates, the endpoint called with it as FastAPI's
+async def answer_directly(
+    request: JSONRequest, call: Callable[..., Any], field: ModelField, in_thread: bool
+) -> Response | None:
+    """The endpoint's answer to a JSON body that validates, the endpoint called with the value as FastAPI's
     handler would (its dependency solving, content-type parsing and error context cost a small trace a seventh
-    of its time); None when the body is empty, large, not JSON or not valid: FastAPI's handler then answers,
-    with its own errors, from the body and the parse this left on the request."""
+    of its time). A large body is parsed in a worker thread and, `in_thread`, validated there too, its errors
+    raised as FastAPI's; otherwise None when the body is empty, not JSON or not valid: FastAPI's handler then
+    answers with its own errors, from the body and the parse this left on the request."""
     body = await request.body()
-    if not body or len(body) > THREAD_BYTES:
+    if not body:
         return None
     try:
-        data = await request.json()
+        data = await request.json()  # in a worker thread when large
     except json.JSONDecodeError:  # orjson's too
         return None
-    value, errors = field.validate(data, {}, loc=("body",))
-    if errors:
-        return None
-    return cast(Response, await endpoint(**{field.name: value}))
+    if in_thread and len(body) > THREAD_BYTES:  # a pasted 4M-number text takes 1.5-2 s to read
+        value, errors = await run_in_threadpool(field.validate, data, {}, loc=("body",))
+        if errors:
+            raise RequestValidationError(errors, body=data)
+    else:
+        value, errors = field.validate(data, {}, loc=("body",))
+        if errors:
+            return None
+    return cast(Response, await call(**{field.name: value}))
 
 
 async def answer_off_process(
@@ -191,24 +200,3 @@ def declared_large(request: Request) -> bool:
     if length is None:
         return "transfer-encoding" in request.headers
     return length.strip().isdigit() and int(length) > THREAD_BYTES
-
-
-async def validate_off_loop(
-    request: Request, heavy: type[OffLoopValidation] | None, handler: Callable[[Request], Coroutine[Any, Any, Response]]
-) -> Response:
-    """Validate a large body in a worker thread and hand the model to FastAPI; a small one as FastAPI does."""
-    if heavy is None or len(await request.body()) <= THREAD_BYTES:
-        return await handler(request)
-    try:
-        data = await request.json()
-    except json.JSONDecodeError:
-        return await handler(request)  # FastAPI reports it as json_invalid
-    try:
-        validated = await run_in_threadpool(heavy.model_validate, data)
-    except ValidationError as e:  # the same errors FastAPI would report, under "body"
-        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in e.errors()], body=data) from None
-    token = _PREVALIDATED.set((data, validated))
-    try:
-        return await handler(request)
-    finally:
-        _PREVALIDATED.reset(token)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import importlib
 
+import orjson
 import pytest
 from fastapi import routing
 
 from bench.load import TRACE_BODY
 from normlens.app.requests import JSONRoute
 
-DIRECT = {"/api/v1/trace", "/api/v1/parse", "/api/v1/compare", "/api/v1/labs/running-stats"}
-THROUGH_FASTAPI = {"/api/v1/links", "/api/v1/permalink", "/api/v1/train"}  # sync, or not typed as a Response
+DIRECT = {"/api/v1/trace", "/api/v1/parse", "/api/v1/compare", "/api/v1/labs/running-stats", "/api/v1/links"}
+THROUGH_FASTAPI = {"/api/v1/train"}  # not typed as returning a Response: FastAPI serializes what it returns
 
 
 def routes() -> dict[str, JSONRoute]:
@@ -49,6 +50,8 @@ def test_a_valid_small_body_never_reaches_fastapis_handler(client, no_fastapi_ha
     r = client.post("/api/v1/trace", json=TRACE_BODY)
     assert r.status_code == 200 and r.json()["layer"] == "batch_norm"
     assert client.post("/api/v1/parse", json={"text": "[[1, 2], [3, 4]]"}).status_code == 200
+    # a plain (not async) endpoint runs in the threadpool, as FastAPI runs it
+    assert client.post("/api/v1/permalink", json=TRACE_BODY).status_code == 200
     assert no_fastapi_handler == []
 
 
@@ -74,3 +77,26 @@ def test_fastapis_answer_to_a_bad_body_is_what_it_was(client):
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "json_invalid"
     r = client.post("/api/v1/trace", content=b"", headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body"]
+
+
+PAD = b" " * (300 * 1024)  # white space: over THREAD_BYTES without changing the body's meaning
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        TRACE_BODY,
+        {**TRACE_BODY, "dtype": "int8"},
+        {"layer": "batch_norm", "input": {"text": "1 2\n3"}},
+        {"layer": "group_norm", "input": {"values": [[1, 2, 3]]}, "params": {"num_groups": 2}},
+    ],
+    ids=["valid", "bad-field", "bad-paste", "engine-error"],
+)
+def test_a_large_body_validated_in_a_worker_thread_gets_the_small_ones_answer(client, state):
+    # /api/v1/permalink has no worker-process path: its ViewState (an OffLoopValidation) is validated in a thread
+    body = orjson.dumps(state)
+    small, large = (
+        client.post("/api/v1/permalink", content=b, headers={"content-type": "application/json"})
+        for b in (body, body[:-1] + PAD + b"}")
+    )
+    assert (large.status_code, large.json()) == (small.status_code, small.json())
