@@ -154,7 +154,7 @@ async def answer_directly(
     request: JSONRequest, call: Callable[..., Any], field: ModelField, in_thread: bool
 ) -> Response | None:
     """The endpoint's answer to a JSON body that validates, the endpoint called with the value as FastAPI's
-    handler would (its dependency solving, content-type parsing and error context cost a small trace a seventh
+    handler would (its dependency solving, content-type parsing and error context cost a small trace a tenth
     of its time). A large body is parsed in a worker thread and, `in_thread`, validated there too, its errors
     raised as FastAPI's; otherwise None when the body is empty, not JSON or not valid: FastAPI's handler then
     answers with its own errors, from the body and the parse this left on the request."""
