@@ -19,7 +19,8 @@ from typing import Any, Literal
 import numpy as np
 
 from normlens.app.derived import derive_summaries
-from normlens.app.lessons import notice_text, step_heads
+from normlens.app.lessons import notice_text
+from normlens.app.step_words import step_heads
 from normlens.app.summary import summarize_all
 from normlens.trace import Step, Trace
 

@@ -9,7 +9,8 @@ import torch
 from latex2mathml.converter import convert
 
 import normlens
-from normlens.app.lessons import Text, error_text, layer_json, lessons, notice_text, step_words
+from normlens.app.lessons import Text, error_text, layer_json, lessons, notice_text
+from normlens.app.step_words import step_words
 from normlens.args import ArgumentError
 from normlens.dropout import SPEC, alpha_coefficients
 from tests.app.words import CJK, check_text, words

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 import normlens
-from normlens.app.lessons import Text, layer_json, lessons, notice_text, step_words
+from normlens.app.lessons import Text, layer_json, lessons, notice_text
+from normlens.app.step_words import step_words
 from normlens.rms_norm import rms_norm
 from tests.app.words import CJK, check_text, words
 from tests.core.test_trace import NORM_LAYERS, TRACES

@@ -12,6 +12,7 @@ from latex2mathml.converter import convert
 
 import normlens
 from normlens.app import lessons as L
+from normlens.app.step_words import step_words
 from normlens.args import ArgumentError
 from tests.app.words import CJK
 
@@ -66,7 +67,7 @@ def check_text(en: str, zh: str, filled: bool = True) -> None:
 
 @pytest.mark.parametrize(("trace", "step"), list(all_steps()))
 def test_every_step_renders_in_both_languages(trace, step):
-    words = L.step_words(trace, step)
+    words = step_words(trace, step)
     check_text(words["title"].en, words["title"].zh)
     check_text(words["explanation"].en, words["explanation"].zh)
     assert words["formula"] and "${" not in words["formula"]
@@ -106,7 +107,7 @@ def test_every_step_has_a_live_formula():
     x = np.array([[170.0, 60.0], [180.0, 80.0], [160.0, 50.0]])
     tr = normlens.trace("min_max", x, grad_output=np.ones_like(x))
     for step in tr.steps:
-        words = L.step_words(tr, step)
+        words = step_words(tr, step)
         assert words["live"] and "[[" in words["live"], step.id
         if step.kind == "stat" and re.search(r"\[\[(v:|sum)", words["live"]):
             assert words["brief"], step.id
@@ -130,29 +131,29 @@ def test_placeholders_are_the_same_in_both_languages():
 def test_variants_change_the_words():
     ties, plain = TRACES["ties"], TRACES["rank1"]
     assert ties.step("dinput").variant == "ties"
-    tied = L.step_words(ties, ties.step("dinput"))["explanation"]
+    tied = step_words(ties, ties.step("dinput"))["explanation"]
     assert "Here 2 minimum(s) or maximum(s)" in tied.en and "这里有 2 个" in tied.zh
-    assert "Here" not in L.step_words(plain, plain.step("dinput"))["explanation"].en
+    assert "Here" not in step_words(plain, plain.step("dinput"))["explanation"].en
     const = TRACES["constant"]
-    out = L.step_words(const, const.step("output"))["explanation"]
+    out = step_words(const, const.step("output"))["explanation"]
     assert "In 1 group(s) max = min" in out.en and "NaN" in out.en and "NaN" in out.zh
-    rng = L.step_words(const, const.step("range"))["explanation"]
+    rng = step_words(const, const.step("range"))["explanation"]
     assert "the range is 0" in rng.en and "极差为 0" in rng.zh
     every = TRACES["rank5_all"]
-    assert "one group of m = 24 values" in L.step_words(every, every.step("grouping"))["explanation"].en
+    assert "one group of m = 24 values" in step_words(every, every.step("grouping"))["explanation"].en
 
 
 def test_live_numbers_and_notation_in_the_words():
     t = TRACES["heights"]
-    grouping = L.step_words(t, t.step("grouping"))
+    grouping = step_words(t, t.step("grouping"))
     assert "dim=0 reduces N (4 values, m = 4), leaving 2 groups, one per (D) position" in grouping["explanation"].en
     assert grouping["formula"] == "g(n,d) = (d)"
-    assert L.step_words(t, t.step("min"))["formula"] == r"x^{\min}_{d} = \min_{n} x_{nd}"
-    assert "(N, D) = [4, 2], float64" in L.step_words(t, t.step("input"))["explanation"].en
+    assert step_words(t, t.step("min"))["formula"] == r"x^{\min}_{d} = \min_{n} x_{nd}"
+    assert "(N, D) = [4, 2], float64" in step_words(t, t.step("input"))["explanation"].en
     three = TRACES["rank3_list"]
-    assert L.step_words(three, three.step("max"))["formula"] == r"x^{\max}_{s} = \max_{b,d} x_{bsd}"
+    assert step_words(three, three.step("max"))["formula"] == r"x^{\max}_{s} = \max_{b,d} x_{bsd}"
     one = TRACES["rank1"]
-    assert L.step_words(one, one.step("range"))["formula"] == r"r = x^{\max} - x^{\min}"
+    assert step_words(one, one.step("range"))["formula"] == r"r = x^{\max} - x^{\min}"
 
 
 def test_constant_group_notice_renders():

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from normlens.app.lessons import Text, step_words
+from normlens.app.lessons import Text
+from normlens.app.step_words import step_words
 from normlens.trace import Trace
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
