@@ -30,7 +30,8 @@ from normlens.app.inputs import InputError, cast
 from normlens.app.layer_params import params_model
 from normlens.app.lessons import LANGS, Text, fill, lessons
 from normlens.app.requests import OffLoopValidation
-from normlens.app.schemas import TensorInput, TraceRequest
+from normlens.app.schemas import TraceRequest
+from normlens.app.tensor_input import TensorInput
 
 # the normalization layers, in the page's order (dropout is not one); a layer missing from the registry is skipped
 COMPARED: tuple[str, ...] = tuple(

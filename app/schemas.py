@@ -18,12 +18,10 @@ the schema documents each layer's arguments and is as strict as these validators
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 import numpy as np
 from pydantic import (
-    BaseModel,
     Field,
     GetJsonSchemaHandler,
     PrivateAttr,
@@ -35,10 +33,9 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
-from normlens.app.draws import RandomDraw, RandomTensor
+from normlens.app.draws import RandomDraw
 from normlens.app.errors import request_words
 from normlens.app.fields import (
-    PASTE_SCHEMA,
     Detail,
     DType,
     FiniteFloat,
@@ -48,139 +45,20 @@ from normlens.app.fields import (
     NestedNumbers,
     StrictModel,
     field_error,
+    private,
 )
 from normlens.app.inputs import InputError, nested_array, resolve_shape
 from normlens.app.labels import LABELS_DESCRIPTION, Labels, check_labels, trace_labels
 from normlens.app.layer_params import layer_union_schema, params_model
-from normlens.app.lessons import Text
-from normlens.app.paste_words import paste_error_parts, paste_notes
 from normlens.app.requests import OffLoopValidation
 from normlens.app.settings import get_settings
-
-PasteText = Annotated[str, JsonSchema(lambda: PASTE_SCHEMA)]
-
-
-def _private(model: BaseModel) -> dict[str, Any]:
-    """A model's private attributes, read straight from their dict: through pydantic's __getattr__ each read
-    costs 1.7 us, and a small trace reads them a dozen times (a twentieth of its work)."""
-    return cast(dict[str, Any], model.__pydantic_private__)
+from normlens.app.tensor_input import PasteText, TensorInput, input_error
 
 
 def _error(title: str, loc: tuple[str, ...], code: str, type_: str = "value_error", **values: Any) -> ValidationError:
     """A request error at `loc` in the words of [request_errors.<code>] (app/lessons/requests.toml)."""
     words = request_words(code, **values)
     return field_error(title, loc, words.en, None, type_, msg_zh=words.zh)
-
-
-def _input_error(title: str, loc: tuple[str, ...], e: InputError, extra: Text | None = None) -> ValidationError:
-    """An InputError at `loc` in both languages, `extra` words after it."""
-    en, zh = (e.text.en, e.text.zh) if extra is None else (e.text.en + extra.en, e.text.zh + extra.zh)
-    return field_error(title, loc, en, None, msg_zh=zh)
-
-
-@dataclass(frozen=True)
-class Pasted:
-    """What reading pasted text found besides its numbers."""
-
-    format: str
-    notes: list[Any]
-    notes_zh: list[Any]
-    labels: dict[str, list[str]]
-
-
-class TensorInput(StrictModel):
-    """The input tensor: exactly one of a nested list, pasted text, or a random draw."""
-
-    values: NestedNumbers | None = Field(
-        None, description="The tensor as a nested list of numbers, e.g. [[1, 2], [3, 4]]."
-    )
-    text: PasteText | None = Field(
-        None,
-        description="Pasted text: a Python/NumPy/PyTorch literal, CSV or whitespace-separated rows; it holds at "
-        "least one digit (its grammar is beyond JSON Schema: errors carry the line and column).",
-    )
-    random: RandomTensor | None = Field(None, description="A reproducible random tensor.")
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        """One form per kind of input, each with its one field, not null: what `_exactly_one` accepts."""
-        ref = handler(core_schema)
-        schema = handler.resolve_ref_schema(ref)
-        forms: list[dict[str, Any]] = []
-        for name, prop in schema.pop("properties").items():
-            (given,) = (option for option in prop["anyOf"] if option != {"type": "null"})
-            field = {**given, "description": prop["description"]}
-            forms.append({"title": f"{name.title()}Input", "type": "object", "properties": {name: field}})
-            forms[-1] |= {"required": [name], "additionalProperties": False}
-        del schema["type"], schema["additionalProperties"]
-        schema["oneOf"] = forms
-        return ref
-
-    # two private attributes with constant defaults: pydantic copies every default factory's value and looks each
-    # private attribute up in Python, on every request (a fifth of a small request's validation with five)
-    _array: np.ndarray | None = PrivateAttr(None)
-    _pasted: Pasted | None = PrivateAttr(None)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> TensorInput:
-        given = [k for k in ("values", "text", "random") if getattr(self, k) is not None]
-        if len(given) != 1:
-            got = Text(", ".join(repr(g) for g in given), "、".join(repr(g) for g in given))
-            words = request_words("input_kind", got=got if given else request_words("none"))
-            raise PydanticCustomError("input_kind", words.en, {"msg_zh": words.zh})
-        s = get_settings()
-        if self.values is not None:
-            try:
-                self._array = nested_array(self.values, "values", s.max_elements, s.max_depth)
-            except InputError as e:
-                raise _input_error("TensorInput", ("values",), e) from None
-        elif self.text is not None:
-            from normlens.paste import parse  # imported late: core pulls in every layer module
-
-            try:
-                parsed = parse(self.text, s.max_elements, s.max_depth)
-            except ValueError as e:
-                message, ctx = paste_error_parts(e)
-                raise field_error("TensorInput", ("text",), message, None, "paste_error", **ctx) from None
-            self._array = np.asarray(parsed.values, dtype=np.float64).reshape(parsed.shape)
-            notes = paste_notes(parsed.notes)
-            self._pasted = Pasted(parsed.format, notes["en"], notes["zh"], parsed.labels)
-        return self
-
-    @property
-    def parsed_format(self) -> str | None:
-        """How pasted text was read (normlens.paste's format name); None for other inputs."""
-        pasted = _private(self)["_pasted"]
-        return None if pasted is None else pasted.format
-
-    @property
-    def parsed_notes(self) -> dict[str, list[Any]]:
-        """What reading pasted text left out or assumed, in English and Chinese."""
-        pasted = _private(self)["_pasted"]
-        return {"en": [], "zh": []} if pasted is None else {"en": pasted.notes, "zh": pasted.notes_zh}
-
-    @property
-    def parsed_labels(self) -> dict[str, list[str]]:
-        """The labels pasted text gave its axes (a CSV or pandas header: the last axis); {} for other inputs."""
-        pasted = _private(self)["_pasted"]
-        return {} if pasted is None else pasted.labels
-
-    @property
-    def kind(self) -> str:
-        return "values" if self.values is not None else "text" if self.text is not None else "random"
-
-    def raw_shape(self) -> tuple[int, ...]:
-        if (a := _private(self)["_array"]) is not None:
-            return tuple(a.shape)
-        assert self.random is not None
-        return tuple(self.random.shape)
-
-    def array(self) -> np.ndarray:
-        """The tensor as float64 (random tensors are drawn now, not at validation)."""
-        if (a := _private(self)["_array"]) is not None:
-            return cast(np.ndarray, a)
-        assert self.random is not None
-        return self.random.draw(self.raw_shape())
 
 
 class GradFill(StrictModel):
@@ -265,7 +143,7 @@ class TraceRequest(StrictModel, OffLoopValidation):
             self._shape = shape = raw if self.shape is None else resolve_shape(self.shape, size)
         except InputError as e:
             where = request_words("input_has_shape", shape=list(raw))
-            raise _input_error("TraceRequest", ("shape",), e, where) from None
+            raise input_error("TraceRequest", ("shape",), e, where) from None
         s = get_settings()
         if len(shape) > s.max_depth:
             raise _error("TraceRequest", ("shape",), "shape_too_long", "too_many_axes", limit=s.max_depth)
@@ -273,7 +151,7 @@ class TraceRequest(StrictModel, OffLoopValidation):
             try:
                 g = nested_array(self.grad_output, "grad_output", s.max_elements, s.max_depth)
             except InputError as e:
-                raise _input_error("TraceRequest", ("grad_output",), e) from None
+                raise input_error("TraceRequest", ("grad_output",), e) from None
             if g.shape != shape:
                 want, got = list(shape), list(g.shape)
                 raise _error("TraceRequest", ("grad_output",), "grad_output_shape", want=want, got=got)
@@ -283,7 +161,7 @@ class TraceRequest(StrictModel, OffLoopValidation):
 
     def input_shape(self) -> tuple[int, ...]:
         """The shape the layer sees (after `shape`)."""
-        return cast(tuple[int, ...], _private(self)["_shape"])
+        return cast(tuple[int, ...], private(self)["_shape"])
 
     def axis_labels(self) -> dict[str, list[str]]:
         """The labels a trace of this request carries: its own over a pasted header's (app.labels.trace_labels)."""
@@ -302,7 +180,7 @@ class TraceRequest(StrictModel, OffLoopValidation):
             return np.full(self.input_shape(), g.fill, dtype=np.float64)
         if isinstance(g, GradRandom):
             return g.random.draw(self.input_shape())
-        assert (grad := _private(self)["_grad"]) is not None
+        assert (grad := private(self)["_grad"]) is not None
         return cast(np.ndarray, grad)
 
 
