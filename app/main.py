@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from normlens.app import assets, errors, offload, training
 from normlens.app import labs as lab_service
+from normlens.app.blas import one_blas_thread
 from normlens.app.links import close_stores
 from normlens.app.middleware import BodyLimit, Compress, SecurityHeaders
 from normlens.app.routes import api, compare, docs, labs, links, pages, train
@@ -44,6 +45,9 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # BLAS on one thread: the same numbers on every replica (app/blas.py). Here, not in the lifespan: OpenBLAS
+    # takes its thread count from the main thread only, and the lifespan may run in another (TestClient's).
+    one_blas_thread()
     application = FastAPI(
         lifespan=lifespan,
         title="NormLens",

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from normlens.app.blas import one_blas_thread
 from normlens.app.settings import get_settings
 
 T = TypeVar("T")
@@ -46,10 +47,11 @@ def pool() -> ProcessPoolExecutor:
 
 def _child() -> None:
     """A pool process yields some CPU to the event loop's process (two busy pool processes on two cores
-    otherwise delay every small request); Ctrl-C reaches the whole process group, but stopping the pool is
-    its parent's shutdown's job."""
+    otherwise delay every small request) and runs BLAS on one thread (app/blas.py); Ctrl-C reaches the whole
+    process group, but stopping the pool is its parent's shutdown's job."""
     os.nice(NICE)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    one_blas_thread()  # the same numbers as the worker's own (app/blas.py)
 
 
 def _ready() -> int:
