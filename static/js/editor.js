@@ -16,8 +16,11 @@ export function initEditor(ctx) {
   let timer = null;
   let inflight = null;
 
-  const show = (kind, message) => {
-    feedback.textContent = message;
+  // `words`: the message, or a function that words it in the page's language now (called again by relabel)
+  let wording = null;
+  const show = (kind, words) => {
+    wording = typeof words === "function" ? words : null;
+    feedback.textContent = wording ? wording() : words;
     feedback.dataset.kind = kind;
     text.setAttribute("aria-invalid", String(kind === "error"));
   };
@@ -32,20 +35,20 @@ export function initEditor(ctx) {
     const value = text.value;
     const ui = { ...ctx.state().ui, text: value };
     if (!value.trim()) {
-      show("info", ctx.t("input.empty"));
+      show("info", () => ctx.t("input.empty"));
       ctx.set({ ui });
       return;
     }
     inflight?.abort();
     inflight = new AbortController();
-    show("busy", ctx.t("input.reading"));
+    show("busy", () => ctx.t("input.reading"));
     try {
       const r = await api.parse(value, inflight.signal);
-      show("ok", describe(r));
+      show("ok", () => describe(r));
       ctx.set({ ui, input: { text: value }, labels: null, ...ctx.fit(r.shape) });
     } catch (err) {
       if (err.name === "AbortError") return;
-      show("error", pasteError(err, ctx));
+      show("error", () => pasteError(err, ctx));
       ctx.set({ ui });
     }
   }
@@ -176,10 +179,14 @@ export function initEditor(ctx) {
         reshapeSay("error", message);
       } else if (reshapeStatus.dataset.kind === "busy") reshapeSay("", "");
     },
-    /** Point at a pasted-text error reported by the trace endpoint. */
-    showError(message) {
+    /** Point at a pasted-text error reported by the trace endpoint (`words`: as `show` takes them). */
+    showError(words) {
       selectTab("text");
-      show("error", message);
+      show("error", words);
+    },
+    /** The page's language changed: word the feedback again (the parser's errors come in both languages). */
+    relabel() {
+      if (wording) feedback.textContent = wording();
     },
     sync() {
       const s = ctx.state();
@@ -200,7 +207,8 @@ export function initEditor(ctx) {
     },
     describeInitial(trace) {
       if (trace.input_format && text.value.trim()) {
-        show("ok", describe({ format: trace.input_format, shape: trace.request?.input?.shape || trace.shape }));
+        const r = { format: trace.input_format, shape: trace.request?.input?.shape || trace.shape };
+        show("ok", () => describe(r));
       }
     },
   };

@@ -128,6 +128,7 @@ S.subscribe((s, changed, prev) => {
     if (s.view.lang !== prev.view.lang) {
       i18n.use(s.view.lang).then(() => {
         form.render();
+        editor.relabel();
         renderAll();
       });
       return;
@@ -196,7 +197,10 @@ function traceError(err) {
       return t("run.fix_input");
     }
     if (loc[1] === "input" && loc[2] === "text") {
-      editor.showError(e.line ? t("input.error_at", { line: e.line, column: e.column ?? 1, message: msg }) : msg);
+      editor.showError(() => {
+        const words = api.itemMessage(e, S.get().view.lang); // in the language of the moment: relabel asks again
+        return e.line ? t("input.error_at", { line: e.line, column: e.column ?? 1, message: words }) : words;
+      });
       return t("run.fix_input");
     }
   }

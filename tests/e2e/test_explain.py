@@ -394,6 +394,31 @@ def test_reduced_motion_steps_without_animation(browser, server_url):
     context.close()
 
 
+def test_the_paste_feedback_follows_a_switch_of_language(browser, server_url):
+    """The line under the pasted text ("Nested list · shape 3 × 4 · 12 values") is worded again in the new
+    language, its error too (it stayed in English after a switch to Chinese)."""
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page.goto("/explain")
+        feedback = page.locator("#input-feedback")
+        page.fill("#input-text", "[[1.5, -0.2, 3.1, 0.7], [0.4, 2.2, -1.0, 1.1], [2.8, 0.9, 0.3, -0.5]]")
+        page.wait_for_function("() => document.getElementById('input-feedback').textContent.startsWith('Nested list')")
+        assert feedback.text_content() == "Nested list · shape 3 × 4 · 12 values"
+        page.click('.lang-btn[data-lang="zh"]')
+        page.wait_for_selector('html[lang="zh-CN"]')
+        page.wait_for_function("() => document.getElementById('input-feedback').textContent.startsWith('嵌套列表')")
+        assert "12 个数" in feedback.text_content()
+        page.fill("#input-text", "[[1, 2, 3],\n [4, 5]]")
+        page.wait_for_selector('#input-feedback[data-kind="error"]')
+        assert feedback.text_content().startswith("第 2 行第")
+        page.click('.lang-btn[data-lang="en"]')
+        page.wait_for_function(
+            "() => document.getElementById('input-feedback').textContent.startsWith('Line 2, column')"
+        )
+    finally:
+        context.close()
+
+
 def test_a_paste_error_shows_its_line_and_column_as_you_type_in_both_languages(browser, server_url):
     # its own page: Chromium logs the parse endpoint's 422 as a console error, which the shared page must not see
     context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
