@@ -16,12 +16,9 @@ export function initEditor(ctx) {
   let timer = null;
   let inflight = null;
 
-  // `words`: the message, or a function that words it in the page's language now (called again by relabel)
-  let wording = null;
+  const feedbackLine = statusLine(feedback);
   const show = (kind, words) => {
-    wording = typeof words === "function" ? words : null;
-    feedback.textContent = wording ? wording() : words;
-    feedback.dataset.kind = kind;
+    feedbackLine.say(kind, words);
     text.setAttribute("aria-invalid", String(kind === "error"));
   };
 
@@ -120,10 +117,8 @@ export function initEditor(ctx) {
   const reshape = $("reshape");
   const reshapeStatus = $("reshape-status");
   let reshapeTimer = null;
-  const reshapeSay = (kind, message) => {
-    reshapeStatus.textContent = message;
-    reshapeStatus.dataset.kind = kind;
-  };
+  const reshapeLine = statusLine(reshapeStatus);
+  const reshapeSay = (kind, words) => reshapeLine.say(kind, words);
   const applyReshape = () => {
     clearTimeout(reshapeTimer);
     let shape;
@@ -131,17 +126,17 @@ export function initEditor(ctx) {
       shape = parseIntList(reshape.value);
     } catch {
       reshape.setAttribute("aria-invalid", "true");
-      reshapeSay("error", ctx.t("input.reshape_invalid"));
+      reshapeSay("error", () => ctx.t("input.reshape_invalid"));
       return;
     }
     reshape.removeAttribute("aria-invalid");
     const same = JSON.stringify(shape ?? null) === JSON.stringify(ctx.state().shape ?? null);
-    reshapeSay(same ? "" : "busy", same ? "" : ctx.t("input.reshape_applying"));
+    reshapeSay(same ? "" : "busy", same ? "" : () => ctx.t("input.reshape_applying"));
     ctx.set({ shape, labels: null }); // axis labels belong to the shape they were given with
   };
   reshape.addEventListener("input", () => {
     clearTimeout(reshapeTimer);
-    reshapeSay("pending", ctx.t("input.reshape_pending"));
+    reshapeSay("pending", () => ctx.t("input.reshape_pending"));
     reshapeTimer = setTimeout(applyReshape, RESHAPE_DELAY);
   });
   reshape.addEventListener("change", applyReshape);
@@ -172,11 +167,11 @@ export function initEditor(ctx) {
       ctx.set({ ui: { ...s.ui, text: values, fillText: false } });
       check();
     },
-    /** The trace ran (ok) or refused the reshape (message). */
-    reshapeDone(message) {
-      if (message) {
+    /** The trace ran (ok) or refused the reshape (`words`: as `show` takes them). */
+    reshapeDone(words) {
+      if (words) {
         reshape.setAttribute("aria-invalid", "true");
-        reshapeSay("error", message);
+        reshapeSay("error", words);
       } else if (reshapeStatus.dataset.kind === "busy") reshapeSay("", "");
     },
     /** Point at a pasted-text error reported by the trace endpoint (`words`: as `show` takes them). */
@@ -186,7 +181,8 @@ export function initEditor(ctx) {
     },
     /** The page's language changed: word the feedback again (the parser's errors come in both languages). */
     relabel() {
-      if (wording) feedback.textContent = wording();
+      feedbackLine.relabel();
+      reshapeLine.relabel();
     },
     sync() {
       const s = ctx.state();
@@ -210,6 +206,22 @@ export function initEditor(ctx) {
         const r = { format: trace.input_format, shape: trace.request?.input?.shape || trace.shape };
         show("ok", () => describe(r));
       }
+    },
+  };
+}
+
+/** A line of status text whose words may be a function of the page's language (`say(kind, words)`: a string,
+ * or a function that words it now), worded again by `relabel()` when the language changes. */
+export function statusLine(el) {
+  let wording = null;
+  return {
+    say(kind, words) {
+      wording = typeof words === "function" ? words : null;
+      el.textContent = wording ? wording() : words;
+      el.dataset.kind = kind;
+    },
+    relabel() {
+      if (wording) el.textContent = wording();
     },
   };
 }

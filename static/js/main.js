@@ -193,7 +193,7 @@ function traceError(err) {
     const msg = api.itemMessage(e, lang);
     if (loc[1] === "params" && loc[2] && form.showError(loc[2], msg)) return t("run.fix_argument", { name: loc[2] });
     if (loc[1] === "shape") {
-      editor.reshapeDone(msg);
+      editor.reshapeDone(() => api.itemMessage(e, S.get().view.lang));
       return t("run.fix_input");
     }
     if (loc[1] === "input" && loc[2] === "text") {
