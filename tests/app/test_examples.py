@@ -89,6 +89,14 @@ def test_the_gallery_has_a_card_per_example(client):
         assert escape(e.title.en) in page and escape(e.title.zh) in page
 
 
+def test_tags_are_names_that_read_the_same_in_both_languages():
+    """A card's tags are shown untranslated on both pages, so each is a name (a PyTorch class or argument, a
+    dtype, an acronym), never English words ("running stats" sat on the Chinese gallery)."""
+    for e in EXAMPLES:
+        for tag in e.tags:
+            assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", tag), (e.slug, tag)
+
+
 # --- the numbers, against torch -----------------------------------------------------------------------------
 
 
