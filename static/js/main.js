@@ -1,7 +1,6 @@
 // Entry point of /explain: reads the page's JSON blocks (state, trace, layer specs, strings), wires the
 // modules, and keeps the page in step with the state. Text renders first; Plotly loads after the first paint.
 
-import * as api from "./api.js";
 import { initEditor } from "./editor.js";
 import { fitParams, initForm, startingParams } from "./form.js";
 import * as i18n from "./i18n.js";
@@ -15,6 +14,7 @@ import * as S from "./state.js";
 import { completeSummaries } from "./summary.js";
 import { renderTable } from "./table.js";
 import { groupIds, members, paramIndex, paramMembers } from "./tensor.js";
+import { initTracing } from "./tracing.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
 const $ = (id) => document.getElementById(id);
@@ -85,6 +85,21 @@ function selectGroup(g) {
   S.set({ ui: { ...s.ui, cell }, view: { ...s.view, group: g } });
 }
 
+// ---- tracing ---------------------------------------------------------------------------------------------------
+
+const tracing = initTracing({
+  state: S.get,
+  request: S.toRequest,
+  t,
+  form,
+  editor,
+  adopt: (next) => {
+    next = completeSummaries(next);
+    next.__id = ++traceCount;
+    adopt(next);
+  },
+});
+
 // ---- rendering ------------------------------------------------------------------------------------------------
 
 function renderTableNow() {
@@ -123,12 +138,13 @@ S.subscribe((s, changed, prev) => {
     $("layer").value = s.layer;
     form.render();
   }
-  if (changed.some((k) => S.TRACE_KEYS.includes(k))) scheduleTrace();
+  if (changed.some((k) => S.TRACE_KEYS.includes(k))) tracing.schedule();
   if (changed.includes("view")) {
     if (s.view.lang !== prev.view.lang) {
       i18n.use(s.view.lang).then(() => {
         form.render();
         editor.relabel();
+        tracing.relabel();
         renderAll();
       });
       return;
@@ -150,62 +166,6 @@ S.subscribe((s, changed, prev) => {
     }
   }
 });
-
-// ---- tracing ---------------------------------------------------------------------------------------------------
-
-let traceTimer = null;
-let traceAbort = null;
-const status = $("run-status");
-
-function scheduleTrace() {
-  clearTimeout(traceTimer);
-  traceTimer = setTimeout(runTrace, 150);
-}
-
-async function runTrace() {
-  traceAbort?.abort();
-  traceAbort = new AbortController();
-  status.dataset.kind = "busy";
-  status.textContent = t("run.computing");
-  document.body.classList.add("is-computing");
-  try {
-    const next = completeSummaries(await api.trace(S.toRequest(S.get()), traceAbort.signal));
-    next.__id = ++traceCount;
-    adopt(next);
-    status.dataset.kind = "ok";
-    status.textContent = "";
-    form.clearErrors();
-    editor.reshapeDone(null);
-  } catch (err) {
-    if (err.name === "AbortError") return;
-    status.dataset.kind = "error";
-    status.textContent = traceError(err);
-  } finally {
-    document.body.classList.remove("is-computing");
-  }
-}
-
-function traceError(err) {
-  const items = Array.isArray(err?.body?.detail) ? err.body.detail : [];
-  const lang = S.get().view.lang;
-  for (const e of items) {
-    const loc = e.loc || [];
-    const msg = api.itemMessage(e, lang);
-    if (loc[1] === "params" && loc[2] && form.showError(loc[2], msg)) return t("run.fix_argument", { name: loc[2] });
-    if (loc[1] === "shape") {
-      editor.reshapeDone(() => api.itemMessage(e, S.get().view.lang));
-      return t("run.fix_input");
-    }
-    if (loc[1] === "input" && loc[2] === "text") {
-      editor.showError(() => {
-        const words = api.itemMessage(e, S.get().view.lang); // in the language of the moment: relabel asks again
-        return e.line ? t("input.error_at", { line: e.line, column: e.column ?? 1, message: words }) : words;
-      });
-      return t("run.fix_input");
-    }
-  }
-  return api.errorMessage(err, lang);
-}
 
 /** A new trace: keep the step (by id) and the selection where they still exist. */
 function adopt(next) {

@@ -419,6 +419,27 @@ def test_the_paste_feedback_follows_a_switch_of_language(browser, server_url):
         context.close()
 
 
+def test_a_reshape_the_server_refuses_is_explained_in_the_language_of_the_moment(browser, server_url):
+    """The run status and the reshape's own line say what went wrong, and say it again after a switch of
+    language (both stayed in the language they were first written in)."""
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page.goto("/explain")
+        page.fill("#reshape", "5, 5")
+        page.press("#reshape", "Enter")
+        page.wait_for_selector('#run-status[data-kind="error"]')
+        assert page.text_content("#run-status") == "Check the input tensor."
+        page.wait_for_selector('#reshape-status[data-kind="error"]')
+        english = page.text_content("#reshape-status")
+        assert "25" in english and not re.search(r"[\u4e00-\u9fff]", english), english
+        page.click('.lang-btn[data-lang="zh"]')
+        page.wait_for_function("() => document.getElementById('run-status').textContent === '请检查输入张量。'")
+        chinese = page.text_content("#reshape-status")
+        assert re.search(r"[\u4e00-\u9fff]{2,}", chinese) and "25" in chinese, chinese
+    finally:
+        context.close()
+
+
 def test_a_paste_error_shows_its_line_and_column_as_you_type_in_both_languages(browser, server_url):
     # its own page: Chromium logs the parse endpoint's 422 as a console error, which the shared page must not see
     context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
