@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import { grouped, parseIntList, shapeText } from "./format.js";
+import { statusLine } from "./status_line.js";
 
 const $ = (id) => document.getElementById(id);
 const PARSE_DELAY = 250;
@@ -206,22 +207,6 @@ export function initEditor(ctx) {
         const r = { format: trace.input_format, shape: trace.request?.input?.shape || trace.shape };
         show("ok", () => describe(r));
       }
-    },
-  };
-}
-
-/** A line of status text whose words may be a function of the page's language (`say(kind, words)`: a string,
- * or a function that words it now), worded again by `relabel()` when the language changes. */
-export function statusLine(el) {
-  let wording = null;
-  return {
-    say(kind, words) {
-      wording = typeof words === "function" ? words : null;
-      el.textContent = wording ? wording() : words;
-      el.dataset.kind = kind;
-    },
-    relabel() {
-      if (wording) el.textContent = wording();
     },
   };
 }

@@ -2,7 +2,7 @@
 // request aborted), and the run status says how it went; an error points at the argument or the input it names.
 
 import * as api from "./api.js";
-import { statusLine } from "./editor.js";
+import { statusLine } from "./status_line.js";
 
 const DELAY = 150; // ms: a burst of changes (typing, a slider) gives one request
 

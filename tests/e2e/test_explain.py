@@ -6,6 +6,7 @@ page at the default BatchNorm example in English.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -24,6 +25,18 @@ def explain(browser, server_url):
     wait_ready(page)
     yield page
     context.close()
+
+
+@contextlib.contextmanager
+def own_explain_page(browser, server_url):
+    """/explain in English on a page of its own: a test whose requests answer 422 (Chromium logs each as a
+    console error) must not run on the shared page."""
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page.goto("/explain")
+        yield page
+    finally:
+        context.close()
 
 
 def steps(page) -> list[str]:
@@ -397,9 +410,7 @@ def test_reduced_motion_steps_without_animation(browser, server_url):
 def test_the_paste_feedback_follows_a_switch_of_language(browser, server_url):
     """The line under the pasted text ("Nested list · shape 3 × 4 · 12 values") is worded again in the new
     language, its error too (it stayed in English after a switch to Chinese)."""
-    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
-    try:
-        page.goto("/explain")
+    with own_explain_page(browser, server_url) as page:
         feedback = page.locator("#input-feedback")
         page.fill("#input-text", "[[1.5, -0.2, 3.1, 0.7], [0.4, 2.2, -1.0, 1.1], [2.8, 0.9, 0.3, -0.5]]")
         page.wait_for_function("() => document.getElementById('input-feedback').textContent.startsWith('Nested list')")
@@ -415,16 +426,12 @@ def test_the_paste_feedback_follows_a_switch_of_language(browser, server_url):
         page.wait_for_function(
             "() => document.getElementById('input-feedback').textContent.startsWith('Line 2, column')"
         )
-    finally:
-        context.close()
 
 
 def test_a_reshape_the_server_refuses_is_explained_in_the_language_of_the_moment(browser, server_url):
     """The run status and the reshape's own line say what went wrong, and say it again after a switch of
     language (both stayed in the language they were first written in)."""
-    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
-    try:
-        page.goto("/explain")
+    with own_explain_page(browser, server_url) as page:
         page.fill("#reshape", "5, 5")
         page.press("#reshape", "Enter")
         page.wait_for_selector('#run-status[data-kind="error"]')
@@ -436,15 +443,10 @@ def test_a_reshape_the_server_refuses_is_explained_in_the_language_of_the_moment
         page.wait_for_function("() => document.getElementById('run-status').textContent === '请检查输入张量。'")
         chinese = page.text_content("#reshape-status")
         assert re.search(r"[\u4e00-\u9fff]{2,}", chinese) and "25" in chinese, chinese
-    finally:
-        context.close()
 
 
 def test_a_paste_error_shows_its_line_and_column_as_you_type_in_both_languages(browser, server_url):
-    # its own page: Chromium logs the parse endpoint's 422 as a console error, which the shared page must not see
-    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
-    try:
-        page.goto("/explain")
+    with own_explain_page(browser, server_url) as page:
         feedback = page.locator("#input-feedback")
         page.fill("#input-text", "[[1, 2, 3],\n [4, 5]]")
         page.wait_for_selector('#input-feedback[data-kind="error"]')
@@ -460,8 +462,6 @@ def test_a_paste_error_shows_its_line_and_column_as_you_type_in_both_languages(b
         assert text.startswith("第 1 行第") and re.search(
             r"[\u4e00-\u9fff]{4,}", re.split("[:：]", text, maxsplit=1)[1]
         ), text
-    finally:
-        context.close()
 
 
 def test_a_trace_error_is_shown_in_chinese_on_the_chinese_page(browser, server_url):

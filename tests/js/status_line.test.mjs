@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { statusLine } from "../../static/js/editor.js";
+import { statusLine } from "../../static/js/status_line.js";
 
 const element = () => ({ textContent: "", dataset: {} });
 
