@@ -245,6 +245,9 @@ def normalized_shape(value: Any, x: np.ndarray, rms: bool = False) -> tuple[int,
     """LayerNorm's and RMSNorm's trailing axes, None: the last one (PyTorch words RMSNorm's checks apart)."""
     if value is None:
         return (x.shape[-1],)
+    tail = x.shape[x.ndim - len(value) :] if type(value) is list else None
+    if tail is not None and value and tail == tuple(value) and {*map(type, value)} == {int}:
+        return tail  # the usual case, x's own trailing sizes (ints, so no bools): nothing else to check
     items = [value] if is_int(value) else value
     if not isinstance(items, list | tuple) or not all(is_int(d) and d > 0 for d in items):
         raise ArgumentError("normalized_shape", "not_shape", got=repr(value))

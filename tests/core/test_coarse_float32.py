@@ -107,3 +107,17 @@ def test_every_disagreement_with_torch_beyond_parity_comes_with_the_notice(layer
     else:
         assert found.values["ratio"] >= COARSE_RATIO
         assert np.abs(tr.output - expected).max() <= 8 * found.values["error"] + 1e-5 * np.abs(expected).max()
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize(("ratio", "warns"), [(99.9, False), (100.1, True), (1e4, True)])
+def test_the_line_at_a_ratio_of_100_is_drawn_exactly(layer, ratio, warns):
+    """One group at |mean| / std = `ratio` (values mean ± std, every other group centred at 0): the common case
+    is found from float64 statistics before any float32 look, and must not hide a group just over the line."""
+    x = np.tile(np.array([1.0, -1.0], np.float32), 160).reshape(4, 4, 4, 5)  # mean 0, std 1 in every group
+    x[0] += np.float32(ratio)  # sample 0 (a LayerNorm group), channel 0 ... 3 of it
+    x[:, 0] = x[0, 0]  # channel 0 in every sample (a BatchNorm group), and InstanceNorm's (0, 0)
+    found = notice(trace(layer, x))
+    assert (found is not None) == warns
+    if found is not None:
+        assert found.values["ratio"] >= COARSE_RATIO

@@ -1,8 +1,9 @@
-"""The engine on large inputs: the scan for inf and NaN folded into the first sum, group ids written in one pass,
+"""The engine on large inputs: the scan for inf and NaN folded into the statistics, group ids written in one pass,
 and statistics of groups of tens of thousands of values still equal to PyTorch's.
 
 Small inputs are scanned up front by normlens.args (their errors are tested with each layer); above
-`grouped.SCAN_MAX` values the layer's first sum over x finds them, and must name the same value and index.
+`grouped.SCAN_MAX` values the layer's statistics find them (an inf or NaN makes its group's std one), and must
+name the same value and index.
 """
 
 from __future__ import annotations
