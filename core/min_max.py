@@ -54,22 +54,22 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     axis_map = tuple((kept.index(i), 1) if i in kept else None for i in range(x.ndim))
     grouping = Grouping(x.shape, tuple(x.shape[i] for i in kept) or (1,), axis_map)  # (1,): JSON has no 0-d arrays
     lo, hi = x.min(axis=dims, keepdims=True), x.max(axis=dims, keepdims=True)  # (N, D) -> (1, D) for dim=0
-    if not np.isfinite(rng := hi - lo).all():  # an inf or NaN in x shows in lo or hi, so in the range
+    # an inf or NaN in x shows in lo or hi, so in the range, and in its sum (in float64: finite ranges add up)
+    if not math.isfinite(np.add.reduce(rng := hi - lo, axis=None, dtype=np.float64)):
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             A.input_array(x)  # the scan grouped.input_array skipped: names the first bad value
         A.finite_result("range", rng)  # else max - min overflowed
-    const = rng == 0
-    r = np.where(const, rng.dtype.type(1), rng)  # the divisor; 1 in a constant group, whose 0 / 0 is NaN in PyTorch
+    n_const = int(np.count_nonzero(const := rng == 0))  # groups with max = min
+    r = np.where(const, rng.dtype.type(1), rng) if n_const else rng  # 1 in a constant group: PyTorch's 0 / 0 is NaN
     shifted = x - lo
     out = shifted / r
     stats = {k: v.reshape(grouping.stat_shape) for k, v in (("min", lo), ("max", hi), ("range", rng))}
-    n_const = int(const.sum())  # groups with max = min
     steps = _forward_steps(x, grouping, dims, {**stats, "shifted": shifted, "output": out}, n_const)
     back, grads = ([], None) if dy is None else _backward(dy, x, (lo, hi, r, const, shifted), dims, grouping.stat_shape)
     return Trace(layer="min_max", dtype=x.dtype.type.__name__, shape=x.shape, axes=LN_NAMES[x.ndim], grouping=grouping,
                  steps=steps + back, output=out, stats=stats, params={"dim": dim}, torch_class=TORCH_CLASS,
                  param_counts={"learnable": 0, "buffers": 0}, torch_code=_code(x, dim, dy), grads=grads,
-                 notation={**_notation(LN_NAMES[x.ndim], dims)}, notices=_notices(stats))  # fmt: skip
+                 notation={**_notation(LN_NAMES[x.ndim], dims)}, notices=_notices(stats, n_const))  # fmt: skip
 
 
 def _forward_steps(x: Array, g: Grouping, dims: Shape, a: dict[str, Array], n_const: int) -> list[Step]:
@@ -93,13 +93,13 @@ def _forward_steps(x: Array, g: Grouping, dims: Shape, a: dict[str, Array], n_co
     ]
 
 
-def _notices(stats: dict[str, np.ndarray]) -> list[Notice]:
-    """max = min somewhere: name the first such group (its index into the statistics) and its value."""
-    const, lo = stats["range"] == 0, stats["min"]
-    if not const.any():
+def _notices(stats: dict[str, np.ndarray], n_const: int) -> list[Notice]:
+    """max = min in `n_const` groups: name the first such group (its index into the statistics) and its value."""
+    if not n_const:
         return []
+    const, lo = stats["range"] == 0, stats["min"]
     first = [int(i) for i in np.argwhere(const)[0]]
-    values = {"count": int(const.sum()), "groups": const.size, "group": first, "value": lo[tuple(first)].item()}
+    values = {"count": n_const, "groups": const.size, "group": first, "value": lo[tuple(first)].item()}
     return [Notice("constant_group", values)]
 
 
