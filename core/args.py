@@ -101,9 +101,10 @@ def running_layer_params(on: bool) -> tuple[Param, ...]:
     return TRAINING, EPS, MOMENTUM, *flags, *affine_params("C"), *buffers, NUM_BATCHES
 
 
-# a layer function computes with NumPy's overflow warnings off (finite_result reports overflow); NumPy 2's
+# a layer function computes with NumPy's warnings off (finite_result reports overflow; a division by a zero std
+# or mean is looked for where it can happen), and so does every caller of grouped.normalize; NumPy 2's
 # errstate decorator keeps its state per call, so concurrent traces are safe
-quiet = np.errstate(over="ignore", invalid="ignore")
+quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
 def resolve(spec: LayerSpec, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -158,14 +159,20 @@ def finite_result(name: str, a: np.ndarray) -> np.ndarray:
     return a
 
 
+# the types an argument may have, as tuples: `int | float` written in a call builds a union at every call
+BOOLS = (bool, np.bool_)
+INTS = (int, np.integer)
+NUMBERS = (int, float, np.integer, np.floating)
+
+
 def flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool | np.bool_):
+    if not isinstance(value, BOOLS):
         raise ArgumentError(name, "not_bool", got=repr(value))
     return bool(value)
 
 
 def number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, bool) or not isinstance(value, NUMBERS):
         raise ArgumentError(name, "not_number", got=repr(value))
     if not math.isfinite(v := float(value)):
         raise ArgumentError(name, "not_finite_number", got=v)
@@ -173,7 +180,7 @@ def number(name: str, value: Any) -> float:
 
 
 def is_int(value: Any) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+    return isinstance(value, INTS) and not isinstance(value, bool)
 
 
 def integer(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:

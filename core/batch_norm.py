@@ -64,9 +64,8 @@ def running_code(
     cls: str, C: int, x: np.ndarray, p: dict[str, Any], buffers: dict[str, Any], dy: Any, last: bool = False
 ) -> str:
     """The PyTorch program of BatchNorm or InstanceNorm (C channels); channels-last input is permuted around it."""
-    r, track = x.ndim, p["track_running_stats"]
-    args = f"eps={p['eps']!r}, momentum={p['momentum']!r}, affine={p['affine']}, track_running_stats={track}"
-    module = f"{cls}({C}, {args}, dtype=torch.{x.dtype.type.__name__})"
+    r, kw = x.ndim, {k: p[k] for k in ("eps", "momentum", "affine", "track_running_stats")}
+    module = snippet.module(cls, x.dtype.type.__name__, C, **kw)
     perm_in = perm_out = ""
     if last and r > 2:
         perm_in = f".permute(0, {r - 1}, {', '.join(map(str, range(1, r - 1)))})"

@@ -106,7 +106,7 @@ def apply_mask_grad(dy: np.ndarray, keep: np.ndarray, p: float, alpha: bool = Fa
 
 def _p_arg(value: Any) -> float:
     """0 <= p <= 1. PyTorch refuses the same p with its own words, except NaN, which it lets through."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, bool) or not isinstance(value, A.NUMBERS):
         raise A.ArgumentError("p", "not_number", got=repr(value))
     p = float(value)
     if not 0 <= p <= 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -42,8 +42,7 @@ class Plan:
     variant: str = ""  # of the grouping step: another wording of the same layer's grouping ("unbatched")
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """What one call normalizes with: gamma, beta (None: absent), the running (mean, var) in evaluation."""
 
     eps: float
@@ -124,8 +123,8 @@ def _statistics(x3: Array, m: int, fixed: tuple[Array, Array] | None) -> tuple[A
     mean = (mean64 := group_sum(x3) / m).astype(x3.dtype)
     centered3 = x3 - col(mean)
     var = (var64 := group_sum(centered3, centered3) / m).astype(x3.dtype)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a mean of 0: inf, or 0 / 0 that fmin passes over
-        spread = float(np.fmin.reduce(np.sqrt(var64) / np.abs(mean64)))
+    # a mean of 0 gives inf, or 0 / 0 that fmin passes over (args.quiet); not mean64**2: it underflows to 0
+    spread = math.sqrt(np.fmin.reduce(var64 / mean64 / mean64))
     if spread <= m * EPS[x3.dtype.char] * 1.01 and _settle_constant_groups(x3, mean, var, m, (mean64, var64)):
         centered3 = x3 - col(mean)
     return mean, var, centered3, spread
@@ -135,28 +134,28 @@ def _scale(x: Array, var: Array, eps: float, center: bool) -> tuple[Array, Array
     """(std, r = 1 / std), std checked finite and positive in one operation: std . r sums ones unless a std
     is 0 (0 * inf), inf (inf * 0) or NaN, each NaN. Then which: an inf or NaN in x (scanned now if it was
     not), a variance beyond x's dtype, or eps too small to keep a zero variance's std above 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        std = np.sqrt(var + x.dtype.type(eps))  # (K,): one square root per group
-        r = 1 / std  # in x's dtype: 1 is a Python scalar
-        if math.isfinite(float(np.dot(std, r))):
-            return std, r
+    std = np.sqrt(var + x.dtype.type(eps))  # (K,): one square root per group
+    r = 1 / std  # in x's dtype: 1 is a Python scalar; a std of 0 gives inf quietly (args.quiet)
+    if math.isfinite(float(np.dot(std, r))):
+        return std, r
     A.input_array(x)
     finite_result("variance" if center else "x^2", var)
     raise ArgumentError("eps", "zero_variance" if center else "zero_mean_square", dtype=x.dtype.type.__name__)
 
 
 def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Result:
-    """Normalize x over `plan`'s grouping with `call`'s statistics, then gamma and beta; backward given dy."""
+    """Normalize x over `plan`'s grouping with `call`'s statistics, then gamma and beta; backward given dy.
+    Call it under `args.quiet`, as the layer functions run: it divides by statistics that can be 0."""
     dtype, shape, gamma, beta, g = x.dtype, x.shape, call.gamma, call.beta, plan.grouping
     x3 = np.ascontiguousarray(x).reshape(g.stat_view)
     if plan.center:
         if call.fixed is not None:
             A.input_array(x)  # no sum over x here: scan it
         mean, var, base3, spread = _statistics(x3, g.group_size, call.fixed)
-        a = {"mean": mean, "centered": base3}
+        a = {"mean": mean, "centered": base3.reshape(shape)}
     else:  # RMSNorm: the mean of the squares (an overflow to inf shows in it), x itself is normalized
-        base3, a, spread = x3, {"squares": np.square(x3)}, math.inf
-        var = (group_sum(a["squares"]) / g.group_size).astype(dtype)
+        base3, squares, spread = x3, np.square(x3), math.inf
+        var, a = (group_sum(squares) / g.group_size).astype(dtype), {"squares": squares.reshape(shape)}
     std, r = _scale(x, var, call.eps, plan.center)
     x_hat = (base3 * col(r)).reshape(shape)
     ids = g.group_ids()  # the last pass: the bookkeeping that follows runs in one stretch, not around a pass
@@ -164,8 +163,9 @@ def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Resu
     scaled = x_hat if gamma is None or call.fresh[0] or (gamma == 1).all() else _affine(x_hat, plan, gamma, np.multiply)
     out = scaled if beta is None or call.fresh[1] or (beta == 0).all() else _affine(scaled, plan, beta, np.add)
     _check_overflow(out, scaled, x_hat, call, g.group_size)
-    a = {k: v.reshape(g.stat_shape if v.ndim == 1 else shape) for k, v in (a | {"variance": var, "std": std}).items()}
-    a |= {"grouping": ids, "normalized": x_hat, "scaled": scaled, "output": out}
+    a |= {"variance": var, "std": std, "grouping": ids, "normalized": x_hat, "scaled": scaled, "output": out}
+    if len(g.stat_shape) > 1:  # the (K,) statistics as (N, G), (B, S), ...
+        a |= {k: a[k].reshape(g.stat_shape) for k in ("mean", "variance", "std") if k in a}
     freeze(*a.values())
     a["input"] = x3.reshape(shape)  # the input step's own read-only view: the caller's array stays writable
     a["input"].setflags(write=False)

@@ -41,8 +41,7 @@ def layer_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     call = grouped.Call(eps, gamma, beta, fresh=(a["gamma"] is None, a["beta"] is None))
     res = grouped.normalize(x, per_sample_plan(x.shape, len(ns)), call, dy)
-    dt = x.dtype.type.__name__
-    module = f"nn.LayerNorm({list(ns)}, eps={eps!r}, elementwise_affine={affine}, bias={bias}, dtype=torch.{dt})"
+    module = snippet.module("nn.LayerNorm", x.dtype.type.__name__, ns, eps=eps, elementwise_affine=affine, bias=bias)
     code = snippet.program(x, module, snippet.changed(*((None, None) if all(call.fresh) else (gamma, beta))), True, dy)
     p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine, "bias": bias}
     return grouped.trace("layer_norm", res, params=p, torch_class="nn.LayerNorm", torch_code=code)
@@ -109,7 +108,7 @@ def group_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     gamma, beta = (A.param_arg(k, a[k], (C,), x.dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     res = grouped.normalize(x, channel_plan(x.shape, G), grouped.Call(eps, gamma, beta), dy)
-    module = f"nn.GroupNorm({G}, {C}, eps={eps!r}, affine={affine}, dtype=torch.{x.dtype.type.__name__})"
+    module = snippet.module("nn.GroupNorm", x.dtype.type.__name__, G, C, eps=eps, affine=affine)
     code = snippet.program(x, module, snippet.changed(gamma, beta), True, dy)
     p = {"num_groups": G, "eps": eps, "affine": affine}
     return grouped.trace("group_norm", res, params=p, torch_class="nn.GroupNorm", torch_code=code)

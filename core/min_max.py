@@ -28,7 +28,7 @@ def dims_arg(value: Any, ndim: int) -> tuple[int, ...]:
     """dim as sorted axes in [0, ndim): an int or a list, negative counting from the end; [] is every axis
     (torch.amin's rule). Range first, then repeats, in PyTorch's order and words."""
     items = value if isinstance(value, list | tuple) else [value]
-    if any(isinstance(d, bool) or not isinstance(d, int | np.integer) for d in items):
+    if any(isinstance(d, bool) or not isinstance(d, A.INTS) for d in items):
         raise A.ArgumentError("dim", "not_dim", got=repr(value))
     for d in items:
         if not -ndim <= d < ndim:

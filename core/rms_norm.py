@@ -24,7 +24,7 @@ def rms_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     a = A.resolve(SPEC, params)
     A.rank("rms_norm", x, SPEC.input_ranks)
     ns = A.normalized_shape(a["normalized_shape"], x, rms=True)
-    eps = float(np.finfo(x.dtype).eps) if a["eps"] is None else A.number("eps", a["eps"])
+    eps = grouped.EPS[x.dtype.char] if a["eps"] is None else A.number("eps", a["eps"])
     if eps < 0:
         raise A.ArgumentError("eps", "below_minimum", got=eps, low=0)
     affine = A.flag("elementwise_affine", a["elementwise_affine"])
@@ -32,13 +32,14 @@ def rms_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     call = grouped.Call(eps, gamma, fresh=(a["gamma"] is None, True))  # gamma not given: 1, nothing to compare
     res = grouped.normalize(x, per_sample_plan(x.shape, len(ns), center=False), call, dy)
-    notices, small = [], int((res.stats["ms"] < eps).sum())
-    if small:
-        notices.append(Notice("eps_dominates", {"small": small, "groups": res.stats["ms"].size, "eps": eps}))
+    notices, ms = [], res.stats["ms"]
+    if np.minimum.reduce(ms, axis=None) < eps:
+        small = int(np.count_nonzero(ms < eps))
+        notices.append(Notice("eps_dominates", {"small": small, "groups": ms.size, "eps": eps}))
     if res.plan.grouping.group_size == 1:
         notices.append(Notice("single_value_groups"))
-    eps_arg = "None" if a["eps"] is None else repr(eps)
-    module = f"nn.RMSNorm({list(ns)}, eps={eps_arg}, elementwise_affine={affine}, dtype=torch.{x.dtype.type.__name__})"
+    given = None if a["eps"] is None else eps
+    module = snippet.module("nn.RMSNorm", x.dtype.type.__name__, ns, eps=given, elementwise_affine=affine)
     code = snippet.program(x, module, snippet.changed(None if call.fresh[0] else gamma), True, dy)
     p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine}
     return grouped.trace("rms_norm", res, params=p, torch_class="nn.RMSNorm", torch_code=code, notices=notices)

@@ -9,6 +9,7 @@ calls `y.backward(grad_output)` when the trace has a backward pass, and prints `
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -43,8 +44,9 @@ def holds(a: Array, value: Any) -> bool:
 
 
 def constant(a: Array) -> bool:
-    """More than one value, all the same to the bit, as a gradient fill gives."""
-    return a.size > 1 and holds(a, a.flat[0])
+    """More than one value, all the same to the bit, as a gradient fill gives. The first and last values as
+    Python floats first: different (x and its gradients hold no NaN), the array is not constant at once."""
+    return a.size > 1 and a.item(0) == a.item(-1) and holds(a, a.flat[0])
 
 
 def tensor_code(name: str, a: Array, requires_grad: bool = False) -> str:
@@ -52,12 +54,30 @@ def tensor_code(name: str, a: Array, requires_grad: bool = False) -> str:
     if constant(a):  # at any size: no list of equal values to read, no file to save
         return f"{name} = torch.full({tuple(a.shape)}, {a.flat[0]}, dtype={torch_dtype(a)}{rg})"  # str: as literal
     if a.size > MAX_EMBED:
-        grad = ".requires_grad_()" if rg else ""
-        return (
-            f"{name} = torch.from_numpy(np.load({name + '.npy'!r})).to({torch_dtype(a)}){grad}"
-            f"  # shape {list(a.shape)}: too large to embed; np.save('{name}.npy', your_array)"
-        )
+        return _load_line(name, a.shape, torch_dtype(a), requires_grad)
     return f"{name} = torch.tensor({literal(a)}, dtype={torch_dtype(a)}{rg})"
+
+
+@lru_cache(maxsize=256)  # the same line for every tensor of a shape: built once (see `module`)
+def _load_line(name: str, shape: tuple[int, ...], dtype: str, requires_grad: bool) -> str:
+    grad = ".requires_grad_()" if requires_grad else ""
+    return (
+        f"{name} = torch.from_numpy(np.load({name + '.npy'!r})).to({dtype}){grad}"
+        f"  # shape {list(shape)}: too large to embed; np.save('{name}.npy', your_array)"
+    )
+
+
+@lru_cache(maxsize=1024)
+def module(cls: str, dtype: str, *args: Any, **kwargs: Any) -> str:
+    """The module's constructor, `cls(*args, **kwargs, dtype=torch.<dtype>)`, each value written as Python
+    writes it (a tuple as a list). Built once per set of arguments: on a large trace, run once after passes
+    that leave the CPU caches cold, formatting a float and a list costs as much as a small pass."""
+
+    def text(v: Any) -> str:
+        return repr(list(v) if isinstance(v, tuple) else v)
+
+    parts = [*map(text, args), *(f"{k}={text(v)}" for k, v in kwargs.items()), f"dtype=torch.{dtype}"]
+    return f"{cls}({', '.join(parts)})"
 
 
 def program(x: Array, module: str, buffers: Buffers, train: bool, dy: Array | None, *perm: str) -> str:
@@ -81,8 +101,10 @@ def program(x: Array, module: str, buffers: Buffers, train: bool, dy: Array | No
     return "\n".join([*lines, "print(y)"]) + "\n"
 
 
+INITIAL = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}  # a fresh module's values
+
+
 def changed(gamma: Array | None = None, beta: Array | None = None, **buffers: Array | None) -> Buffers:
-    """weight, bias and running buffers for `program`, None where they hold the module's initial values."""
-    initial = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}
+    """weight, bias and running buffers for `program`: those given that differ from the module's initial values."""
     given = {"weight": gamma, "bias": beta, **buffers}
-    return {k: None if v is None or holds(np.asarray(v), initial[k]) else v for k, v in given.items()}
+    return {k: v for k, v in given.items() if v is not None and not holds(np.asarray(v), INITIAL[k])}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from normlens import grouped
-from normlens.args import Param
+from normlens.args import Param, quiet
 from normlens.labs.base import LabResult, LabSpec, rng
 from normlens.trace import Grouping
 
@@ -61,6 +61,7 @@ def run(batch: int, in_features: int, out_features: int, bias: float, layer: str
     return LabResult(numbers, series, code, {k: _plain(v) for k, v in expect.items()})
 
 
+@quiet
 def batch_norm(z: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dy: np.ndarray) -> grouped.Result:
     """nn.BatchNorm1d in training on (N, C[, L]), eps = 1e-5, forward and backward of dy, on normlens' engine (what
     normlens.trace runs, without writing the trace's torch program)."""

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from normlens import grouped
-from normlens.args import Param
+from normlens.args import Param, quiet
 from normlens.labs.base import LabResult, LabSpec, rng
 from normlens.trace import Grouping
 
@@ -32,6 +32,7 @@ def rectified(mu: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.maximum((mu**2 + s**2) * cdf + mu * s * pdf - mean**2, 0.0)
 
 
+@quiet
 def batch_norm(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """nn.BatchNorm1d in training, gamma = 1, beta = 0, eps = 1e-5, on normlens' engine (what normlens.trace runs,
     without writing the trace's torch program): (N, C) -> output (N, C), batch mean (C,), biased variance (C,)."""
