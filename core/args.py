@@ -176,7 +176,7 @@ def number(name: str, value: Any) -> float:
         raise ArgumentError(name, "not_number", got=repr(value))
     if not math.isfinite(v := float(value)):
         raise ArgumentError(name, "not_finite_number", got=v)
-    return v
+    return v + 0.0  # -0.0 is 0.0: one value, one key in snippet.module's cache, one text
 
 
 def is_int(value: Any) -> bool:

@@ -7,7 +7,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from normlens.snippet import MAX_EMBED, constant, holds, tensor_code
+import normlens
+from normlens.snippet import MAX_EMBED, constant, holds, module, tensor_code
 
 SIZES = [(3,), (2, 5), (MAX_EMBED + 1,), (32, 32, 8)]  # both sides of MAX_EMBED: bytes, then bits in place
 
@@ -55,3 +56,16 @@ def test_tensor_code_writes_constants_as_torch_full_and_large_arrays_as_a_file()
     assert (
         tensor_code("b", np.array([0.1, 2.0], dtype=np.float32)) == "b = torch.tensor([0.1, 2.0], dtype=torch.float32)"
     )
+
+
+def test_module_writes_each_argument_as_python_does_once_per_set_of_arguments():
+    text = module("nn.LayerNorm", "float32", (4, 5), eps=1e-05, elementwise_affine=True, bias=False)
+    assert text == "nn.LayerNorm([4, 5], eps=1e-05, elementwise_affine=True, bias=False, dtype=torch.float32)"
+    assert module("nn.RMSNorm", "float64", (3,), eps=None) == "nn.RMSNorm([3], eps=None, dtype=torch.float64)"
+    assert module("nn.GroupNorm", "float32", 2, 4, eps=0.001) is module("nn.GroupNorm", "float32", 2, 4, eps=0.001)
+    # arguments equal as keys give one text: -0.0 reaches it as 0.0, and a trace says so too
+    x = np.ones((2, 3))
+    for layer, name in (("rms_norm", "eps"), ("batch_norm", "momentum")):
+        t = normlens.trace(layer, x, **{name: -0.0})
+        assert t.params[name] == 0.0 and f"{name}=0.0," in t.torch_code and "-0.0" not in t.torch_code
+        assert f"{name}=0.5," in normlens.trace(layer, x, **{name: 0.5}).torch_code
