@@ -131,9 +131,11 @@ def input_array(x: Any) -> np.ndarray:
     return a
 
 
-def rank(name: str, x: np.ndarray, ranks: tuple[int, ...], torch: str | None = None) -> None:
-    if x.ndim not in ranks:
-        raise ArgumentError("input", "bad_rank", torch, layer=name, ndim=x.ndim, shape=list(x.shape), ranks=list(ranks))
+def rank(name: str, shape: Shape, ranks: tuple[int, ...], torch: str | None = None) -> None:
+    if len(shape) not in ranks:
+        raise ArgumentError(
+            "input", "bad_rank", torch, layer=name, ndim=len(shape), shape=list(shape), ranks=list(ranks)
+        )
 
 
 def grad_output_array(value: Any, x: np.ndarray) -> np.ndarray:
@@ -218,7 +220,10 @@ def momentum_arg(value: Any) -> float | None:
 def filled(shape: Shape, fill: float, dtype: np.dtype) -> Array:
     """A read-only array of `fill` (a layer's initial parameter, a ones vector): up to 65,536 values one shared
     array per (shape, fill, dtype), larger ones made anew."""
-    return _shared(shape, fill, dtype) if math.prod(shape) <= 65_536 else np.full(shape, fill, dtype=dtype)
+    if math.prod(shape) <= 65_536:
+        return _shared(shape, fill, dtype)
+    (a := np.full(shape, fill, dtype=dtype)).setflags(write=False)
+    return a
 
 
 @lru_cache(maxsize=32)  # at most 32 * 512 KB
@@ -245,28 +250,30 @@ def param_arg(name: str, value: Any, shape: Shape, dtype: np.dtype, fill: float,
         raise ArgumentError(name, "not_finite_array")
     if name == "running_var" and (a < 0).any():
         raise ArgumentError(name, "negative_variance")
-    return a.reshape(shape).astype(dtype)
+    (out := a.reshape(shape).astype(dtype)).setflags(write=False)  # a short list is prepared once (prepared.py)
+    return out
 
 
-def normalized_shape(value: Any, x: np.ndarray, rms: bool = False) -> tuple[int, ...]:
+def normalized_shape(value: Any, x_shape: Shape, rms: bool = False) -> tuple[int, ...]:
     """LayerNorm's and RMSNorm's trailing axes, None: the last one (PyTorch words RMSNorm's checks apart)."""
+    ndim = len(x_shape)
     if value is None:
-        return (x.shape[-1],)
-    tail = x.shape[x.ndim - len(value) :] if type(value) is list else None
+        return (x_shape[-1],)
+    tail = x_shape[ndim - len(value) :] if type(value) is list else None
     if tail is not None and value and tail == tuple(value) and {*map(type, value)} == {int}:
         return tail  # the usual case, x's own trailing sizes (ints, so no bools): nothing else to check
     items = [value] if is_int(value) else value
     if not isinstance(items, list | tuple) or not all(is_int(d) and d > 0 for d in items):
         raise ArgumentError("normalized_shape", "not_shape", got=repr(value))
-    shape, k, xs = tuple(int(d) for d in items), len(items), list(x.shape)
+    shape, k, xs = tuple(int(d) for d in items), len(items), list(x_shape)
     if not shape:
         torch = "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one element, "
         raise ArgumentError("normalized_shape", "empty_shape", f"{torch}but got normalized_shape = []", last=xs[-1])
-    fit = x.shape[max(0, x.ndim - k) :]
-    if fit != shape or k > x.ndim:
+    fit = x_shape[max(0, ndim - k) :]
+    if fit != shape or k > ndim:
         ns, star = ", ".join(map(str, shape)), "*" if rms else "*, "
         torch = f"Given normalized_shape=[{ns}], expected input with shape [{star}{ns}], but got input of size{xs}"
-        if rms and k > x.ndim:
-            torch = f"Input tensor must have at least {k} dimensions, but got {x.ndim}"
+        if rms and k > ndim:
+            torch = f"Input tensor must have at least {k} dimensions, but got {ndim}"
         raise ArgumentError("normalized_shape", "shape_mismatch", torch, want=list(shape), fit=list(fit), shape=xs)
     return shape

@@ -15,6 +15,7 @@ import numpy as np
 
 from normlens import args as A
 from normlens import grouped, snippet
+from normlens.prepared import Setup, prepared
 from normlens.running import running_update
 from normlens.trace import Grouping, Notice, Trace
 
@@ -22,55 +23,64 @@ CF_NAMES = {2: ("N", "C"), 3: ("N", "C", "L"), 4: ("N", "C", "H", "W"), 5: ("N",
 LAYOUTS = ("channels_first", "channels_last")
 TORCH_CLASS = {2: "nn.BatchNorm1d", 3: "nn.BatchNorm1d", 4: "nn.BatchNorm2d", 5: "nn.BatchNorm3d"}
 RUNNING = (("running_mean", 0.0), ("running_var", 1.0))  # the buffers and their initial values
+Perm = tuple[str, str]  # the permutes around the module's call: channels last to first and back
 
 
 @A.quiet
 def batch_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.BatchNorm1d/2d/3d on x (float32 or float64; the computation runs in x's dtype)."""
     x = grouped.input_array(x)
+    s = prepared(_batch_norm, x, params)
+    (rm, rv), how, nbt, training, notices, perm = s.more
+    dy = None if grad_output is None else A.grad_output_array(grad_output, x)
+    res = grouped.normalize(x, s.plan, s.call, dy)
+    running, run_steps = running_update((rm, rv), res.stats, s.plan.grouping.group_size, how, nbt, training)
+    res.forward += run_steps  # the running update follows the forward pass
+    code = snippet.program(x, s.module, s.buffers, training, dy, *perm)
+    fields = {"torch_class": TORCH_CLASS[x.ndim], "torch_code": code, "running": running, "notices": list(notices)}
+    fields["parameters"] = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
+    return grouped.trace("batch_norm", res, params=dict(s.params), **fields)
+
+
+def _batch_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:
     a = A.resolve(SPEC, params)
     training, affine, track = (A.flag(k, a[k]) for k in ("training", "affine", "track_running_stats"))
     last = A.choice("layout", a["layout"], LAYOUTS) == "channels_last"
-    want = "2D or 3D" if x.ndim < 2 else "5D"  # what BatchNorm1d / BatchNorm3d would say
-    A.rank("batch_norm", x, SPEC.input_ranks, f"expected {want} input (got {x.ndim}D input)")
+    want = "2D or 3D" if len(shape) < 2 else "5D"  # what BatchNorm1d / BatchNorm3d would say
+    A.rank("batch_norm", shape, SPEC.input_ranks, f"expected {want} input (got {len(shape)}D input)")
     use_batch = training or not track  # PyTorch's bn_training: batch statistics are used
     eps = A.eps_arg(a["eps"], torch_message=use_batch)
     momentum = A.momentum_arg(a["momentum"])
     nbt = A.integer("num_batches_tracked", a["num_batches_tracked"], 0)
-    dt, C = x.dtype, x.shape[-1 if last else 1]
-    gamma, beta = (A.param_arg(k, a[k], (C,), dt, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
-    rm, rv = (A.param_arg(k, a[k], (C,), dt, f, track, "track_running_stats") for k, f in RUNNING)
-    dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    plan = _plan(x.shape, last)
-    m = plan.grouping.group_size
+    C = shape[-1 if last else 1]
+    gamma, beta = (A.param_arg(k, a[k], (C,), dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
+    rm, rv = (A.param_arg(k, a[k], (C,), dtype, f, track, "track_running_stats") for k, f in RUNNING)
+    plan = _plan(shape, last)
     fixed = None if use_batch or rm is None or rv is None else (rm, rv)
-    res = grouped.normalize(x, plan, grouped.Call(eps, gamma, beta, fixed, training and track), dy)
+    call = grouped.Call(eps, gamma, beta, fixed, training and track)
     how = (1 / (nbt + 1), "cumulative") if momentum is None else (momentum, "")  # None: a cumulative average
-    running, run_steps = running_update((rm, rv), res.stats, m, how, nbt, training)
-    size = ", ".join(map(str, (x.shape[0], C, *x.shape[1:-1]) if last else x.shape))  # as PyTorch sees it
+    size = ", ".join(map(str, (shape[0], C, *shape[1:-1]) if last else shape))  # as PyTorch sees it
     torch = f"Expected more than 1 value per channel when training, got input size torch.Size([{size}])"
-    notices = [Notice("one_value_per_channel", {}, torch)] if use_batch and m == 1 else []
+    notices = (Notice("one_value_per_channel", {}, torch),) if use_batch and plan.grouping.group_size == 1 else ()
     p = {"training": training, "eps": eps, "momentum": momentum, "affine": affine, "track_running_stats": track}
     buffers = snippet.changed(gamma, beta, running_mean=rm, running_var=rv)
     buffers["num_batches_tracked"] = nbt if track and nbt else None
-    res.forward += run_steps  # the running update follows the forward pass
-    code = running_code(TORCH_CLASS[x.ndim], C, x, p, buffers, dy, last)
-    fields = {"torch_class": TORCH_CLASS[x.ndim], "torch_code": code, "running": running, "notices": notices}
-    fields["parameters"] = {"gamma": gamma, "beta": beta, "running_mean": rm, "running_var": rv}
-    return grouped.trace("batch_norm", res, params={**p, "num_batches_tracked": nbt, "layout": a["layout"]}, **fields)
+    module, perm = running_module(TORCH_CLASS[len(shape)], C, dtype, p, len(shape) if last else 0)
+    more = ((rm, rv), how, nbt, training, notices, perm)
+    return Setup(plan, call, module, buffers, {**p, "num_batches_tracked": nbt, "layout": a["layout"]}, more)
 
 
-def running_code(
-    cls: str, C: int, x: np.ndarray, p: dict[str, Any], buffers: dict[str, Any], dy: Any, last: bool = False
-) -> str:
-    """The PyTorch program of BatchNorm or InstanceNorm (C channels); channels-last input is permuted around it."""
-    r, kw = x.ndim, {k: p[k] for k in ("eps", "momentum", "affine", "track_running_stats")}
-    module = snippet.module(cls, x.dtype.type.__name__, C, **kw)
-    perm_in = perm_out = ""
-    if last and r > 2:
-        perm_in = f".permute(0, {r - 1}, {', '.join(map(str, range(1, r - 1)))})"
-        perm_out = f".permute(0, {', '.join(map(str, range(2, r)))}, 1)"
-    return snippet.program(x, module, buffers, p["training"], dy, perm_in, perm_out)
+def running_module(cls: str, C: int, dtype: np.dtype[Any], p: dict[str, Any], last: int = 0) -> tuple[str, Perm]:
+    """BatchNorm's or InstanceNorm's module (C channels), and for channels-last input of rank `last` the permutes
+    that take x to channels first before the call and back after it."""
+    kw = {k: p[k] for k in ("eps", "momentum", "affine", "track_running_stats")}
+    module, r = snippet.module(cls, dtype.type.__name__, C, **kw), last
+    if r <= 2:
+        return module, ("", "")
+    return module, (
+        f".permute(0, {r - 1}, {', '.join(map(str, range(1, r - 1)))})",
+        f".permute(0, {', '.join(map(str, range(2, r)))}, 1)",
+    )
 
 
 @lru_cache(maxsize=256)  # a plan depends on the shape alone, and its strings cost more than some passes

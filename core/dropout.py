@@ -38,7 +38,7 @@ def dropout(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     variant = A.choice("variant", a["variant"], VARIANTS)
     if variant == "channel" and x.ndim not in CHANNEL_CLASSES:
         raise A.ArgumentError("variant", "channel_variant_rank", ndim=x.ndim, shape=list(x.shape))
-    A.rank("dropout", x, SPEC.input_ranks)
+    A.rank("dropout", x.shape, SPEC.input_ranks)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     args = {"p": p, "training": training, "seed": seed, "variant": variant}
     alpha, channel = variant == "alpha", variant == "channel"

@@ -16,7 +16,8 @@ import numpy as np
 
 from normlens import args as A
 from normlens import grouped, snippet
-from normlens.batch_norm import CF_NAMES, RUNNING, running_code
+from normlens.batch_norm import CF_NAMES, RUNNING, running_module
+from normlens.prepared import Prepare, Setup, prepared
 from normlens.running import running_update
 from normlens.trace import Grouping, Notice, Trace
 
@@ -28,23 +29,34 @@ IN_MODULES = ("auto", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
 @A.quiet
 def layer_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.LayerNorm(normalized_shape) on x (float32 or float64; the computation runs in x's dtype)."""
+    return _normalized("layer_norm", "nn.LayerNorm", _layer_norm, x, grad_output, params)
+
+
+def _normalized(layer: str, cls: str, prepare: Prepare[Setup], x: Any, grad_output: Any, params: Any) -> Trace:
+    """The trace of a layer with no running statistics and nothing of its own to add (LayerNorm, GroupNorm)."""
     x = grouped.input_array(x)
+    s = prepared(prepare, x, params)
+    dy = None if grad_output is None else A.grad_output_array(grad_output, x)
+    res = grouped.normalize(x, s.plan, s.call, dy)
+    code = snippet.program(x, s.module, s.buffers, True, dy)
+    return grouped.trace(layer, res, params=dict(s.params), torch_class=cls, torch_code=code)
+
+
+def _layer_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:
     a = A.resolve(LAYER_NORM, params)
-    A.rank("layer_norm", x, LAYER_NORM.input_ranks)
-    ns = A.normalized_shape(a["normalized_shape"], x)
+    A.rank("layer_norm", shape, LAYER_NORM.input_ranks)
+    ns = A.normalized_shape(a["normalized_shape"], shape)
     eps = A.eps_arg(a["eps"])
     affine, bias = A.flag("elementwise_affine", a["elementwise_affine"]), A.flag("bias", a["bias"])
     if a["beta"] is not None and affine and not bias:
         raise A.ArgumentError("beta", "given_but_off", switch="bias")
-    gamma = A.param_arg("gamma", a["gamma"], ns, x.dtype, 1.0, affine, "elementwise_affine")
-    beta = A.param_arg("beta", a["beta"], ns, x.dtype, 0.0, affine and bias, "elementwise_affine")
-    dy = None if grad_output is None else A.grad_output_array(grad_output, x)
+    gamma = A.param_arg("gamma", a["gamma"], ns, dtype, 1.0, affine, "elementwise_affine")
+    beta = A.param_arg("beta", a["beta"], ns, dtype, 0.0, affine and bias, "elementwise_affine")
     call = grouped.Call(eps, gamma, beta, fresh=(a["gamma"] is None, a["beta"] is None))
-    res = grouped.normalize(x, per_sample_plan(x.shape, len(ns)), call, dy)
-    module = snippet.module("nn.LayerNorm", x.dtype.type.__name__, ns, eps=eps, elementwise_affine=affine, bias=bias)
-    code = snippet.program(x, module, snippet.changed(*((None, None) if all(call.fresh) else (gamma, beta))), True, dy)
+    module = snippet.module("nn.LayerNorm", dtype.type.__name__, ns, eps=eps, elementwise_affine=affine, bias=bias)
+    buffers = snippet.changed(*((None, None) if all(call.fresh) else (gamma, beta)))
     p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine, "bias": bias}
-    return grouped.trace("layer_norm", res, params=p, torch_class="nn.LayerNorm", torch_code=code)
+    return Setup(per_sample_plan(shape, len(ns)), call, module, buffers, p)
 
 
 @lru_cache(maxsize=256)  # a plan depends on the shape alone, and its strings cost more than some passes
@@ -95,68 +107,78 @@ def instance_plan(shape: tuple[int, ...], batched: bool) -> grouped.Plan:
 @A.quiet
 def group_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.GroupNorm(num_groups, C) on (N, C, *) input."""
-    x = grouped.input_array(x)
+    return _normalized("group_norm", "nn.GroupNorm", _group_norm, x, grad_output, params)
+
+
+def _group_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:
     a = A.resolve(GROUP_NORM, params)
-    torch = f"Expected at least 2 dimensions for input tensor but received {x.ndim}" if x.ndim < 2 else None
-    A.rank("group_norm", x, GROUP_NORM.input_ranks, torch)
-    G, C = A.integer("num_groups", a["num_groups"], 1), x.shape[1]
+    torch = f"Expected at least 2 dimensions for input tensor but received {len(shape)}" if len(shape) < 2 else None
+    A.rank("group_norm", shape, GROUP_NORM.input_ranks, torch)
+    G, C = A.integer("num_groups", a["num_groups"], 1), shape[1]
     if C % G:
         divisors = [d for d in range(1, C + 1) if C % d == 0]
         torch = f"num_channels ({C}) must be divisible by num_groups ({G})"
         raise A.ArgumentError("num_groups", "not_divisible", torch, C=C, G=G, divisors=divisors)
     eps, affine = A.eps_arg(a["eps"]), A.flag("affine", a["affine"])
-    gamma, beta = (A.param_arg(k, a[k], (C,), x.dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
-    dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    res = grouped.normalize(x, channel_plan(x.shape, G), grouped.Call(eps, gamma, beta), dy)
-    module = snippet.module("nn.GroupNorm", x.dtype.type.__name__, G, C, eps=eps, affine=affine)
-    code = snippet.program(x, module, snippet.changed(gamma, beta), True, dy)
+    gamma, beta = (A.param_arg(k, a[k], (C,), dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
+    module = snippet.module("nn.GroupNorm", dtype.type.__name__, G, C, eps=eps, affine=affine)
     p = {"num_groups": G, "eps": eps, "affine": affine}
-    return grouped.trace("group_norm", res, params=p, torch_class="nn.GroupNorm", torch_code=code)
+    return Setup(channel_plan(shape, G), grouped.Call(eps, gamma, beta), module, snippet.changed(gamma, beta), p)
 
 
 @A.quiet
 def instance_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.InstanceNorm1d/2d/3d on (N, C, *spatial) input or one unbatched (C, *spatial) sample."""
     x = grouped.input_array(x)
+    s = prepared(_instance_norm, x, params)
+    (rm, rv), how, nbt, training, notices, (cls, N, C, S) = s.more
+    dy = None if grad_output is None else A.grad_output_array(grad_output, x)
+    res = grouped.normalize(x, s.plan, s.call, dy)
+    stats = {k: v.reshape(N, C) for k, v in res.stats.items()}  # one copy per instance, averaged over N
+    running, run_steps = running_update((rm, rv), stats, S, how, nbt, training)
+    res.forward += run_steps  # the running update follows the forward pass
+    code = snippet.program(x, s.module, s.buffers, training, dy)
+    fields = {"torch_class": cls, "torch_code": code, "running": running, "notices": list(notices)}
+    fields["parameters"] = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
+    return grouped.trace("instance_norm", res, params=dict(s.params), **fields)
+
+
+def _instance_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:
     a = A.resolve(INSTANCE_NORM, params)
-    d, batched = _reading(A.choice("module", a["module"], IN_MODULES), x)
+    d, batched = _reading(A.choice("module", a["module"], IN_MODULES), shape)
     training, affine, track = (A.flag(k, a[k]) for k in ("training", "affine", "track_running_stats"))
     eps, momentum = A.eps_arg(a["eps"]), A.momentum_arg(a["momentum"])
     nbt = A.integer("num_batches_tracked", a["num_batches_tracked"], 0)
-    N, C = x.shape[:2] if batched else (1, x.shape[0])  # PyTorch runs (C, *) as a batch of one, (1, C, *)
-    gamma, beta = (A.param_arg(k, a[k], (C,), x.dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
-    rm, rv = (A.param_arg(k, a[k], (C,), x.dtype, f, track, "track_running_stats") for k, f in RUNNING)
-    dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    plan, S, use_batch = instance_plan(x.shape, batched), math.prod(x.shape[1 + batched :]), training or not track
+    N, C = shape[:2] if batched else (1, shape[0])  # PyTorch runs (C, *) as a batch of one, (1, C, *)
+    gamma, beta = (A.param_arg(k, a[k], (C,), dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
+    rm, rv = (A.param_arg(k, a[k], (C,), dtype, f, track, "track_running_stats") for k, f in RUNNING)
+    S, use_batch = math.prod(shape[1 + batched :]), training or not track
     # eval with running statistics: every sample uses its channel's value, (C,) -> (N*C,)
     fixed = None if use_batch or rm is None or rv is None else (np.tile(rm, N), np.tile(rv, N))
-    res = grouped.normalize(x, plan, grouped.Call(eps, gamma, beta, fixed, training and track), dy)
+    grouped.freeze(*fixed or ())
     how = (0.0, "frozen") if momentum is None else (momentum, "instance" if batched else "unbatched")  # None: f = 0
-    stats = {k: v.reshape(N, C) for k, v in res.stats.items()}  # one copy per instance, averaged over N
-    running, run_steps = running_update((rm, rv), stats, S, how, nbt, training)
-    size = ", ".join(map(str, x.shape if batched else (1, *x.shape)))  # m = 1 is harmless with running statistics
+    size = ", ".join(map(str, shape if batched else (1, *shape)))  # m = 1 is harmless with running statistics
     torch_error = f"Expected more than 1 spatial element when training, got input size torch.Size([{size}])"
-    notices = [Notice("one_spatial_element", {}, torch_error)] if use_batch and S == 1 else []
+    notices = (Notice("one_spatial_element", {}, torch_error),) if use_batch and S == 1 else ()
     p = {"training": training, "eps": eps, "momentum": momentum, "affine": affine, "track_running_stats": track}
     buffers = {**snippet.changed(gamma, beta, running_mean=rm, running_var=rv), "num_batches_tracked": nbt or None}
-    res.forward += run_steps  # the running update follows the forward pass
-    cls = f"nn.InstanceNorm{d}d"
-    fields = {"torch_class": cls, "torch_code": running_code(cls, C, x, p, buffers, dy), "running": running}
-    fields["parameters"] = {"gamma": gamma, "beta": beta, "running_mean": rm, "running_var": rv}
+    module, _ = running_module(cls := f"nn.InstanceNorm{d}d", C, dtype, p)
+    call = grouped.Call(eps, gamma, beta, fixed, training and track)
+    more = ((rm, rv), how, nbt, training, notices, (cls, N, C, S))
     p |= {"num_batches_tracked": nbt, "module": a["module"]}
-    return grouped.trace("instance_norm", res, params=p, notices=notices, **fields)
+    return Setup(instance_plan(shape, batched), call, module, buffers, p, more)
 
 
-def _reading(module: str, x: np.ndarray) -> tuple[int, bool]:
+def _reading(module: str, shape: tuple[int, ...]) -> tuple[int, bool]:
     """(d, batched): x read as nn.InstanceNorm{d}d input, (N, C, *) or unbatched (C, *) with d spatial axes.
     "auto": 2D is InstanceNorm1d's (C, L), 3D to 5D a batch; a named module takes ranks d + 1 and d + 2."""
-    n = x.ndim
+    n = len(shape)
     d = int(module[-2]) if module != "auto" else 1 if n <= 3 else min(n - 2, 3)
     if n not in (d + 1, d + 2):  # in PyTorch's words: its _check_input_dim
         torch = f"expected {d + 1}D or {d + 2}D input (got {n}D input)"
         if module == "auto":
-            A.rank("instance_norm", x, INSTANCE_NORM.input_ranks, torch)
-        values = {"module": module, "ndim": n, "shape": list(x.shape), "unbatched": d + 1, "batched": d + 2}
+            A.rank("instance_norm", shape, INSTANCE_NORM.input_ranks, torch)
+        values = {"module": module, "ndim": n, "shape": list(shape), "unbatched": d + 1, "batched": d + 2}
         raise A.ArgumentError("input", "module_rank", torch, **values)
     return d, n == d + 2
 

@@ -46,7 +46,7 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace (x - x.amin(dim)) / (x.amax(dim) - x.amin(dim)) on x (float32 or float64, computed in x's dtype)."""
     x = grouped.input_array(x)
     a = A.resolve(SPEC, params)
-    A.rank("min_max", x, SPEC.input_ranks)
+    A.rank("min_max", x.shape, SPEC.input_ranks)
     dims = dims_arg(a["dim"], x.ndim)
     dim = [int(d) for d in a["dim"]] if isinstance(a["dim"], list | tuple) else int(a["dim"])
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)

@@ -14,6 +14,7 @@ import numpy as np
 from normlens import args as A
 from normlens import grouped, snippet
 from normlens.layer_norm import per_sample_plan
+from normlens.prepared import Setup, prepared
 from normlens.trace import Notice, Trace
 
 
@@ -21,28 +22,35 @@ from normlens.trace import Notice, Trace
 def rms_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.RMSNorm on x (float32 or float64; the computation runs in x's dtype)."""
     x = grouped.input_array(x)
-    a = A.resolve(SPEC, params)
-    A.rank("rms_norm", x, SPEC.input_ranks)
-    ns = A.normalized_shape(a["normalized_shape"], x, rms=True)
-    eps = grouped.EPS[x.dtype.char] if a["eps"] is None else A.number("eps", a["eps"])
-    if eps < 0:
-        raise A.ArgumentError("eps", "below_minimum", got=eps, low=0)
-    affine = A.flag("elementwise_affine", a["elementwise_affine"])
-    gamma = A.param_arg("gamma", a["gamma"], ns, x.dtype, 1.0, affine, "elementwise_affine")
+    s = prepared(_rms_norm, x, params)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    call = grouped.Call(eps, gamma, fresh=(a["gamma"] is None, True))  # gamma not given: 1, nothing to compare
-    res = grouped.normalize(x, per_sample_plan(x.shape, len(ns), center=False), call, dy)
-    notices, ms = [], res.stats["ms"]
+    res = grouped.normalize(x, s.plan, s.call, dy)
+    notices, ms, eps = [], res.stats["ms"], s.call.eps
     if np.minimum.reduce(ms, axis=None) < eps:
         small = int(np.count_nonzero(ms < eps))
         notices.append(Notice("eps_dominates", {"small": small, "groups": ms.size, "eps": eps}))
     if res.plan.grouping.group_size == 1:
         notices.append(Notice("single_value_groups"))
+    code = snippet.program(x, s.module, s.buffers, True, dy)
+    fields = {"params": dict(s.params), "torch_class": "nn.RMSNorm", "torch_code": code, "notices": notices}
+    return grouped.trace("rms_norm", res, **fields)
+
+
+def _rms_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:
+    a = A.resolve(SPEC, params)
+    A.rank("rms_norm", shape, SPEC.input_ranks)
+    ns = A.normalized_shape(a["normalized_shape"], shape, rms=True)
+    eps = grouped.EPS[dtype.char] if a["eps"] is None else A.number("eps", a["eps"])
+    if eps < 0:
+        raise A.ArgumentError("eps", "below_minimum", got=eps, low=0)
+    affine = A.flag("elementwise_affine", a["elementwise_affine"])
+    gamma = A.param_arg("gamma", a["gamma"], ns, dtype, 1.0, affine, "elementwise_affine")
+    call = grouped.Call(eps, gamma, fresh=(a["gamma"] is None, True))  # gamma not given: 1, nothing to compare
     given = None if a["eps"] is None else eps
-    module = snippet.module("nn.RMSNorm", x.dtype.type.__name__, ns, eps=given, elementwise_affine=affine)
-    code = snippet.program(x, module, snippet.changed(None if call.fresh[0] else gamma), True, dy)
+    module = snippet.module("nn.RMSNorm", dtype.type.__name__, ns, eps=given, elementwise_affine=affine)
+    buffers = snippet.changed(None if call.fresh[0] else gamma)
     p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine}
-    return grouped.trace("rms_norm", res, params=p, torch_class="nn.RMSNorm", torch_code=code, notices=notices)
+    return Setup(per_sample_plan(shape, len(ns), center=False), call, module, buffers, p)
 
 
 SPEC = A.LayerSpec(
