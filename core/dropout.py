@@ -11,7 +11,7 @@ mask the output equals PyTorch's bit for bit. The channel variant draws (N, C) v
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from normlens import args as A
 from normlens.batch_norm import CF_NAMES
 from normlens.grouped import freeze
 from normlens.layer_norm import LN_NAMES
+from normlens.prepared import prepared
 from normlens.snippet import MAX_EMBED, tensor_code
 from normlens.trace import Grouping, Notice, Step, Trace
 
@@ -32,16 +33,10 @@ CHANNEL_CLASSES = {3: "nn.Dropout1d", 4: "nn.Dropout2d", 5: "nn.Dropout3d"}
 def dropout(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace dropout on x (float32 or float64; the computation runs in x's dtype)."""
     x = A.input_array(x)
-    a = A.resolve(SPEC, params)
-    p, training = _p_arg(a["p"]), A.flag("training", a["training"])
-    seed = A.integer("seed", a["seed"], 0, 2**32 - 1)
-    variant = A.choice("variant", a["variant"], VARIANTS)
-    if variant == "channel" and x.ndim not in CHANNEL_CLASSES:
-        raise A.ArgumentError("variant", "channel_variant_rank", ndim=x.ndim, shape=list(x.shape))
-    A.rank("dropout", x.shape, SPEC.input_ranks)
+    s = prepared(_dropout, x, params)
+    args, (p, training, seed, variant) = dict(s.args), s.args.values()
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    args = {"p": p, "training": training, "seed": seed, "variant": variant}
-    alpha, channel = variant == "alpha", variant == "channel"
+    alpha = variant == "alpha"
     x_in = x.view()  # the input step's own read-only view: the caller's array stays writable
     x_in.flags.writeable = False
     keep, scalars = draw_keep(x.shape, p, seed, variant) if training else None, _scalars(p, alpha)
@@ -58,15 +53,38 @@ def dropout(x: Any, grad_output: Any = None, **params: Any) -> Trace:
         how = "identity" if keep is None else "all_dropped" if p == 1 else "alpha" if alpha else ""
         steps += [Step("grad_output", dy, phase="backward"), Step("dinput", dx, "tensor", "backward", how, {**scalars})]
         grads = {"input": dx}
-    freeze(*(s.values for s in steps if s.values is not x_in))
-    names = CF_NAMES[x.ndim] if channel else LN_NAMES[x.ndim]
-    cls = CHANNEL_CLASSES[x.ndim] if channel else "nn.AlphaDropout" if alpha else "nn.Dropout"
-    grouping = Grouping(x.shape, x.shape[:2], ((0, 1), (1, 1)) + (None,) * (x.ndim - 2)) if channel else None
+    freeze(*(step.values for step in steps if step.values is not x_in))
+    common: dict[str, Any] = {"layer": "dropout", "dtype": x.dtype.type.__name__, "shape": x.shape, "axes": s.names}
+    common |= {"grouping": s.grouping, "stats": None, "params": args, "param_counts": {"learnable": 0, "buffers": 0}}
+    common |= {"steps": steps, "output": y, "notation": dict(s.notation), "grads": grads, "notices": notices}
+    return Trace(**common, torch_class=s.cls, torch_code=_code(x, keep, args, dy, s.cls))
+
+
+class Setup(NamedTuple):
+    """What dropout computes with, from its arguments alone (prepared.py): nothing in it is ever written."""
+
+    args: Args  # p, training, seed and variant, in this order (copied into each trace)
+    cls: str
+    names: tuple[str, ...]
+    grouping: Grouping | None
+    notation: dict[str, str]
+
+
+def _dropout(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:
+    a, ndim = A.resolve(SPEC, params), len(shape)
+    p, training = _p_arg(a["p"]), A.flag("training", a["training"])
+    seed = A.integer("seed", a["seed"], 0, 2**32 - 1)
+    variant = A.choice("variant", a["variant"], VARIANTS)
+    if variant == "channel" and ndim not in CHANNEL_CLASSES:
+        raise A.ArgumentError("variant", "channel_variant_rank", ndim=ndim, shape=list(shape))
+    A.rank("dropout", shape, SPEC.input_ranks)
+    channel = variant == "channel"
+    names = CF_NAMES[ndim] if channel else LN_NAMES[ndim]
+    cls = CHANNEL_CLASSES[ndim] if channel else "nn.AlphaDropout" if variant == "alpha" else "nn.Dropout"
+    grouping = Grouping(shape, shape[:2], ((0, 1), (1, 1)) + (None,) * (ndim - 2)) if channel else None
     notation = {"names": ", ".join(names), "dims": " \\times ".join(names), "idx": ",".join(names).lower()}
-    common: dict[str, Any] = {"layer": "dropout", "dtype": x.dtype.type.__name__, "shape": x.shape, "axes": names}
-    common |= {"grouping": grouping, "stats": None, "params": args, "param_counts": {"learnable": 0, "buffers": 0}}
-    common |= {"steps": steps, "output": y, "notation": notation, "grads": grads, "notices": notices}
-    return Trace(**common, torch_class=cls, torch_code=_code(x, keep, args, dy, cls))
+    args = {"p": p, "training": training, "seed": seed, "variant": variant}
+    return Setup(args, cls, names, grouping, notation)
 
 
 def draw_keep(shape: tuple[int, ...], p: float, seed: int, variant: str) -> np.ndarray:
@@ -108,7 +126,7 @@ def _p_arg(value: Any) -> float:
     """0 <= p <= 1. PyTorch refuses the same p with its own words, except NaN, which it lets through."""
     if isinstance(value, bool) or not isinstance(value, A.NUMBERS):
         raise A.ArgumentError("p", "not_number", got=repr(value))
-    p = float(value)
+    p = float(value) + 0.0  # -0.0 is 0.0: one key in prepared.py's memo
     if not 0 <= p <= 1:
         torch = None if math.isnan(p) else f"dropout probability has to be between 0 and 1, but got {value}"
         raise A.ArgumentError("p", "out_of_range", torch, got=p, low=0, high=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from normlens import grouped, snippet
 from normlens.args import Array, Shape
 from normlens.grouped import Grads
 from normlens.layer_norm import LN_NAMES
+from normlens.prepared import prepared
 from normlens.trace import Grouping, Notice, Step, Trace
 
 
@@ -41,18 +42,21 @@ def dims_arg(value: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(axes)) or tuple(range(ndim))
 
 
+class Setup(NamedTuple):
+    """What min_max computes with, from its arguments alone (prepared.py): nothing in it is ever written."""
+
+    dims: Shape  # the reduced axes, sorted
+    dim: int | tuple[int, ...]  # as given, a list as a tuple
+    grouping: Grouping
+    scalars: dict[str, Any]  # the grouping step's numbers (copied into each trace)
+
+
 @A.quiet
 def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace (x - x.amin(dim)) / (x.amax(dim) - x.amin(dim)) on x (float32 or float64, computed in x's dtype)."""
     x = grouped.input_array(x)
-    a = A.resolve(SPEC, params)
-    A.rank("min_max", x.shape, SPEC.input_ranks)
-    dims = dims_arg(a["dim"], x.ndim)
-    dim = [int(d) for d in a["dim"]] if isinstance(a["dim"], list | tuple) else int(a["dim"])
+    dims, dim, grouping, _ = s = prepared(_min_max, x, params)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    kept = [i for i in range(x.ndim) if i not in dims]
-    axis_map = tuple((kept.index(i), 1) if i in kept else None for i in range(x.ndim))
-    grouping = Grouping(x.shape, tuple(x.shape[i] for i in kept) or (1,), axis_map)  # (1,): JSON has no 0-d arrays
     lo, hi = x.min(axis=dims, keepdims=True), x.max(axis=dims, keepdims=True)  # (N, D) -> (1, D) for dim=0
     # an inf or NaN in x shows in lo or hi, so in the range, and in its sum (in float64: finite ranges add up)
     if not math.isfinite(np.add.reduce(rng := hi - lo, axis=None, dtype=np.float64)):
@@ -64,29 +68,46 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     shifted = x - lo
     out = shifted / r
     stats = {k: v.reshape(grouping.stat_shape) for k, v in (("min", lo), ("max", hi), ("range", rng))}
-    steps = _forward_steps(x, grouping, dims, {**stats, "shifted": shifted, "output": out}, n_const)
+    steps = _forward_steps(x, s, {**stats, "shifted": shifted, "output": out}, n_const)
     back, grads = ([], None) if dy is None else _backward(dy, x, (lo, hi, r, const, shifted), dims, grouping.stat_shape)
+    given = list(dim) if isinstance(dim, tuple) else dim
     return Trace(layer="min_max", dtype=x.dtype.type.__name__, shape=x.shape, axes=LN_NAMES[x.ndim], grouping=grouping,
-                 steps=steps + back, output=out, stats=stats, params={"dim": dim}, torch_class=TORCH_CLASS,
-                 param_counts={"learnable": 0, "buffers": 0}, torch_code=_code(x, dim, dy), grads=grads,
+                 steps=steps + back, output=out, stats=stats, params={"dim": given}, torch_class=TORCH_CLASS,
+                 param_counts={"learnable": 0, "buffers": 0}, torch_code=_code(x, given, dy), grads=grads,
                  notation={**_notation(LN_NAMES[x.ndim], dims)}, notices=_notices(stats, n_const))  # fmt: skip
 
 
-def _forward_steps(x: Array, g: Grouping, dims: Shape, a: dict[str, Array], n_const: int) -> list[Step]:
+def _min_max(shape: Shape, dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:
+    a = A.resolve(SPEC, params)
+    A.rank("min_max", shape, SPEC.input_ranks)
+    dims, ndim = dims_arg(a["dim"], len(shape)), len(shape)
+    dim = tuple(int(d) for d in a["dim"]) if isinstance(a["dim"], list | tuple) else int(a["dim"])
+    kept = [i for i in range(ndim) if i not in dims]
+    axis_map = tuple((kept.index(i), 1) if i in kept else None for i in range(ndim))
+    grouping = Grouping(shape, tuple(shape[i] for i in kept) or (1,), axis_map)  # (1,): JSON has no 0-d arrays
+    names = LN_NAMES[ndim]
+    scalars = {
+        "K": math.prod(grouping.stat_shape),
+        "m": grouping.group_size,
+        "reduced": " · ".join(names[i] for i in dims),
+    }
+    scalars["sizes"] = " · ".join(str(shape[i]) for i in dims)  # "4 · 2" for dims (0, 1) of (4, 2, 3)
+    return Setup(dims, dim, grouping, scalars)
+
+
+def _forward_steps(x: Array, s: Setup, a: dict[str, Array], n_const: int) -> list[Step]:
     """input, grouping, min, max, range (stat_shape arrays, (D,) for dim=0 on (N, D)), shifted and output."""
     x_in = x.view()  # the input step's own read-only view: the caller's array stays writable
     x_in.flags.writeable = False
-    ids = g.group_ids()
+    ids = s.grouping.group_ids()
     grouped.freeze(ids, *a.values())
-    names, K, m = LN_NAMES[x.ndim], math.prod(g.stat_shape), g.group_size
+    km = {"K": s.scalars["K"], "m": s.scalars["m"]}
     variant = "constant" if n_const else ""  # some group has max = min
-    scalars = {"K": K, "m": m, "reduced": " · ".join(names[i] for i in dims)}
-    scalars["sizes"] = " · ".join(str(x.shape[i]) for i in dims)  # "4 · 2" for dims (0, 1) of (4, 2, 3)
     return [
         Step("input", x_in),
-        Step("grouping", ids, variant="all" if len(dims) == x.ndim else "", scalars=scalars),
-        Step("min", a["min"], "stat", scalars={"K": K, "m": m}),
-        Step("max", a["max"], "stat", scalars={"K": K, "m": m}),
+        Step("grouping", ids, variant="all" if len(s.dims) == x.ndim else "", scalars=dict(s.scalars)),
+        Step("min", a["min"], "stat", scalars=km),
+        Step("max", a["max"], "stat", scalars=dict(km)),
         Step("range", a["range"], "stat", variant=variant, scalars={"constant": n_const}),
         Step("shifted", a["shifted"]),
         Step("output", a["output"], variant=variant, scalars={"constant": n_const}),

@@ -58,15 +58,16 @@ def test_an_argument_equal_to_a_prepared_one_in_another_type_is_still_refused(la
 
 def test_a_trace_cannot_change_what_the_next_call_with_the_same_arguments_gets():
     x = np.random.default_rng(0).standard_normal((3, 4, 2))
-    for layer in ("batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"):
+    for layer in normlens.LAYERS:
         params = {"num_groups": 2} if layer == "group_norm" else {}
         first = normlens.trace(layer, x, **params)
-        first.params["eps"] = 0.5
+        first.params["changed"] = True
+        first.notation["changed"] = "yes"
         first.notices.append(normlens.Notice("changed"))
         for v in first.parameters.values():
             assert v is None or not v.flags.writeable
         again = normlens.trace(layer, x, **params)
-        assert again.params["eps"] != 0.5 and not again.notices
+        assert "changed" not in again.params and "changed" not in again.notation and not again.notices
         np.testing.assert_array_equal(again.output, first.output)
 
 
@@ -80,3 +81,14 @@ def test_short_lists_of_ints_for_gamma_are_prepared_once_and_stay_exact():
 
 def test_docstring_example():
     assert doctest.testmod(module, extraglobs={"np": np}).failed == 0
+
+
+def test_min_max_shares_its_layout_but_not_its_params_or_step_numbers():
+    x = np.random.default_rng(1).standard_normal((3, 4, 2))
+    first = normlens.trace("min_max", x, dim=[0, 2])
+    first.params["dim"].append(1)
+    first.step("grouping").scalars["K"] = 0
+    again = normlens.trace("min_max", x, dim=[0, 2])
+    assert again.params["dim"] == [0, 2] and again.step("grouping").scalars["K"] == 4
+    assert again.grouping is first.grouping  # frozen, and its cached layout is computed once
+    assert normlens.trace("min_max", x, dim=1).params["dim"] == 1
