@@ -14,8 +14,9 @@ tensor; a repeated call (the same request, a slider moved on the same tensor) pa
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from threading import Lock
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -27,6 +28,7 @@ Prepare = Callable[[tuple[int, ...], np.dtype[Any], dict[str, Any]], S]
 Key = tuple[tuple[str, type, Any], ...]
 PLAIN = (bool, int, float, str, type(None))  # argument types that are part of a key as they are
 SHORT = 8  # a list of at most this many ints (normalized_shape, dim) is part of a key as a tuple
+VALUES = 4096  # a list of numbers or an array of at most this many (gamma, running_mean) is, as its bytes
 
 
 class Setup(NamedTuple):
@@ -43,28 +45,46 @@ class Setup(NamedTuple):
 
 def prepared(prepare: Prepare[S], x: np.ndarray, params: Mapping[str, Any]) -> S:
     """prepare(x.shape, x.dtype, params), memoized by (prepare, shape, dtype, arguments) when every argument
-    is a plain value or a short list of ints. An argument error is raised on every call (nothing is cached)."""
+    has a key (`signature`). An argument error is raised on every call: only results are kept, the oldest
+    first out beyond MEMO entries."""
     key = signature(params)
-    if key is None:  # gamma, running_mean or another array: checked anew each time
+    if key is None:  # a long list, a large array: checked anew each time
         return prepare(x.shape, x.dtype, dict(params))
-    return _cached(prepare, x.shape, x.dtype, key)  # type: ignore[no-any-return]
+    full = (prepare, x.shape, x.dtype, key)
+    if (hit := _memo.get(full)) is not None:
+        return hit  # type: ignore[no-any-return]
+    out = prepare(x.shape, x.dtype, dict(params))  # the caller's own values: its errors quote them
+    with _lock:  # traces run on several threads
+        while len(_memo) >= MEMO:
+            del _memo[next(iter(_memo))]
+        _memo[full] = out
+    return out
 
 
 def signature(params: Mapping[str, Any]) -> Key | None:
-    """The arguments as a hashable key, each with its exact type (True is not 1 and 2.0 is not 2 to the checks);
-    None when one is an array, a long list or a value of another type."""
-    items = []
+    """The arguments as a hashable key that tells apart every two argument sets a check or a result could:
+    a plain value with its exact type (True is not 1, 2.0 is not 2), a short list of ints as a tuple, another
+    list of numbers as the set of its element types and the bytes of its float64 values (-0.0 is not 0.0), an
+    array as its dtype, shape and bytes. None when an argument is too large or of another type."""
+    items: list[tuple[str, type, Any]] = []
     for name, value in params.items():
         kind = type(value)
         if kind in PLAIN:
             items.append((name, kind, value))
         elif kind is list and len(value) <= SHORT and all(type(d) is int for d in value):
             items.append((name, kind, tuple(value)))
+        elif kind is list and len(value) <= VALUES:
+            try:  # numbers only: array() refuses strings, None, nested lists, ints beyond float64
+                items.append((name, array, (frozenset(map(type, value)), array("d", value).tobytes())))
+            except (TypeError, OverflowError):
+                return None
+        elif kind is np.ndarray and value.size <= VALUES and value.dtype.kind in "biuf":  # not object pointers
+            items.append((name, kind, (value.dtype.str, value.shape, value.tobytes())))
         else:
             return None
     return tuple(items)
 
 
-@lru_cache(maxsize=1024)
-def _cached(prepare: Prepare[Any], shape: tuple[int, ...], dtype: np.dtype[Any], key: Key) -> Any:
-    return prepare(shape, dtype, {name: list(v) if kind is list else v for name, kind, v in key})
+MEMO = 1024  # prepared argument sets kept
+_memo: dict[tuple[Any, ...], Any] = {}
+_lock = Lock()

@@ -10,7 +10,7 @@ import pytest
 
 import normlens
 from normlens import prepared as module
-from normlens.prepared import prepared, signature
+from normlens.prepared import SHORT, VALUES, prepared, signature
 
 
 def test_prepare_runs_once_per_shape_dtype_and_arguments():
@@ -32,10 +32,61 @@ def test_prepare_runs_once_per_shape_dtype_and_arguments():
     assert calls[0][2]["normalized_shape"] == [3]  # a list again, as the caller gave it
 
 
-def test_arrays_long_lists_and_other_types_are_not_part_of_a_key():
-    assert signature({"eps": 1e-5, "affine": True, "module": "auto", "momentum": None, "dim": [0, 2]}) is not None
-    for value in (np.ones(3), [0.5, 1.0], list(range(9)), (1, 2), np.float64(1e-5), [True, 2]):
-        assert signature({"gamma": value}) is None
+def test_keys_tell_apart_whatever_a_check_or_a_result_could():
+    base = {"eps": 1e-5, "affine": True, "module": "auto", "momentum": None, "dim": [0, 2], "gamma": [0.5, 1.0]}
+    key = signature(base)
+    assert key is not None and signature(dict(base)) == key
+    for name, other in [
+        ("eps", 1),  # an int equal to a float
+        ("affine", 1),  # an int equal to True
+        ("dim", [0, 2.0]),
+        ("gamma", [0.5, 1]),  # element types
+        ("gamma", [0.5, True]),
+        ("gamma", [0.5, -0.0]),  # equal to 0.0, another sign bit
+        ("gamma", np.array([0.5, 1.0])),
+        ("gamma", np.array([0.5, 1.0], np.float32)),
+        ("gamma", np.array([[0.5, 1.0]])),
+    ]:
+        assert signature(base | {name: other}) not in (None, key), (name, other)
+    assert signature({"gamma": [0.5, -0.0]}) != signature({"gamma": [0.5, 0.0]})
+    assert signature({"dim": list(range(SHORT + 1))}) is not None  # a longer list of ints: as numbers
+    too_large = [[0.5] * (VALUES + 1), np.ones(VALUES + 1)]
+    for value in (
+        *too_large,
+        np.array([1, "a"], object),
+        (1, 2),
+        np.float64(1e-5),
+        [0.5, "a"],
+        [[1.0]],
+        [0.5, 10**400],
+    ):
+        assert signature({"gamma": value}) is None, value
+
+
+def test_a_miss_prepares_with_the_callers_own_values():
+    seen = []
+
+    def prepare(shape, dtype, params):
+        seen.append(params["dim"])
+        return "ok"
+
+    x = np.zeros((3, 2))
+    for value in ([True, 0], np.array([1, 0])):
+        prepared(prepare, x, {"dim": value})
+    assert seen[0] == [True, 0] and type(seen[0][0]) is bool and isinstance(seen[1], np.ndarray)
+    with pytest.raises(normlens.ArgumentError, match="got='\\[True, 0\\]'"):
+        normlens.trace("min_max", x, dim=[True, 0])
+
+
+def test_given_gamma_beta_and_running_statistics_are_prepared_once_and_stay_exact():
+    x = np.random.default_rng(2).standard_normal((4, 3))
+    gamma, beta = [0.5, -0.0, 2.0], np.array([0.1, 0.2, 0.3])
+    first = normlens.trace("batch_norm", x, gamma=gamma, beta=beta, running_mean=[0.0, 1.0, 2.0])
+    again = normlens.trace("batch_norm", x, gamma=gamma, beta=beta, running_mean=[0.0, 1.0, 2.0])
+    other = normlens.trace("batch_norm", x, gamma=[0.5, 0.0, 2.0], beta=beta, running_mean=[0.0, 1.0, 2.0])
+    assert first.torch_code == again.torch_code and np.signbit(first.parameters["gamma"][1])
+    assert not np.signbit(other.parameters["gamma"][1]) and other.torch_code != first.torch_code
+    np.testing.assert_array_equal(first.output, again.output)
 
 
 @pytest.mark.parametrize(
