@@ -31,12 +31,12 @@ def batch_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.BatchNorm1d/2d/3d on x (float32 or float64; the computation runs in x's dtype)."""
     x = grouped.input_array(x)
     s = prepared(_batch_norm, x, params)
-    (rm, rv), how, nbt, training, notices, perm = s.more
+    (rm, rv), how, nbt, training, notices = s.more
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     res = grouped.normalize(x, s.plan, s.call, dy)
     running, run_steps = running_update((rm, rv), res.stats, s.plan.grouping.group_size, how, nbt, training)
     res.forward += run_steps  # the running update follows the forward pass
-    code = snippet.program(x, s.module, s.buffers, training, dy, *perm)
+    code = snippet.program(x, s.body, dy)
     fields = {"torch_class": TORCH_CLASS[x.ndim], "torch_code": code, "running": running, "notices": list(notices)}
     fields["parameters"] = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
     return grouped.trace("batch_norm", res, params=dict(s.params), **fields)
@@ -66,8 +66,8 @@ def _batch_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, 
     buffers = snippet.changed(gamma, beta, running_mean=rm, running_var=rv)
     buffers["num_batches_tracked"] = nbt if track and nbt else None
     module, perm = running_module(TORCH_CLASS[len(shape)], C, dtype, p, len(shape) if last else 0)
-    more = ((rm, rv), how, nbt, training, notices, perm)
-    return Setup(plan, call, module, buffers, {**p, "num_batches_tracked": nbt, "layout": a["layout"]}, more)
+    body, more = snippet.module_lines(module, buffers, training, *perm), ((rm, rv), how, nbt, training, notices)
+    return Setup(plan, call, body, {**p, "num_batches_tracked": nbt, "layout": a["layout"]}, more)
 
 
 def running_module(cls: str, C: int, dtype: np.dtype[Any], p: dict[str, Any], last: int = 0) -> tuple[str, Perm]:

@@ -38,7 +38,7 @@ def _normalized(layer: str, cls: str, prepare: Prepare[Setup], x: Any, grad_outp
     s = prepared(prepare, x, params)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     res = grouped.normalize(x, s.plan, s.call, dy)
-    code = snippet.program(x, s.module, s.buffers, True, dy)
+    code = snippet.program(x, s.body, dy)
     return grouped.trace(layer, res, params=dict(s.params), torch_class=cls, torch_code=code)
 
 
@@ -56,7 +56,7 @@ def _layer_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, 
     module = snippet.module("nn.LayerNorm", dtype.type.__name__, ns, eps=eps, elementwise_affine=affine, bias=bias)
     buffers = snippet.changed(*((None, None) if all(call.fresh) else (gamma, beta)))
     p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine, "bias": bias}
-    return Setup(per_sample_plan(shape, len(ns)), call, module, buffers, p)
+    return Setup(per_sample_plan(shape, len(ns)), call, snippet.module_lines(module, buffers, True), p)
 
 
 @lru_cache(maxsize=256)  # a plan depends on the shape alone, and its strings cost more than some passes
@@ -122,8 +122,11 @@ def _group_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, 
     eps, affine = A.eps_arg(a["eps"]), A.flag("affine", a["affine"])
     gamma, beta = (A.param_arg(k, a[k], (C,), dtype, f, affine, "affine") for k, f in (("gamma", 1.0), ("beta", 0.0)))
     module = snippet.module("nn.GroupNorm", dtype.type.__name__, G, C, eps=eps, affine=affine)
-    p = {"num_groups": G, "eps": eps, "affine": affine}
-    return Setup(channel_plan(shape, G), grouped.Call(eps, gamma, beta), module, snippet.changed(gamma, beta), p)
+    body, p = (
+        snippet.module_lines(module, snippet.changed(gamma, beta), True),
+        {"num_groups": G, "eps": eps, "affine": affine},
+    )
+    return Setup(channel_plan(shape, G), grouped.Call(eps, gamma, beta), body, p)
 
 
 @A.quiet
@@ -137,7 +140,7 @@ def instance_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     stats = {k: v.reshape(N, C) for k, v in res.stats.items()}  # one copy per instance, averaged over N
     running, run_steps = running_update((rm, rv), stats, S, how, nbt, training)
     res.forward += run_steps  # the running update follows the forward pass
-    code = snippet.program(x, s.module, s.buffers, training, dy)
+    code = snippet.program(x, s.body, dy)
     fields = {"torch_class": cls, "torch_code": code, "running": running, "notices": list(notices)}
     fields["parameters"] = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
     return grouped.trace("instance_norm", res, params=dict(s.params), **fields)
@@ -166,7 +169,7 @@ def _instance_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[st
     call = grouped.Call(eps, gamma, beta, fixed, training and track)
     more = ((rm, rv), how, nbt, training, notices, (cls, N, C, S))
     p |= {"num_batches_tracked": nbt, "module": a["module"]}
-    return Setup(instance_plan(shape, batched), call, module, buffers, p, more)
+    return Setup(instance_plan(shape, batched), call, snippet.module_lines(module, buffers, training), p, more)
 
 
 def _reading(module: str, shape: tuple[int, ...]) -> tuple[int, bool]:

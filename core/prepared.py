@@ -37,8 +37,7 @@ class Setup(NamedTuple):
 
     plan: Plan
     call: Call
-    module: str  # the PyTorch module's constructor, snippet.module's text
-    buffers: dict[str, Any]  # what snippet.program copies into the module (snippet.changed)
+    body: str  # the PyTorch program's lines that build and run the module (snippet.module_lines)
     params: dict[str, Any]  # the resolved arguments as the trace reports them (copy before use)
     more: tuple[Any, ...] = ()  # a layer's own: BatchNorm's running buffers, momentum, ...
 

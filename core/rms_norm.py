@@ -31,7 +31,7 @@ def rms_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
         notices.append(Notice("eps_dominates", {"small": small, "groups": ms.size, "eps": eps}))
     if res.plan.grouping.group_size == 1:
         notices.append(Notice("single_value_groups"))
-    code = snippet.program(x, s.module, s.buffers, True, dy)
+    code = snippet.program(x, s.body, dy)
     fields = {"params": dict(s.params), "torch_class": "nn.RMSNorm", "torch_code": code, "notices": notices}
     return grouped.trace("rms_norm", res, **fields)
 
@@ -50,7 +50,7 @@ def _rms_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, An
     module = snippet.module("nn.RMSNorm", dtype.type.__name__, ns, eps=given, elementwise_affine=affine)
     buffers = snippet.changed(None if call.fresh[0] else gamma)
     p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine}
-    return Setup(per_sample_plan(shape, len(ns), center=False), call, module, buffers, p)
+    return Setup(per_sample_plan(shape, len(ns), center=False), call, snippet.module_lines(module, buffers, True), p)
 
 
 SPEC = A.LayerSpec(

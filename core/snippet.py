@@ -80,13 +80,12 @@ def module(cls: str, dtype: str, *args: Any, **kwargs: Any) -> str:
     return f"{cls}({', '.join(parts)})"
 
 
-def program(x: Array, module: str, buffers: Buffers, train: bool, dy: Array | None, *perm: str) -> str:
-    """A program that builds `module`, copies the non-None `buffers` in (weight, bias, running_mean, ...),
-    runs x through it (`perm`: the permutes before and after the call) and backpropagates dy."""
+def module_lines(module: str, buffers: Buffers, train: bool, *perm: str) -> str:
+    """The program's lines after x: build `module`, copy the non-None `buffers` in (weight, bias, running_mean,
+    ...), set training or evaluation and run x through it (`perm`: the permutes before and after the call).
+    They depend on the arguments alone: a layer writes them once per signature (prepared.py)."""
     to, back = perm or ("", "")
-    lines = ["import numpy as np", "import torch", "from torch import nn", "", tensor_code("x", x, dy is not None)]
-    lines.append(f"layer = {module}")
-    sets = []
+    lines, sets = [f"layer = {module}"], []
     for name, value in buffers.items():
         if isinstance(value, int):
             sets.append(f"    layer.{name}.fill_({value})")
@@ -95,7 +94,19 @@ def program(x: Array, module: str, buffers: Buffers, train: bool, dy: Array | No
             sets.append(f"    layer.{name}.copy_({name})")
     if sets:
         lines += ["with torch.no_grad():", *sets]
-    lines += ["layer.train()" if train else "layer.eval()", f"y = layer(x{to}){back}"]
+    return "\n".join([*lines, "layer.train()" if train else "layer.eval()", f"y = layer(x{to}){back}"])
+
+
+def program(x: Array, body: str, dy: Array | None) -> str:
+    """A program that defines x, runs `body` (module_lines), backpropagates dy and prints y."""
+    lines = [
+        "import numpy as np",
+        "import torch",
+        "from torch import nn",
+        "",
+        tensor_code("x", x, dy is not None),
+        body,
+    ]
     if dy is not None:
         lines += [tensor_code("grad_output", dy), "y.backward(grad_output)"]
     return "\n".join([*lines, "print(y)"]) + "\n"
