@@ -134,7 +134,7 @@ def _scale(x: Array, var: Array, eps: float, center: bool) -> tuple[Array, Array
     """(std, r = 1 / std), std checked finite and positive in one operation: std . r sums ones unless a std
     is 0 (0 * inf), inf (inf * 0) or NaN, each NaN. Then which: an inf or NaN in x (scanned now if it was
     not), a variance beyond x's dtype, or eps too small to keep a zero variance's std above 0."""
-    std = np.sqrt(var + x.dtype.type(eps))  # (K,): one square root per group
+    std = np.sqrt(var + eps)  # (K,): one square root per group, eps rounded to x's dtype (NEP 50)
     r = 1 / std  # in x's dtype: 1 is a Python scalar; a std of 0 gives inf quietly (args.quiet)
     if math.isfinite(float(np.dot(std, r))):
         return std, r

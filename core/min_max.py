@@ -57,19 +57,21 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     x = grouped.input_array(x)
     dims, dim, grouping, _ = s = prepared(_min_max, x, params)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
-    lo, hi = x.min(axis=dims, keepdims=True), x.max(axis=dims, keepdims=True)  # (N, D) -> (1, D) for dim=0
+    lo, hi = (f.reduce(x, axis=dims, keepdims=True) for f in (np.minimum, np.maximum))  # (N, D) -> (1, D), dim=0
     # an inf or NaN in x shows in lo or hi, so in the range, and in its sum (in float64: finite ranges add up)
     if not math.isfinite(np.add.reduce(rng := hi - lo, axis=None, dtype=np.float64)):
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             A.input_array(x)  # the scan grouped.input_array skipped: names the first bad value
         A.finite_result("range", rng)  # else max - min overflowed
-    n_const = int(np.count_nonzero(const := rng == 0))  # groups with max = min
-    r = np.where(const, rng.dtype.type(1), rng) if n_const else rng  # 1 in a constant group: PyTorch's 0 / 0 is NaN
+    n_const = int(np.count_nonzero(rng == 0)) if np.minimum.reduce(rng, axis=None) == 0 else 0  # with max = min
+    r = np.where(rng == 0, rng.dtype.type(1), rng) if n_const else rng  # 1 in a constant group: PyTorch's 0 / 0 is NaN
     shifted = x - lo
     out = shifted / r
     stats = {k: v.reshape(grouping.stat_shape) for k, v in (("min", lo), ("max", hi), ("range", rng))}
     steps = _forward_steps(x, s, {**stats, "shifted": shifted, "output": out}, n_const)
-    back, grads = ([], None) if dy is None else _backward(dy, x, (lo, hi, r, const, shifted), dims, grouping.stat_shape)
+    back, grads = (
+        ([], None) if dy is None else _backward(dy, x, (lo, hi, r, rng == 0, shifted), dims, grouping.stat_shape)
+    )
     given = list(dim) if isinstance(dim, tuple) else dim
     return Trace(layer="min_max", dtype=x.dtype.type.__name__, shape=x.shape, axes=LN_NAMES[x.ndim], grouping=grouping,
                  steps=steps + back, output=out, stats=stats, params={"dim": given}, torch_class=TORCH_CLASS,

@@ -39,7 +39,7 @@ class Setup(NamedTuple):
     call: Call
     body: str  # the PyTorch program's lines that build and run the module (snippet.module_lines)
     params: dict[str, Any]  # the resolved arguments as the trace reports them (copy before use)
-    more: tuple[Any, ...] = ()  # a layer's own: BatchNorm's running buffers, momentum, ...
+    more: tuple[Any, ...] = ()  # a layer's own: BatchNorm's running buffers, RMSNorm's notices, ...
 
 
 def prepared(prepare: Prepare[S], x: np.ndarray, params: Mapping[str, Any]) -> S:

@@ -25,12 +25,10 @@ def rms_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     s = prepared(_rms_norm, x, params)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     res = grouped.normalize(x, s.plan, s.call, dy)
-    notices, ms, eps = [], res.stats["ms"], s.call.eps
+    notices, ms, eps = list(s.more), res.stats["ms"], s.call.eps
     if np.minimum.reduce(ms, axis=None) < eps:
         small = int(np.count_nonzero(ms < eps))
-        notices.append(Notice("eps_dominates", {"small": small, "groups": ms.size, "eps": eps}))
-    if res.plan.grouping.group_size == 1:
-        notices.append(Notice("single_value_groups"))
+        notices.insert(0, Notice("eps_dominates", {"small": small, "groups": ms.size, "eps": eps}))
     code = snippet.program(x, s.body, dy)
     fields = {"params": dict(s.params), "torch_class": "nn.RMSNorm", "torch_code": code, "notices": notices}
     return grouped.trace("rms_norm", res, **fields)
@@ -49,8 +47,12 @@ def _rms_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, An
     given = None if a["eps"] is None else eps
     module = snippet.module("nn.RMSNorm", dtype.type.__name__, ns, eps=given, elementwise_affine=affine)
     buffers = snippet.changed(None if call.fresh[0] else gamma)
-    p = {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine}
-    return Setup(per_sample_plan(shape, len(ns), center=False), call, snippet.module_lines(module, buffers, True), p)
+    p, plan = (
+        {"normalized_shape": list(ns), "eps": eps, "elementwise_affine": affine},
+        per_sample_plan(shape, len(ns), False),
+    )
+    single = (Notice("single_value_groups"),) if plan.grouping.group_size == 1 else ()  # x / |x| = ±1
+    return Setup(plan, call, snippet.module_lines(module, buffers, True), p, single)
 
 
 SPEC = A.LayerSpec(
