@@ -18,7 +18,10 @@ Per layer, four things are timed in the same process:
   the trace's.
 
 Timing: within each repeat, each of trace, torch and api runs in a pair with a floor run, the two in alternating
-order (the first one finds x out of cache); its ratio is to the floor run beside it. The garbage collector is off
+order, right after an untimed floor run, so that both find x and the heap as a floor run leaves them (without
+it the first of a pair paid for what ran before, torch's allocator or the api's strings: trace/floor medians
+of 1.13-1.22 with the floor first and 1.42-1.73 with the trace first in one run, and a median of all that
+swung by 0.1 between runs); its ratio is to the floor run beside it. The garbage collector is off
 during a call (as timeit does), and a full collection runs once per layer, not before every repeat: one leaves
 the next few calls slower (the floor: 0.85, 0.54, 0.46, 0.43 ms after it, 0.35 without), a penalty that fell on
 whichever call of a pair ran first. Time is this thread's CPU time (other jobs on a shared machine do not count;
@@ -230,7 +233,8 @@ def measure(case: Case, x: np.ndarray, repeats: int, warmup: int = 3) -> dict[st
     gc.collect()  # once: it leaves the next few calls slower (the module's docstring)
     for i in range(warmup + repeats):
         for k in subjects[i % 3 :] + subjects[: i % 3]:
-            pair = (k, "floor") if i % 2 else ("floor", k)  # each goes first in turn: the first finds x out of cache
+            pair = (k, "floor") if i % 2 else ("floor", k)  # each goes first in turn
+            case.floor()  # untimed: the pair's two calls start from the same state (the module's docstring)
             t = {j: timed(fns[j]) for j in pair}
             if i >= warmup:
                 times[k].append(t[k])
