@@ -17,7 +17,7 @@ from normlens import args as A
 from normlens import grouped, snippet
 from normlens.prepared import Setup, prepared
 from normlens.running import running_update
-from normlens.trace import Grouping, Notice, Trace
+from normlens.trace import Grouping, Notice, Trace, subscripts
 
 CF_NAMES = {2: ("N", "C"), 3: ("N", "C", "L"), 4: ("N", "C", "H", "W"), 5: ("N", "C", "D", "H", "W")}
 LAYOUTS = ("channels_first", "channels_last")
@@ -94,7 +94,7 @@ def _plan(shape: tuple[int, ...], last: bool) -> grouped.Plan:
     over = ",".join(names[i].lower() for i in reduced)
     scalars = {"reduced": " · ".join(names[i] for i in reduced), "sizes": " · ".join(str(shape[i]) for i in reduced)}
     param_axes = tuple(0 if n == "C" else None for n in names)
-    notation = grouped.notation(names, "c", over, "c", over)
+    notation = subscripts(names, "c", over, "c", over)
     return grouped.Plan(grouping, grouping.stat_view, (C,), names, param_axes, notation, {**scalars, "C": C})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -40,6 +41,11 @@ class Plan:
     scalars: dict[str, Any] = field(default_factory=dict)
     center: bool = True  # False: RMSNorm, x / sqrt(mean(x^2) + eps), gamma's step is the output
     variant: str = ""  # of the grouping step: another wording of the same layer's grouping ("unbatched")
+
+    @cached_property  # plans are cached per shape: counted once
+    def km(self) -> dict[str, int]:
+        """K statistics of m values each, the numbers of the statistics' steps (copied into each step)."""
+        return {"K": math.prod(self.grouping.stat_shape), "m": self.grouping.group_size}
 
 
 class Call(NamedTuple):
@@ -182,8 +188,8 @@ def _affine(a: Array, plan: Plan, v: Array, op: np.ufunc) -> Array:
 
 def _forward_steps(plan: Plan, call: Call, a: dict[str, Array]) -> list[Step]:
     """input, grouping, the statistics and x_hat, then gamma and beta (`a` holds the arrays by step id)."""
-    ids, m = a["grouping"], plan.grouping.group_size
-    kms = (km := {"K": math.prod(plan.grouping.stat_shape), "m": m}) | plan.scalars
+    ids, m, km = a["grouping"], plan.grouping.group_size, plan.km
+    kms = km | plan.scalars
     steps = [Step("input", a["input"], scalars=kms), Step("grouping", ids, variant=plan.variant, scalars=dict(kms))]
     if not plan.center:
         steps += [Step("squares", a["squares"]), Step("mean_square", a["variance"], "stat", scalars=dict(km))]
@@ -263,11 +269,13 @@ def trace(layer: str, res: Result, **fields: Any) -> Trace:
     rm, rv = p.get("running_mean"), p.get("running_var")
     buffers = 0 if rm is None or rv is None else rm.size + rv.size + 1  # and num_batches_tracked
     one = [Notice("one_value_per_group")] if plan.grouping.group_size == 1 else []  # x_hat = 0 there
-    notices = [*fields.pop("notices", one), *_coarse_float32(res)]  # a layer's own replace the shared ones
-    common: dict[str, Any] = {"layer": layer, "dtype": res.output.dtype.type.__name__, "shape": res.output.shape}
-    common |= {"axes": plan.axes, "grouping": plan.grouping, "steps": res.forward + res.backward, "stats": res.stats}
-    common |= {"param_counts": {"learnable": learnable, "buffers": buffers}, "param_axes": plan.param_axes}
-    return Trace(**common, output=res.output, notation={**plan.notation}, grads=res.grads, notices=notices, **fields)
+    notices = fields.pop("notices", one)  # a layer's own replace the shared ones
+    if res.spread <= 1.01 / COARSE_RATIO:  # else no group can cancel float32's digits: the common case
+        notices += _coarse_float32(res)
+    counts, dtype = {"learnable": learnable, "buffers": buffers}, res.output.dtype.type.__name__
+    return Trace(layer, dtype, res.output.shape, plan.axes, plan.grouping, res.forward + res.backward, res.output,
+                 res.stats, param_counts=counts, param_axes=plan.param_axes, notation={**plan.notation},
+                 grads=res.grads, notices=notices, **fields)  # fmt: skip
 
 
 def _coarse_float32(res: Result) -> list[Notice]:
@@ -275,8 +283,6 @@ def _coarse_float32(res: Result) -> list[Notice]:
     about log10(|mean| / std) of float32's 7 digits, in any float32 implementation (PyTorch's CPU kernels
     compute x * (gamma / std) + (beta - mean * gamma / std), rounding differently from these steps)."""
     if not res.plan.center or res.call.fixed is not None or res.output.dtype != np.float32:
-        return []
-    if not res.spread <= 1.01 / COARSE_RATIO:  # no group with |mean| / std near 100 or above: the common case
         return []
     mean, var = (res.stats[k].astype(np.float64) for k in ("mean", "var"))
     ratio = np.where(var > 0, np.abs(mean) / (std := np.sqrt(var + res.call.eps)), 0)  # constant: x - mean = 0
@@ -286,15 +292,3 @@ def _coarse_float32(res: Result) -> list[Notice]:
     values = {"ratio": r, "group": [int(i) for i in np.unravel_index(k, mean.shape)], "lost": round(math.log10(r))}
     values |= {"mean": float(mean.flat[k]), "std": float(std.flat[k]), "error": r / 2**24}
     return [Notice("coarse_float32", values)]
-
-
-def notation(names: tuple[str, ...], stat: str, over: str, param: str, param_over: str) -> dict[str, str]:
-    """The subscripts every formula of a trace shares; BatchNorm2d: ("N", "C", "H", "W"), "c", "n,h,w", "c", "n,h,w"."""
-
-    def listed(axes: str) -> str:  # "n,h,w" -> "(N, H, W)"
-        return "(" + ", ".join(n for n in names if n.lower() in axes.split(",")) + ")"
-
-    low = [n.lower() for n in names]
-    subs = {k: f"_{{{v}}}" if v else "" for k, v in (("e", "".join(low)), ("s", stat), ("p", param))}
-    out = {"names": ", ".join(names), "dims": " \\times ".join(names), "idx": ",".join(low), **subs}
-    return out | {"over": over, "param_over": param_over, "axes": listed(over), "param_axes_text": listed(param_over)}

@@ -19,7 +19,7 @@ from normlens import grouped, snippet
 from normlens.batch_norm import CF_NAMES, RUNNING, running_module
 from normlens.prepared import Prepare, Setup, prepared
 from normlens.running import running_update
-from normlens.trace import Grouping, Notice, Trace
+from normlens.trace import Grouping, Notice, Trace, subscripts
 
 # the usual names of the axes of a tensor of each rank (channels first: batch_norm.CF_NAMES)
 LN_NAMES = {1: ("D",), 2: ("N", "D"), 3: ("B", "S", "D"), 4: ("N", "C", "H", "W"), 5: ("N", "C", "D", "H", "W")}
@@ -66,7 +66,7 @@ def per_sample_plan(shape: tuple[int, ...], k: int, center: bool = True) -> grou
     names, n = LN_NAMES[len(shape)], len(shape) - k
     lead, low = shape[:n] or (1,), [a.lower() for a in names]
     grouping = Grouping(shape, lead, tuple((i, 1) for i in range(n)) + (None,) * k)
-    notation = grouped.notation(names, "".join(low[:n]), ",".join(low[n:]), "".join(low[n:]), ",".join(low[:n]))
+    notation = subscripts(names, "".join(low[:n]), ",".join(low[n:]), "".join(low[n:]), ",".join(low[:n]))
     notation["stat_idx"] = "(" + ",".join(low[:n]) + ")" if n else "0"
     notation["axes"], notation["param_axes_text"] = "(" + ", ".join(names[n:]) + ")", "(" + ", ".join(names[:n]) + ")"
     param_axes = tuple(None if i < n else i - n for i in range(len(shape)))
@@ -83,7 +83,7 @@ def channel_plan(shape: tuple[int, ...], G: int) -> grouped.Plan:
     grouping = Grouping(shape, (N, G), ((0, 1), (1, Cg)) + (None,) * (len(shape) - 2))
     spatial, view = [n.lower() for n in names[2:]], (N, C, math.prod(shape[2:]))
     param_axes = tuple(0 if i == 1 else None for i in range(len(shape)))
-    notation = grouped.notation(names, "ng", ",".join(["c \\in g", *spatial]), "c", ",".join(["n", *spatial]))
+    notation = subscripts(names, "ng", ",".join(["c \\in g", *spatial]), "c", ",".join(["n", *spatial]))
     notation |= {"axes": "(" + ", ".join([f"C/G = {Cg}", *names[2:]]) + ")", "Cg": str(Cg)}
     scalars = {"G": G, "Cg": Cg, "sizes": " · ".join(map(str, (Cg, *shape[2:])))}
     return grouped.Plan(grouping, view, (C,), names, param_axes, notation, scalars)
@@ -97,7 +97,7 @@ def instance_plan(shape: tuple[int, ...], batched: bool) -> grouped.Plan:
     names = CF_NAMES[len(shape) + 2 - k][2 - k :]
     grouping = Grouping(shape, shape[:k], tuple((i, 1) for i in range(k)) + (None,) * (len(shape) - k))
     spatial = ",".join(n.lower() for n in names[k:])
-    notation = grouped.notation(names, "nc"[2 - k :], spatial, "c", "n," * (k - 1) + spatial)
+    notation = subscripts(names, "nc"[2 - k :], spatial, "c", "n," * (k - 1) + spatial)
     view, sizes = (math.prod(shape[: k - 1]), shape[k - 1], math.prod(shape[k:])), " · ".join(map(str, shape[k:]))
     param_axes = tuple(0 if n == "C" else None for n in names)
     variant = "" if batched else "unbatched"  # the grouping's wording

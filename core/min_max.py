@@ -22,7 +22,7 @@ from normlens.args import Array, Shape
 from normlens.grouped import Grads
 from normlens.layer_norm import LN_NAMES
 from normlens.prepared import prepared
-from normlens.trace import Grouping, Notice, Step, Trace
+from normlens.trace import Grouping, Notice, Step, Trace, subscripts
 
 
 def dims_arg(value: Any, ndim: int) -> tuple[int, ...]:
@@ -131,7 +131,7 @@ def _notation(names: tuple[str, ...], dims: tuple[int, ...]) -> dict[str, str]:
     """Subscripts for the formulas: on (N, D) with dim=0, x_{nd}, min_{d}, reduced over n. No parameters."""
     low = [n.lower() for n in names]
     kept = [i for i in range(len(names)) if i not in dims]
-    out = grouped.notation(names, "".join(low[i] for i in kept), ",".join(low[i] for i in dims), "", "")
+    out = subscripts(names, "".join(low[i] for i in kept), ",".join(low[i] for i in dims), "", "")
     out = {k: v for k, v in out.items() if not k.startswith("p")}
     stat_idx = "(" + ",".join(low[i] for i in kept) + ")" if kept else "0"
     return {**out, "kept": "(" + ", ".join(names[i] for i in kept) + ")", "stat_idx": stat_idx}

@@ -143,3 +143,15 @@ class Trace:
         head = html.escape(f"{self.torch_class} on {list(self.shape)} {self.dtype}")
         titles = "".join(f"<th>{t}</th>" for t in ("phase", "step", "shape", "values"))
         return f"<table><caption>{head}</caption><thead><tr>{titles}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def subscripts(names: tuple[str, ...], stat: str, over: str, param: str, param_over: str) -> dict[str, str]:
+    """The subscripts every formula of a trace shares; BatchNorm2d: ("N", "C", "H", "W"), "c", "n,h,w", "c", "n,h,w"."""
+
+    def listed(axes: str) -> str:  # "n,h,w" -> "(N, H, W)"
+        return "(" + ", ".join(n for n in names if n.lower() in axes.split(",")) + ")"
+
+    low = [n.lower() for n in names]
+    subs = {k: f"_{{{v}}}" if v else "" for k, v in (("e", "".join(low)), ("s", stat), ("p", param))}
+    out = {"names": ", ".join(names), "dims": " \\times ".join(names), "idx": ",".join(low), **subs}
+    return out | {"over": over, "param_over": param_over, "axes": listed(over), "param_axes_text": listed(param_over)}
