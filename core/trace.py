@@ -87,7 +87,7 @@ class Notice:
     torch_error: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # a trace makes one per step: no __dict__ each
 class Step:
     """One line a teacher would write on the board: its id, its array and the numbers its words use. `variant`
     picks another wording of the same step ("running": eval mode's running statistics; "identity": gamma = 1)."""
