@@ -168,11 +168,13 @@ def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Resu
     # gamma = 1 and beta = 0 (a fresh layer) change nothing: share the array instead of copying it
     scaled = x_hat if gamma is None or call.fresh[0] or (gamma == 1).all() else _affine(x_hat, plan, gamma, np.multiply)
     out = scaled if beta is None or call.fresh[1] or (beta == 0).all() else _affine(scaled, plan, beta, np.add)
-    _check_overflow(out, scaled, x_hat, call, g.group_size)
-    a |= {"variance": var, "std": std, "grouping": ids, "normalized": x_hat, "scaled": scaled, "output": out}
+    if call.fixed is not None or out is not x_hat:  # else |x_hat| <= sqrt(m): nothing can overflow
+        _check_overflow(out, scaled, x_hat, call, g.group_size)
+    a |= {"variance": var, "std": std, "grouping": ids, "normalized": x_hat}
     if len(g.stat_shape) > 1:  # the (K,) statistics as (N, G), (B, S), ...
         a |= {k: a[k].reshape(g.stat_shape) for k in ("mean", "variance", "std") if k in a}
-    freeze(*a.values())
+    freeze(*a.values(), *(v for v in (scaled, out) if v is not x_hat))  # each array once: most often both are x_hat
+    a |= {"scaled": scaled, "output": out}
     a["input"] = x3.reshape(shape)  # the input step's own read-only view: the caller's array stays writable
     a["input"].setflags(write=False)
     stats = {"mean": a["mean"], "var": a["variance"]} if plan.center else {"ms": a["variance"]}
