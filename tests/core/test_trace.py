@@ -98,9 +98,21 @@ def test_trace_names_its_axes_and_its_module(tr):
     assert {"names", "dims", "idx", "e", "s", "p", "over", "param_over", "axes", "param_axes_text"} <= set(tr.notation)
 
 
-def test_trace_arrays_are_read_only():
-    tr = TRACES[0]
-    for s in tr.steps[1:]:
+@pytest.mark.parametrize("given", [False, True], ids=["fresh", "gamma_beta"])
+@pytest.mark.parametrize("layer", [*NORM_LAYERS, "rms_norm"])
+def test_trace_arrays_are_read_only(layer, given):
+    """Every step's array, the shared ones (scaled and output are x_hat itself for a fresh layer) and the
+    distinct ones (with gamma and beta), forward and backward."""
+    x = np.random.default_rng(3).standard_normal((3, 4, 2))
+    params = {"group_norm": {"num_groups": 2}, "instance_norm": {"affine": True}}.get(layer, {})
+    if given:
+        n = 4 if layer in ("batch_norm", "group_norm", "instance_norm") else 2
+        params |= {"gamma": [0.5, 2.0, 1.5, 3.0][:n]} | (
+            {} if layer == "rms_norm" else {"beta": [0.1, 0.2, 0.3, 0.4][:n]}
+        )
+    tr = normlens.trace(layer, x, np.ones_like(x), **params)
+    assert tr.step("output").values is not tr.step("normalized").values or not given
+    for s in tr.steps:
         with pytest.raises(ValueError):
             s.values[...] = 0
     x = np.ones((2, 3))
