@@ -17,7 +17,7 @@ from normlens import args as A
 from normlens import grouped, snippet
 from normlens.prepared import Setup, prepared
 from normlens.running import running_update
-from normlens.trace import Grouping, Notice, Trace, subscripts
+from normlens.trace import Grouping, Notice, Trace, assemble, subscripts
 
 CF_NAMES = {2: ("N", "C"), 3: ("N", "C", "L"), 4: ("N", "C", "H", "W"), 5: ("N", "C", "D", "H", "W")}
 LAYOUTS = ("channels_first", "channels_last")
@@ -37,9 +37,8 @@ def batch_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     running, run_steps = running_update((rm, rv), res.stats, s.plan.grouping.group_size, how, nbt, training)
     res.forward += run_steps  # the running update follows the forward pass
     code = snippet.program(x, s.body, dy)
-    fields = {"torch_class": TORCH_CLASS[x.ndim], "torch_code": code, "running": running, "notices": list(notices)}
-    fields["parameters"] = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
-    return grouped.trace("batch_norm", res, params=dict(s.params), **fields)
+    parameters = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
+    return assemble("batch_norm", res, dict(s.params), TORCH_CLASS[x.ndim], code, list(notices), parameters, running)
 
 
 def _batch_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:

@@ -18,11 +18,10 @@ import numpy.typing as npt
 
 from normlens import args as A
 from normlens.args import ArgumentError, finite_result
-from normlens.trace import Grouping, Notice, Step, Trace
+from normlens.trace import Grouping, Step
 
 Array = npt.NDArray[Any]
 Grads = dict[str, Array | None]  # {"input", "gamma", "beta"}
-COARSE_RATIO = 100.0  # |mean| / std from which float32 loses the digits for 1e-5 relative agreement with PyTorch
 SCAN_MAX = 65_536  # inputs up to this size are scanned for inf and NaN first, whatever the layer does next
 EPS = {"f": float(np.finfo(np.float32).eps), "d": float(np.finfo(np.float64).eps)}  # by dtype.char
 MAX = {"f": float(np.finfo(np.float32).max), "d": float(np.finfo(np.float64).max)}
@@ -190,27 +189,35 @@ def _affine(a: Array, plan: Plan, v: Array, op: np.ufunc) -> Array:
 
 def _forward_steps(plan: Plan, call: Call, a: dict[str, Array]) -> list[Step]:
     """input, grouping, the statistics and x_hat, then gamma and beta (`a` holds the arrays by step id)."""
-    ids, m, km = a["grouping"], plan.grouping.group_size, plan.km
+    ids, km, eps = a["grouping"], plan.km, {"eps": call.eps}  # Step's fields in order: the cheapest call
     kms = km | plan.scalars
-    steps = [Step("input", a["input"], scalars=kms), Step("grouping", ids, variant=plan.variant, scalars=dict(kms))]
+    steps = [
+        Step("input", a["input"], "tensor", "forward", "", kms),
+        Step("grouping", ids, "tensor", "forward", plan.variant, {**kms}),
+    ]
     if not plan.center:
-        steps += [Step("squares", a["squares"]), Step("mean_square", a["variance"], "stat", scalars=dict(km))]
-        steps += [Step("rms", a["std"], "stat", scalars={"eps": call.eps}), Step("normalized", a["normalized"])]
+        steps += [
+            Step("squares", a["squares"], "tensor", "forward", "", {}),
+            Step("mean_square", a["variance"], "stat", "forward", "", {**km}),
+            Step("rms", a["std"], "stat", "forward", "", eps),
+            Step("normalized", a["normalized"], "tensor", "forward", "", {}),
+        ]
     else:
         run = "running" if call.fixed is not None else ""
         tracked = run or ("tracked" if call.tracked else "")
         steps += [
-            Step("mean", a["mean"], "stat", variant=run, scalars=dict(km)),
-            Step("centered", a["centered"], variant=run),
-            Step("variance", a["variance"], "stat", variant=tracked, scalars={"m": m}),
-            Step("std", a["std"], "stat", scalars={"eps": call.eps}),
-            Step("normalized", a["normalized"], variant=run),
+            Step("mean", a["mean"], "stat", "forward", run, {**km}),
+            Step("centered", a["centered"], "tensor", "forward", run, {}),
+            Step("variance", a["variance"], "stat", "forward", tracked, {"m": km["m"]}),
+            Step("std", a["std"], "stat", "forward", "", eps),
+            Step("normalized", a["normalized"], "tensor", "forward", run, {}),
         ]
     if call.gamma is not None:
         same, shape = "identity" if a["scaled"] is a["normalized"] else "", {"param_shape": list(plan.param_shape)}
-        steps.append(Step("scaled" if plan.center else "output", a["scaled"], variant=same, scalars=shape))
+        steps.append(Step("scaled" if plan.center else "output", a["scaled"], "tensor", "forward", same, shape))
     if call.beta is not None:
-        steps.append(Step("output", a["output"], variant="identity" if a["output"] is a["scaled"] else ""))
+        same = "identity" if a["output"] is a["scaled"] else ""
+        steps.append(Step("output", a["output"], "tensor", "forward", same, {}))
     return steps
 
 
@@ -260,37 +267,3 @@ def _check_overflow(out: Array, scaled: Array, x_hat: Array, call: Call, m: int)
     b = 0.0 if call.beta is None or out is scaled else float(np.abs(call.beta).max())
     if call.fixed is not None or g * (math.sqrt(m) + 1) + b >= MAX[out.dtype.char] / 4:
         finite_result("output", out)
-
-
-def trace(layer: str, res: Result, **fields: Any) -> Trace:
-    """A normalization layer's Trace: what every such layer fills the same way, then its own `fields` (params,
-    torch_class, torch_code; parameters, running and notices where it has its own)."""
-    plan, c = res.plan, res.call
-    p = fields.setdefault("parameters", {"gamma": c.gamma, "beta": c.beta} if plan.center else {"gamma": c.gamma})
-    learnable = sum(p[k].size for k in ("gamma", "beta") if p.get(k) is not None)
-    rm, rv = p.get("running_mean"), p.get("running_var")
-    buffers = 0 if rm is None or rv is None else rm.size + rv.size + 1  # and num_batches_tracked
-    one = [Notice("one_value_per_group")] if plan.grouping.group_size == 1 else []  # x_hat = 0 there
-    notices = fields.pop("notices", one)  # a layer's own replace the shared ones
-    if res.spread <= 1.01 / COARSE_RATIO:  # else no group can cancel float32's digits: the common case
-        notices += _coarse_float32(res)
-    counts, dtype = {"learnable": learnable, "buffers": buffers}, res.output.dtype.type.__name__
-    return Trace(layer, dtype, res.output.shape, plan.axes, plan.grouping, res.forward + res.backward, res.output,
-                 res.stats, param_counts=counts, param_axes=plan.param_axes, notation={**plan.notation},
-                 grads=res.grads, notices=notices, **fields)  # fmt: skip
-
-
-def _coarse_float32(res: Result) -> list[Notice]:
-    """float32 batch statistics of a group whose mean is far from zero next to its spread: x - mean cancels
-    about log10(|mean| / std) of float32's 7 digits, in any float32 implementation (PyTorch's CPU kernels
-    compute x * (gamma / std) + (beta - mean * gamma / std), rounding differently from these steps)."""
-    if not res.plan.center or res.call.fixed is not None or res.output.dtype != np.float32:
-        return []
-    mean, var = (res.stats[k].astype(np.float64) for k in ("mean", "var"))
-    ratio = np.where(var > 0, np.abs(mean) / (std := np.sqrt(var + res.call.eps)), 0)  # constant: x - mean = 0
-    if not (r := float(ratio.max())) >= COARSE_RATIO:
-        return []
-    k = int(np.argmax(ratio))
-    values = {"ratio": r, "group": [int(i) for i in np.unravel_index(k, mean.shape)], "lost": round(math.log10(r))}
-    values |= {"mean": float(mean.flat[k]), "std": float(std.flat[k]), "error": r / 2**24}
-    return [Notice("coarse_float32", values)]

@@ -19,7 +19,7 @@ from normlens import grouped, snippet
 from normlens.batch_norm import CF_NAMES, RUNNING, running_module
 from normlens.prepared import Prepare, Setup, prepared
 from normlens.running import running_update
-from normlens.trace import Grouping, Notice, Trace, subscripts
+from normlens.trace import Grouping, Notice, Trace, assemble, subscripts
 
 # the usual names of the axes of a tensor of each rank (channels first: batch_norm.CF_NAMES)
 LN_NAMES = {1: ("D",), 2: ("N", "D"), 3: ("B", "S", "D"), 4: ("N", "C", "H", "W"), 5: ("N", "C", "D", "H", "W")}
@@ -39,7 +39,7 @@ def _normalized(layer: str, cls: str, prepare: Prepare[Setup], x: Any, grad_outp
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     res = grouped.normalize(x, s.plan, s.call, dy)
     code = snippet.program(x, s.body, dy)
-    return grouped.trace(layer, res, params=dict(s.params), torch_class=cls, torch_code=code)
+    return assemble(layer, res, dict(s.params), cls, code)
 
 
 def _layer_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:
@@ -141,9 +141,8 @@ def instance_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     running, run_steps = running_update((rm, rv), stats, S, how, nbt, training)
     res.forward += run_steps  # the running update follows the forward pass
     code = snippet.program(x, s.body, dy)
-    fields = {"torch_class": cls, "torch_code": code, "running": running, "notices": list(notices)}
-    fields["parameters"] = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
-    return grouped.trace("instance_norm", res, params=dict(s.params), **fields)
+    parameters = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
+    return assemble("instance_norm", res, dict(s.params), cls, code, list(notices), parameters, running)
 
 
 def _instance_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:

@@ -15,7 +15,7 @@ from normlens import args as A
 from normlens import grouped, snippet
 from normlens.layer_norm import per_sample_plan
 from normlens.prepared import Setup, prepared
-from normlens.trace import Notice, Trace
+from normlens.trace import Notice, Trace, assemble
 
 
 @A.quiet
@@ -30,8 +30,7 @@ def rms_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
         small = int(np.count_nonzero(ms < eps))
         notices.insert(0, Notice("eps_dominates", {"small": small, "groups": ms.size, "eps": eps}))
     code = snippet.program(x, s.body, dy)
-    fields = {"params": dict(s.params), "torch_class": "nn.RMSNorm", "torch_code": code, "notices": notices}
-    return grouped.trace("rms_norm", res, **fields)
+    return assemble("rms_norm", res, dict(s.params), "nn.RMSNorm", code, notices)
 
 
 def _rms_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, Any]) -> Setup:

@@ -12,11 +12,15 @@ import html
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+if TYPE_CHECKING:
+    from normlens.grouped import Result
+
+COARSE_RATIO = 100.0  # |mean| / std from which float32 loses the digits for 1e-5 relative agreement with PyTorch
 Phase = Literal["forward", "backward"]
 Kind = Literal["tensor", "stat", "param", "scalar"]  # what a step's array is indexed by: elements, groups, ...
 
@@ -155,3 +159,65 @@ def subscripts(names: tuple[str, ...], stat: str, over: str, param: str, param_o
     subs = {k: f"_{{{v}}}" if v else "" for k, v in (("e", "".join(low)), ("s", stat), ("p", param))}
     out = {"names": ", ".join(names), "dims": " \\times ".join(names), "idx": ",".join(low), **subs}
     return out | {"over": over, "param_over": param_over, "axes": listed(over), "param_axes_text": listed(param_over)}
+
+
+def assemble(
+    layer: str,
+    res: Result,
+    params: dict[str, Any],
+    cls: str,
+    code: str,
+    notices: list[Notice] | None = None,
+    parameters: dict[str, np.ndarray | None] | None = None,
+    running: dict[str, Any] | None = None,
+) -> Trace:
+    """A normalization layer's Trace from its Result, its reported `params`, PyTorch class and program; a layer
+    with running statistics gives its `parameters` (gamma, beta and the buffers) and `running`, a layer with
+    notices of its own gives them (they replace the shared ones)."""
+    plan, c = res.plan, res.call
+    if parameters is None:
+        parameters = {"gamma": c.gamma, "beta": c.beta} if plan.center else {"gamma": c.gamma}
+    learnable = (0 if c.gamma is None else c.gamma.size) + (0 if c.beta is None else c.beta.size)
+    rm, rv = parameters.get("running_mean"), parameters.get("running_var")
+    buffers = 0 if rm is None or rv is None else rm.size + rv.size + 1  # and num_batches_tracked
+    if notices is None:
+        notices = [Notice("one_value_per_group")] if plan.grouping.group_size == 1 else []  # x_hat = 0 there
+    if res.spread <= 1.01 / COARSE_RATIO:  # else no group can cancel float32's digits: the common case
+        notices += _coarse_float32(res)
+    counts, out = {"learnable": learnable, "buffers": buffers}, res.output
+    return Trace(
+        layer,
+        out.dtype.type.__name__,
+        out.shape,
+        plan.axes,
+        plan.grouping,
+        res.forward + res.backward,
+        out,
+        res.stats,
+        params,
+        counts,
+        cls,
+        code,
+        plan.param_axes,
+        {**plan.notation},
+        parameters,
+        running,
+        res.grads,
+        notices,
+    )  # fmt: skip  (Trace's fields in order: positional is the cheapest call)
+
+
+def _coarse_float32(res: Result) -> list[Notice]:
+    """float32 batch statistics of a group whose mean is far from zero next to its spread: x - mean cancels
+    about log10(|mean| / std) of float32's 7 digits, in any float32 implementation (PyTorch's CPU kernels
+    compute x * (gamma / std) + (beta - mean * gamma / std), rounding differently from these steps)."""
+    if not res.plan.center or res.call.fixed is not None or res.output.dtype != np.float32:
+        return []
+    mean, var = (res.stats[k].astype(np.float64) for k in ("mean", "var"))
+    ratio = np.where(var > 0, np.abs(mean) / (std := np.sqrt(var + res.call.eps)), 0)  # constant: x - mean = 0
+    if not (r := float(ratio.max())) >= COARSE_RATIO:
+        return []
+    k = int(np.argmax(ratio))
+    values = {"ratio": r, "group": [int(i) for i in np.unravel_index(k, mean.shape)], "lost": round(math.log10(r))}
+    values |= {"mean": float(mean.flat[k]), "std": float(std.flat[k]), "error": r / 2**24}
+    return [Notice("coarse_float32", values)]

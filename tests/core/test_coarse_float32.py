@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import normlens
-from normlens.grouped import COARSE_RATIO
+from normlens.trace import COARSE_RATIO
 from tests.core.oracle import close
 
 LAYERS = {
