@@ -44,20 +44,35 @@ class Setup(NamedTuple):
 
 def prepared(prepare: Prepare[S], x: np.ndarray, params: Mapping[str, Any]) -> S:
     """prepare(x.shape, x.dtype, params), memoized by (prepare, shape, dtype, arguments) when every argument
-    has a key (`signature`). An argument error is raised on every call: only results are kept, the oldest
-    first out beyond MEMO entries."""
+    has a key (`signature`). An argument error is raised on every call: only results are kept, those holding
+    at most ITEM_BYTES of arrays, at most MEMO of them and MEMO_BYTES in all (the oldest go first)."""
     key = signature(params)
     if key is None:  # a long list, a large array: checked anew each time
         return prepare(x.shape, x.dtype, dict(params))
     full = (prepare, x.shape, x.dtype, key)
     if (hit := _memo.get(full)) is not None:
-        return hit  # type: ignore[no-any-return]
+        return hit[0]  # type: ignore[no-any-return]
     out = prepare(x.shape, x.dtype, dict(params))  # the caller's own values: its errors quote them
-    with _lock:  # traces run on several threads
-        while len(_memo) >= MEMO:
-            del _memo[next(iter(_memo))]
-        _memo[full] = out
+    if (size := nbytes(out)) <= ITEM_BYTES:  # a default gamma of 4M values is made anew, not kept
+        _keep(full, out, size)
     return out
+
+
+def nbytes(value: Any) -> int:
+    """The bytes of the arrays in a prepared result (a NamedTuple of NamedTuples, tuples and arrays)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    return sum(nbytes(v) for v in value) if isinstance(value, tuple) else 0
+
+
+def _keep(key: tuple[Any, ...], value: Any, size: int) -> None:
+    """Remember a result, the oldest out first while there are MEMO entries or MEMO_BYTES of arrays."""
+    global _bytes
+    with _lock:  # traces run on several threads
+        while _memo and (len(_memo) >= MEMO or _bytes + size > MEMO_BYTES):
+            _bytes -= _memo.pop(next(iter(_memo)))[1]
+        _memo[key] = (value, size)
+        _bytes += size
 
 
 def signature(params: Mapping[str, Any]) -> Key | None:
@@ -84,6 +99,7 @@ def signature(params: Mapping[str, Any]) -> Key | None:
     return tuple(items)
 
 
-MEMO = 1024  # prepared argument sets kept
-_memo: dict[tuple[Any, ...], Any] = {}
+MEMO, MEMO_BYTES, ITEM_BYTES = 1024, 64 << 20, 1 << 20  # entries, their arrays' bytes, one entry's arrays
+_memo: dict[tuple[Any, ...], tuple[Any, int]] = {}  # key -> (result, its arrays' bytes), oldest first
+_bytes = 0  # of all entries (an array shared by several entries, as a default gamma, counts for each)
 _lock = Lock()

@@ -10,6 +10,7 @@ import pytest
 
 import normlens
 from normlens import prepared as module
+from normlens.layer_norm import _layer_norm
 from normlens.prepared import SHORT, VALUES, prepared, signature
 
 
@@ -143,3 +144,28 @@ def test_min_max_shares_its_layout_but_not_its_params_or_step_numbers():
     assert again.params["dim"] == [0, 2] and again.step("grouping").scalars["K"] == 4
     assert again.grouping is first.grouping  # frozen, and its cached layout is computed once
     assert normlens.trace("min_max", x, dim=1).params["dim"] == 1
+
+
+def test_the_memo_is_bounded_in_bytes_and_never_keeps_a_large_result(monkeypatch):
+    calls = []
+
+    def prepare(shape, dtype, params):
+        calls.append(params["n"])
+        return (np.zeros(params["n"]), "words")
+
+    x = np.zeros(3)
+    big = module.ITEM_BYTES // 8 + 1  # float64 values: one past the largest result kept
+    for _ in range(2):
+        prepared(prepare, x, {"n": big})
+    assert calls == [big, big]  # made anew each time
+    monkeypatch.setattr(module, "MEMO_BYTES", 3 * 8 * 1000)
+    for n in range(1000, 1006):  # six results of 8,000 bytes each, room for three
+        prepared(prepare, x, {"n": n})
+    assert module._bytes <= module.MEMO_BYTES
+    calls.clear()
+    prepared(prepare, x, {"n": 1005})  # the newest is kept ...
+    prepared(prepare, x, {"n": 1000})  # ... the oldest is gone
+    assert calls == [1000]
+    # a normalization layer's result counts its arrays: default gamma and beta of (64, 64, 64) float32 values
+    setup = _layer_norm((2, 64, 64, 64), np.dtype(np.float32), {"normalized_shape": [64, 64, 64]})
+    assert module.nbytes(setup) == 2 * 4 * 64**3 > module.ITEM_BYTES
