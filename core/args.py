@@ -178,7 +178,7 @@ def number(name: str, value: Any) -> float:
         raise ArgumentError(name, "not_number", got=repr(value))
     if not math.isfinite(v := float(value)):
         raise ArgumentError(name, "not_finite_number", got=v)
-    return v + 0.0  # -0.0 is 0.0: one value, one key in snippet.module's cache, one text
+    return v + 0.0  # -0.0 is 0.0: one value, one key in the caches of prepared.py and snippet.module, one text
 
 
 def is_int(value: Any) -> bool:
@@ -250,7 +250,7 @@ def param_arg(name: str, value: Any, shape: Shape, dtype: np.dtype, fill: float,
         raise ArgumentError(name, "not_finite_array")
     if name == "running_var" and (a < 0).any():
         raise ArgumentError(name, "negative_variance")
-    (out := a.reshape(shape).astype(dtype)).setflags(write=False)  # a short list is prepared once (prepared.py)
+    (out := a.reshape(shape).astype(dtype)).setflags(write=False)  # prepared once, shared by calls (prepared.py)
     return out
 
 
