@@ -70,17 +70,32 @@ class Result:
     spread: float = math.inf  # the smallest std / |mean| of batch statistics (`_statistics`)
 
 
-def group_sum(a: Array, b: Array | None = None) -> npt.NDArray[np.float64]:
-    """Sum over P and Q of a (or a * b) in float64, (P, K, Q) -> (K,): BLAS sums each row (more exact than
-    einsum's sum: a matrix-vector product with ones, as fast as einsum, or a dot per row of a and b), the P row
-    sums added in float64. BLAS's own split between threads changes the last bits: the service runs it on one
-    thread per process (app/blas.py), as the benchmarks do."""
+def row_sums(a: Array, b: Array | None = None) -> Array:
+    """Sum over Q of a (or a * b) in a's dtype, (P, K, Q) -> (P, K): BLAS sums each row (more exact than einsum's
+    sum: a matrix-vector product with ones, as fast as einsum, or a dot per row of a and b). BLAS's own split
+    between threads changes the last bits: the service runs it on one thread per process (app/blas.py), as the
+    benchmarks do."""
     if a.shape[2] == 1:
-        inner = a[:, :, 0] if b is None else a[:, :, 0] * b[:, :, 0]  # (P, K, 1) -> (P, K)
-    else:
-        inner = np.matmul(a, A.filled((a.shape[2],), 1.0, a.dtype)) if b is None else np.vecdot(a, b)
+        return a[:, :, 0] if b is None else a[:, :, 0] * b[:, :, 0]  # (P, K, 1) -> (P, K)
+    sums: Array = np.matmul(a, A.filled((a.shape[2],), 1.0, a.dtype)) if b is None else np.vecdot(a, b)
+    return sums
+
+
+def group_sum(a: Array, b: Array | None = None) -> npt.NDArray[np.float64]:
+    """Sum over P and Q of a (or a * b) in float64, (P, K, Q) -> (K,): `row_sums`, the P row sums added in float64."""
     # the ufunc itself, not ndarray.sum's Python wrapper (a third of this function on a small trace)
-    return np.asarray(np.add.reduce(inner, axis=0, dtype=np.float64))
+    return np.asarray(np.add.reduce(row_sums(a, b), axis=0, dtype=np.float64))
+
+
+def group_mean(a: Array, m: int, b: Array | None = None) -> Array:
+    """The mean over P and Q of a (or a * b) in a's dtype, (P, K, Q) -> (K,): `group_sum` / m rounded once to a's
+    dtype. With one row (P = 1: LayerNorm, GroupNorm, ...) the row sum divided in a's dtype is that very number:
+    a float32 quotient of float32 numbers rounds as float64's quotient rounded to float32 does (53 >= 2 * 24 + 2
+    bits), and m <= args.MAX_ELEMENTS = 2**22 is exact in float32; two small operations fewer, each costing as
+    much as a tenth of a pass on a large trace, when the passes have left the CPU caches cold."""
+    if a.shape[0] == 1:
+        return np.asarray(np.divide(row_sums(a, b)[0], m))
+    return (group_sum(a, b) / m).astype(a.dtype)
 
 
 def col(v: Array) -> Array:
@@ -96,11 +111,12 @@ def freeze(*arrays: Array | None) -> None:
             a = a.base
 
 
-def _settle_constant_groups(x3: Array, mean: Array, var: Array, m: int, sums: tuple[Array, Array]) -> bool:
+def _settle_constant_groups(x3: Array, mean: Array, var: Array, m: int) -> bool:
     """A float sum of m equal values can round, leaving x - mean a tiny nonzero: make a constant group's mean
-    exactly its value and its variance 0 (in place). True when a group changed. `sums`: (mean, var) in float64,
-    before their rounding to x's dtype, for the cheap look at which groups could be constant."""
-    suspect = sums[1] <= np.square(m * EPS[x3.dtype.char] * np.abs(sums[0]))
+    exactly its value and its variance 0 (in place). True when a group changed. A cheap look first at which
+    groups could be constant: those whose variance is within the rounding of a sum of m values."""
+    mean64, var64 = mean.astype(np.float64), var.astype(np.float64)
+    suspect = var64 <= np.square(m * EPS[x3.dtype.char] * np.abs(mean64))
     if not suspect.any():
         return False
     lo, hi = x3.min(axis=(0, 2)), x3.max(axis=(0, 2))  # (P, K, Q) -> (K,)
@@ -119,18 +135,19 @@ def input_array(x: Any) -> Array:
 def _statistics(x3: Array, m: int, fixed: tuple[Array, Array] | None) -> tuple[Array, Array, Array, float]:
     """(mean, var, centered3, spread): two passes, never E[x^2] - E[x]^2 (it cancels in float32). An inf or
     NaN in x reaches its group's variance, where the caller looks for it. `spread`, the smallest std / |mean|
-    in float64, says at once whether a group can be constant or cancel digits: the common case costs four
+    (variance without eps), says at once whether a group can be constant or cancel digits: the common case costs four
     operations on K values, not two checks of a dozen (on a large trace each operation on K values costs more
     than its arithmetic, its code and data read again after passes that leave the CPU caches cold)."""
     if fixed is not None:
         mean, var = (np.array(a, dtype=x3.dtype).reshape(-1) for a in fixed)
         return mean, var, x3 - col(mean), math.inf
-    mean = (mean64 := group_sum(x3) / m).astype(x3.dtype)
+    mean = group_mean(x3, m)
     centered3 = x3 - col(mean)
-    var = (var64 := group_sum(centered3, centered3) / m).astype(x3.dtype)
-    # a mean of 0 gives inf, or 0 / 0 that fmin passes over (args.quiet); not mean64**2: it underflows to 0
-    spread = math.sqrt(np.fmin.reduce(var64 / mean64 / mean64))
-    if spread <= m * EPS[x3.dtype.char] * 1.01 and _settle_constant_groups(x3, mean, var, m, (mean64, var64)):
+    var = group_mean(centered3, m, centered3)
+    # a mean of 0 gives inf, or 0 / 0 that fmin passes over (args.quiet); not mean**2: it underflows to 0. In x's
+    # dtype: an overflow to inf is a large spread indeed, an underflow to 0 only costs the exact look that follows
+    spread = math.sqrt(np.fmin.reduce(var / mean / mean))
+    if spread <= m * EPS[x3.dtype.char] * 1.01 and _settle_constant_groups(x3, mean, var, m):
         centered3 = x3 - col(mean)
     return mean, var, centered3, spread
 
@@ -151,7 +168,7 @@ def _scale(x: Array, var: Array, eps: float, center: bool) -> tuple[Array, Array
 def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Result:
     """Normalize x over `plan`'s grouping with `call`'s statistics, then gamma and beta; backward given dy.
     Call it under `args.quiet`, as the layer functions run: it divides by statistics that can be 0."""
-    dtype, shape, gamma, beta, g = x.dtype, x.shape, call.gamma, call.beta, plan.grouping
+    shape, gamma, beta, g = x.shape, call.gamma, call.beta, plan.grouping
     x3 = np.ascontiguousarray(x).reshape(g.stat_view)
     if plan.center:
         if call.fixed is not None:
@@ -160,7 +177,7 @@ def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Resu
         a = {"mean": mean, "centered": base3.reshape(shape)}
     else:  # RMSNorm: the mean of the squares (an overflow to inf shows in it), x itself is normalized
         base3, squares, spread = x3, np.square(x3), math.inf
-        var, a = (group_sum(squares) / g.group_size).astype(dtype), {"squares": squares.reshape(shape)}
+        var, a = group_mean(squares, g.group_size), {"squares": squares.reshape(shape)}
     std, r = _scale(x, var, call.eps, plan.center)
     x_hat = (base3 * col(r)).reshape(shape)
     ids = g.group_ids()  # the last pass: the bookkeeping that follows runs in one stretch, not around a pass
