@@ -58,8 +58,8 @@ def min_max(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     dims, dim, grouping, _ = s = prepared(_min_max, x, params)
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     lo, hi = (f.reduce(x, axis=dims, keepdims=True) for f in (np.minimum, np.maximum))  # (N, D) -> (1, D), dim=0
-    # an inf or NaN in x shows in lo or hi, so in the range, and in its sum (in float64: finite ranges add up)
-    if not math.isfinite(np.add.reduce(rng := hi - lo, axis=None, dtype=np.float64)):
+    # an inf or NaN in x shows in lo or hi, so in the range, and in its largest value (np.maximum passes NaN on)
+    if not math.isfinite(np.maximum.reduce(rng := hi - lo, axis=None)):
         if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
             A.input_array(x)  # the scan grouped.input_array skipped: names the first bad value
         A.finite_result("range", rng)  # else max - min overflowed
