@@ -65,6 +65,8 @@ class Grouping:
         if self.in_view_order and Q > 1:  # K runs of Q equal ids, P times: fills, nothing read
             out.reshape(P, K, Q)[...] = np.arange(K, dtype=np.int32)[:, None]
             return out
+        ids: npt.NDArray[np.int32]
+        dst: npt.NDArray[np.int32]
         if self.in_view_order:  # Q = 1 (min-max over leading axes): the ids 0 .. K-1, P times
             ids, dst = np.arange(K, dtype=np.int32), out.reshape(P, K)
         else:  # the kept axes only, then broadcast over the reduced ones
