@@ -52,6 +52,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 import normlens  # noqa: E402
 from normlens.app.tracejson import trace_json  # noqa: E402
+from normlens.grouped import row_bufsize  # noqa: E402
 
 SHAPE = (32, 32, 32, 32)
 EPS = 1e-5
@@ -74,6 +75,23 @@ def ids_floor(x: np.ndarray, view: tuple[int, int, int]) -> np.ndarray:
     return ids
 
 
+def row_buffer(floor: Callable[..., Arrays]) -> Callable[..., Arrays]:
+    """Run `floor(x, view, ...)` with the trace's NumPy buffer size for rows of Q values (Plan.bufsize): a pass
+    that broadcasts one value per row of Q (x - mean) runs 1.5-1.8 times faster so, and the floor is the
+    cheapest NumPy we found."""
+
+    def run(x: np.ndarray, view: tuple[int, int, int], *args: Any) -> Arrays:
+        if not (size := row_bufsize(view[2])):
+            return floor(x, view, *args)
+        old = np.setbufsize(size)
+        try:
+            return floor(x, view, *args)
+        finally:
+            np.setbufsize(old)
+
+    return run
+
+
 def normalize_floor(x: np.ndarray, view: tuple[int, int, int]) -> Arrays:
     """mean, centered, variance, std and normalized over the (P, K, Q) view: K statistics of P * Q values."""
     x3, m = x.reshape(view), view[0] * view[2]
@@ -86,10 +104,11 @@ def normalize_floor(x: np.ndarray, view: tuple[int, int, int]) -> Arrays:
     return out | {"std": std, "normalized": normalized}
 
 
-def batch_norm_floor(x: np.ndarray, gamma: np.ndarray | None = None, beta: np.ndarray | None = None) -> Arrays:
-    N, C = x.shape[:2]
-    a = normalize_floor(x, (N, C, x[0, 0].size))
-    m = x.size // C
+@row_buffer
+def batch_norm_floor(x: np.ndarray, view: tuple[int, int, int], gamma: Any = None, beta: Any = None) -> Arrays:
+    """BatchNorm over the (N, C, H * W) view, the running statistics from their initial values, gamma and beta."""
+    a = normalize_floor(x, view)
+    m = view[0] * view[2]
     a["running_mean"] = np.float32(0.1) * a["mean"]  # from running_mean = 0, running_var = 1
     a["running_var"] = np.float32(0.9) + np.float32(0.1) * (a["variance"] * np.float32(m / (m - 1)))
     a["scaled"] = a["output"] = a["normalized"]
@@ -99,9 +118,11 @@ def batch_norm_floor(x: np.ndarray, gamma: np.ndarray | None = None, beta: np.nd
     return a
 
 
-def per_sample_floor(x: np.ndarray, groups: int, affine: bool = True) -> Arrays:
-    """LayerNorm over (C, H, W) (groups = N), GroupNorm (N * G) and InstanceNorm (N * C): gamma = 1, beta = 0."""
-    a = normalize_floor(x, (1, groups, x.size // groups))
+@row_buffer
+def per_sample_floor(x: np.ndarray, view: tuple[int, int, int], affine: bool = True) -> Arrays:
+    """LayerNorm over (C, H, W) (view (1, N, C * H * W)), GroupNorm (1, N * G, ...) and InstanceNorm (1, N * C,
+    H * W): gamma = 1, beta = 0."""
+    a = normalize_floor(x, view)
     if affine:
         a["scaled"] = a["output"] = a["normalized"]
     return a
@@ -158,25 +179,26 @@ def cases(x: np.ndarray) -> list[Case]:
             return (xt - lo) / (hi - lo)
 
     N, C = x.shape[:2]
+    bn, per = (N, C, x[0, 0].size), (lambda groups: (1, groups, x.size // groups))
     gn, inorm = nn.GroupNorm(8, 32), nn.InstanceNorm2d(32)
     return [
-        Case("BatchNorm2d(32)", "batch_norm", {}, lambda: batch_norm_floor(x), forward(nn.BatchNorm2d(32))),
+        Case("BatchNorm2d(32)", "batch_norm", {}, lambda: batch_norm_floor(x, bn), forward(nn.BatchNorm2d(32))),
         Case(
             "BatchNorm2d(32), random γ, β",
             "batch_norm",
             {"gamma": gamma, "beta": beta},
-            lambda: batch_norm_floor(x, gamma, beta),
+            lambda: batch_norm_floor(x, bn, gamma, beta),
             forward(bn_affine),
         ),
         Case(
             "LayerNorm([32, 32, 32])",
             "layer_norm",
             {"normalized_shape": [32, 32, 32]},
-            lambda: per_sample_floor(x, N),
+            lambda: per_sample_floor(x, per(N)),
             forward(nn.LayerNorm([32, 32, 32])),
         ),
-        Case("GroupNorm(8, 32)", "group_norm", {"num_groups": 8}, lambda: per_sample_floor(x, N * 8), forward(gn)),
-        Case("InstanceNorm2d(32)", "instance_norm", {}, lambda: per_sample_floor(x, N * C, False), forward(inorm)),
+        Case("GroupNorm(8, 32)", "group_norm", {"num_groups": 8}, lambda: per_sample_floor(x, per(N * 8)), forward(gn)),
+        Case("InstanceNorm2d(32)", "instance_norm", {}, lambda: per_sample_floor(x, per(N * C), False), forward(inorm)),
         Case(
             "RMSNorm([32, 32, 32])",
             "rms_norm",

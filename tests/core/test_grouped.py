@@ -183,3 +183,42 @@ def test_gamma_and_beta_not_given_share_x_hat_as_given_ones_do(layer):
     tr = normlens.trace(layer, x, normalized_shape=[6, 8], gamma=(2 * np.ones((6, 8))).tolist())
     assert "layer.weight.copy_" in tr.torch_code
     np.testing.assert_allclose(tr.output, 2 * tr.step("normalized").values)
+
+
+@pytest.mark.parametrize("q, size", [(1, 0), (255, 0), (256, 256), (1000, 1008), (2304, 2304), (8191, 8192), (8192, 0)])
+def test_rows_of_256_to_8191_values_get_a_buffer_no_longer_than_a_row(q, size):
+    assert grouped.row_bufsize(q) == size
+
+
+PREPARE = {
+    "batch_norm": normlens.batch_norm._batch_norm,
+    "layer_norm": normlens.layer_norm._layer_norm,
+    "group_norm": normlens.layer_norm._group_norm,
+    "instance_norm": normlens.layer_norm._instance_norm,
+    "rms_norm": normlens.rms_norm._rms_norm,
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layer, params", [c for c in CASES if c[0] != "min_max"] + [("group_norm", {"num_groups": 8})])
+def test_the_buffer_size_changes_no_number_and_is_given_back(layer, params, dtype):
+    """Every array of a trace run with its layout's buffer size (Plan.bufsize), forward and backward, has the
+    bytes of the same computation at NumPy's default size; the caller's size is as it was, after."""
+    rng = np.random.default_rng(11)
+    x, dy = (rng.standard_normal(SHAPE).astype(dtype) for _ in range(2))
+    tr = normlens.trace(layer, x, dy, **params)
+    assert np.getbufsize() == 8192
+    setup = PREPARE[layer](x.shape, x.dtype, dict(params))
+    assert setup.plan.bufsize == grouped.row_bufsize(tr.grouping.stat_view[2])
+    assert setup.plan.bufsize == (2304 if tr.grouping.stat_view[2] == 2304 else 0)  # rows of H * W = 2,304 values
+    with np.errstate(all="ignore"):  # as the layer functions run it (args.quiet)
+        default = grouped._normalize(x, setup.plan, setup.call, dy)
+    for step in default.forward + default.backward:
+        assert tr.step(step.id).values.tobytes() == step.values.tobytes(), step.id
+
+
+def test_the_buffer_size_is_given_back_when_a_trace_fails():
+    x = np.ones((2, 8, 48, 48), np.float32)
+    with pytest.raises(ArgumentError):
+        normlens.trace("group_norm", x, num_groups=2, eps=0.0)  # constant groups, eps 0: std = 0
+    assert np.getbufsize() == 8192
