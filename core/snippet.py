@@ -28,7 +28,7 @@ def literal(a: Array) -> str:
 
 
 def torch_dtype(a: Array) -> str:
-    return "torch.float64" if a.dtype == np.float64 else "torch.float32"
+    return "torch.float64" if a.dtype.char == "d" else "torch.float32"
 
 
 def holds(a: Array, value: Any) -> bool:
@@ -99,17 +99,20 @@ def module_lines(module: str, buffers: Buffers, train: bool, *perm: str) -> str:
 
 def program(x: Array, body: str, dy: Array | None) -> str:
     """A program that defines x, runs `body` (module_lines), backpropagates dy and prints y."""
-    lines = [
-        "import numpy as np",
-        "import torch",
-        "from torch import nn",
-        "",
-        tensor_code("x", x, dy is not None),
-        body,
-    ]
-    if dy is not None:
-        lines += [tensor_code("grad_output", dy), "y.backward(grad_output)"]
+    x_line, dy_line = tensor_code("x", x, dy is not None), None if dy is None else tensor_code("grad_output", dy)
+    if len(x_line) + len(dy_line or "") > 1000:  # values written out: a new text each time, not worth keeping
+        return _program(x_line, body, dy_line)
+    return _known_program(x_line, body, dy_line)  # a large or constant tensor's one line per shape
+
+
+def _program(x_line: str, body: str, dy_line: str | None) -> str:
+    lines = ["import numpy as np", "import torch", "from torch import nn", "", x_line, body]
+    if dy_line is not None:
+        lines += [dy_line, "y.backward(grad_output)"]
     return "\n".join([*lines, "print(y)"]) + "\n"
+
+
+_known_program = lru_cache(maxsize=256)(_program)  # `body` is the prepared signature's own string
 
 
 INITIAL = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0, "running_var": 1.0}  # a fresh module's values
