@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from normlens import args as A
 from normlens.args import ArgumentError, finite_result
-from normlens.trace import Grouping, Step
+from normlens.trace import COARSE_RATIO, Grouping, Step
 
 Array = npt.NDArray[Any]
 Grads = dict[str, Array | None]  # {"input", "gamma", "beta"}
@@ -45,6 +45,11 @@ class Plan:
     def km(self) -> dict[str, int]:
         """K statistics of m values each, the numbers of the statistics' steps (copied into each step)."""
         return {"K": math.prod(self.grouping.stat_shape), "m": self.grouping.group_size}
+
+    @cached_property
+    def kms(self) -> dict[str, Any]:
+        """The input's and grouping's numbers: `km` and the layout's `scalars` (copied into each step)."""
+        return self.km | self.scalars
 
     @cached_property
     def bufsize(self) -> int:
@@ -77,7 +82,7 @@ class Result:
     output: Array
     stats: dict[str, Array]  # {"mean", "var"} or {"ms"}, of the grouping's stat_shape
     grads: Grads | None = None
-    spread: float = math.inf  # the smallest std / |mean| of batch statistics (`_statistics`)
+    spread: float = math.inf  # the smallest std / |mean| of batch statistics if near a limit (`_statistics`)
 
 
 def row_bufsize(q: int) -> int:
@@ -150,18 +155,25 @@ def input_array(x: Any) -> Array:
 def _statistics(x3: Array, m: int, fixed: tuple[Array, Array] | None) -> tuple[Array, Array, Array, float]:
     """(mean, var, centered3, spread): two passes, never E[x^2] - E[x]^2 (it cancels in float32). An inf or
     NaN in x reaches its group's variance, where the caller looks for it. `spread`, the smallest std / |mean|
-    (variance without eps), says at once whether a group can be constant or cancel digits: the common case costs four
-    operations on K values, not two checks of a dozen (on a large trace each operation on K values costs more
-    than its arithmetic, its code and data read again after passes that leave the CPU caches cold)."""
+    (variance without eps; inf when no group comes near either limit), says at once whether a group can be
+    constant or cancel digits: the common case costs two operations on K values, not two checks of a dozen
+    (on a large trace each operation on K values costs more than its arithmetic, its code and data read again
+    after passes that leave the CPU caches cold)."""
     if fixed is not None:
         mean, var = (np.array(a, dtype=x3.dtype).reshape(-1) for a in fixed)
         return mean, var, x3 - col(mean), math.inf
     mean = group_mean(x3, m)
     centered3 = x3 - col(mean)
     var = group_mean(centered3, m, centered3)
-    # a mean of 0 gives inf, or 0 / 0 that fmin passes over (args.quiet); not mean**2: it underflows to 0. In x's
-    # dtype: an overflow to inf is a large spread indeed, an underflow to 0 only costs the exact look that follows
-    spread = math.sqrt(np.fmin.reduce(var / mean / mean))
+    # sum(mean^2 / var) >= 1 / spread^2: below 1 / limit^2, no group is within the limit of either look (its
+    # notice, a constant group), the common case, at the cost of a division and a dot as _scale's check; else
+    # the smallest of var / mean^2 itself, a mean of 0 giving inf or 0 / 0 that fmin passes over (args.quiet;
+    # not mean**2, which underflows to 0). In x's dtype: an overflow is a large spread indeed, an underflow to
+    # 0 or a NaN only costs the exact look.
+    limit = max(1.01 / COARSE_RATIO, m * EPS[x3.dtype.char] * 1.01)
+    spread = math.inf
+    if not float(np.dot(mean / var, mean)) < limit**-2:
+        spread = math.sqrt(np.fmin.reduce(var / mean / mean))
     if spread <= m * EPS[x3.dtype.char] * 1.01 and _settle_constant_groups(x3, mean, var, m):
         centered3 = x3 - col(mean)
     return mean, var, centered3, spread
@@ -183,13 +195,12 @@ def _scale(x: Array, var: Array, eps: float, center: bool) -> tuple[Array, Array
 def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Result:
     """Normalize x over `plan`'s grouping with `call`'s statistics, then gamma and beta; backward given dy.
     Call it under `args.quiet`, as the layer functions run: it divides by statistics that can be 0."""
-    if not plan.bufsize:
-        return _normalize(x, plan, call, dy)
-    old = np.setbufsize(plan.bufsize)  # this thread's (a context variable): other threads keep theirs
+    old = np.setbufsize(plan.bufsize) if plan.bufsize else None  # this thread's (a context variable) alone
     try:
         return _normalize(x, plan, call, dy)
     finally:
-        np.setbufsize(old)
+        if old is not None:
+            np.setbufsize(old)
 
 
 def _normalize(x: Array, plan: Plan, call: Call, dy: Array | None) -> Result:
@@ -231,10 +242,9 @@ def _affine(a: Array, plan: Plan, v: Array, op: np.ufunc) -> Array:
 
 def _forward_steps(plan: Plan, call: Call, a: dict[str, Array]) -> list[Step]:
     """input, grouping, the statistics and x_hat, then gamma and beta (`a` holds the arrays by step id)."""
-    ids, km, eps = a["grouping"], plan.km, {"eps": call.eps}  # Step's fields in order: the cheapest call
-    kms = km | plan.scalars
+    ids, km, kms, eps = a["grouping"], plan.km, plan.kms, {"eps": call.eps}  # Step's fields in order: cheapest
     steps = [
-        Step("input", a["input"], "tensor", "forward", "", kms),
+        Step("input", a["input"], "tensor", "forward", "", {**kms}),
         Step("grouping", ids, "tensor", "forward", plan.variant, {**kms}),
     ]
     if not plan.center:
