@@ -16,7 +16,7 @@ import numpy as np
 from normlens import args as A
 from normlens import grouped, snippet
 from normlens.prepared import Setup, prepared
-from normlens.running import running_update
+from normlens.running import running_setup, running_update
 from normlens.trace import Grouping, Notice, Trace, assemble, subscripts
 
 CF_NAMES = {2: ("N", "C"), 3: ("N", "C", "L"), 4: ("N", "C", "H", "W"), 5: ("N", "C", "D", "H", "W")}
@@ -31,13 +31,13 @@ def batch_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.BatchNorm1d/2d/3d on x (float32 or float64; the computation runs in x's dtype)."""
     x = grouped.input_array(x)
     s = prepared(_batch_norm, x, params)
-    (rm, rv), how, nbt, training, notices = s.more
+    run, notices = s.more
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     res = grouped.normalize(x, s.plan, s.call, dy)
-    running, run_steps = running_update((rm, rv), res.stats, s.plan.grouping.group_size, how, nbt, training)
+    running, run_steps = running_update(run, res.stats)
     res.forward += run_steps  # the running update follows the forward pass
     code = snippet.program(x, s.body, dy)
-    parameters = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
+    parameters = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": run.old[0], "running_var": run.old[1]}
     return assemble("batch_norm", res, dict(s.params), TORCH_CLASS[x.ndim], code, list(notices), parameters, running)
 
 
@@ -65,7 +65,8 @@ def _batch_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[str, 
     buffers = snippet.changed(gamma, beta, running_mean=rm, running_var=rv)
     buffers["num_batches_tracked"] = nbt if track and nbt else None
     module, perm = running_module(TORCH_CLASS[len(shape)], C, dtype, p, len(shape) if last else 0)
-    body, more = snippet.module_lines(module, buffers, training, *perm), ((rm, rv), how, nbt, training, notices)
+    run = running_setup((rm, rv), plan.grouping.group_size, how, nbt, training)
+    body, more = snippet.module_lines(module, buffers, training, *perm), (run, notices)
     return Setup(plan, call, body, {**p, "num_batches_tracked": nbt, "layout": a["layout"]}, more)
 
 

@@ -18,7 +18,7 @@ from normlens import args as A
 from normlens import grouped, snippet
 from normlens.batch_norm import CF_NAMES, RUNNING, running_module
 from normlens.prepared import Prepare, Setup, prepared
-from normlens.running import running_update
+from normlens.running import running_setup, running_update
 from normlens.trace import Grouping, Notice, Trace, assemble, subscripts
 
 # the usual names of the axes of a tensor of each rank (channels first: batch_norm.CF_NAMES)
@@ -134,14 +134,14 @@ def instance_norm(x: Any, grad_output: Any = None, **params: Any) -> Trace:
     """Trace nn.InstanceNorm1d/2d/3d on (N, C, *spatial) input or one unbatched (C, *spatial) sample."""
     x = grouped.input_array(x)
     s = prepared(_instance_norm, x, params)
-    (rm, rv), how, nbt, training, notices, (cls, N, C, S) = s.more
+    run, notices, (cls, N, C) = s.more
     dy = None if grad_output is None else A.grad_output_array(grad_output, x)
     res = grouped.normalize(x, s.plan, s.call, dy)
     stats = {k: v.reshape(N, C) for k, v in res.stats.items()}  # one copy per instance, averaged over N
-    running, run_steps = running_update((rm, rv), stats, S, how, nbt, training)
+    running, run_steps = running_update(run, stats)
     res.forward += run_steps  # the running update follows the forward pass
     code = snippet.program(x, s.body, dy)
-    parameters = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": rm, "running_var": rv}
+    parameters = {"gamma": s.call.gamma, "beta": s.call.beta, "running_mean": run.old[0], "running_var": run.old[1]}
     return assemble("instance_norm", res, dict(s.params), cls, code, list(notices), parameters, running)
 
 
@@ -166,7 +166,7 @@ def _instance_norm(shape: tuple[int, ...], dtype: np.dtype[Any], params: dict[st
     buffers = {**snippet.changed(gamma, beta, running_mean=rm, running_var=rv), "num_batches_tracked": nbt or None}
     module, _ = running_module(cls := f"nn.InstanceNorm{d}d", C, dtype, p)
     call = grouped.Call(eps, gamma, beta, fixed, training and track)
-    more = ((rm, rv), how, nbt, training, notices, (cls, N, C, S))
+    more = (running_setup((rm, rv), S, how, nbt, training, per_instance=True), notices, (cls, N, C))
     p |= {"num_batches_tracked": nbt, "module": a["module"]}
     return Setup(instance_plan(shape, batched), call, snippet.module_lines(module, buffers, training), p, more)
 

@@ -1,13 +1,13 @@
 """The running statistics of BatchNorm and InstanceNorm: an exponential moving average of batch statistics.
 
->>> stats = {"mean": np.array([3.0, 4.0]), "var": np.array([5.0, 5.0])}  # (C,) = (2,)
->>> running_update((np.zeros(2), np.ones(2)), stats, 4, (0.1, ""), 0, True)[0]  # running_var takes 5 * 4/3
+>>> run = running_setup((np.zeros(2), np.ones(2)), 4, (0.1, ""), 0, True)  # (C,) = (2,), groups of m = 4
+>>> running_update(run, {"mean": np.array([3.0, 4.0]), "var": np.array([5.0, 5.0])})[0]  # var takes 5 * 4/3
 {'mean': array([0.3, 0.4]), 'var': array([1.56666667, 1.56666667]), 'num_batches_tracked': 1}
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -15,25 +15,61 @@ from normlens.grouped import Array, freeze
 from normlens.trace import Step
 
 
-def running_update(
-    old: tuple[Array | None, ...], stats: dict[str, Array], m: int, how: tuple[float, str], nbt: int, train: bool
-) -> tuple[dict[str, Any] | None, list[Step]]:
-    """The buffers after the call (None: not tracked) and, in training, the update's steps: running <- (1 - f)
-    running + f * batch statistic, `how` = (f, variant), the variance unbiased (m / (m - 1); kept when m = 1).
-    BatchNorm counts the batch in nbt; InstanceNorm's (N, C) statistics update one copy per instance, averaged."""
-    (old_mean, old_var), mean, var, (factor, variant) = old, stats["mean"], stats["var"], how
+class Running(NamedTuple):
+    """What the update computes with, from the arguments and the shape alone (a layer's prepared Setup): the
+    buffers before the call, and in training (1 - f) times each, f, the unbiasing m / (m - 1) (None: m = 1, the
+    variance is kept) and the steps' numbers."""
+
+    old: tuple[Array | None, Array | None]
+    nbt: int
+    kept: tuple[Array, Array] | None  # (1 - f) running_mean, (1 - f) running_var; None: no update
+    f: Any = None  # f in the buffers' dtype
+    unbias: Any = None
+    variant: str = ""
+    scalars: dict[str, Any] = {}  # noqa: RUF012 (read-only: each step gets a copy)
+
+
+def running_setup(
+    old: tuple[Array | None, Array | None],
+    m: int,
+    how: tuple[float, str],
+    nbt: int,
+    train: bool,
+    per_instance: bool = False,
+) -> Running:
+    """running <- (1 - f) running + f * batch statistic in training, `how` = (f, variant), the variance unbiased
+    (m / (m - 1)); BatchNorm counts the batch in nbt, InstanceNorm's (N, C) statistics update one copy per
+    instance, averaged (`per_instance`)."""
+    old_mean, old_var = old
     if old_mean is None or old_var is None or not train:  # evaluation leaves them as they are
+        return Running(old, nbt, None)
+    factor, variant = how
+    f = old_mean.dtype.type(factor)
+    kept = (1 - f) * old_mean, (1 - f) * old_var
+    freeze(*kept)
+    unbias = old_mean.dtype.type(m / (m - 1)) if m > 1 else None
+    scalars: dict[str, Any] = {"f": factor, "m": m, "m_minus_1": m - 1} | ({} if per_instance else {"nbt": nbt + 1})
+    return Running(old, nbt, kept, f, unbias, variant, scalars)
+
+
+def running_update(run: Running, stats: dict[str, Array]) -> tuple[dict[str, Any] | None, list[Step]]:
+    """The buffers after the call (None: not tracked) and, in training, the update's steps."""
+    (old_mean, old_var), nbt = run.old, run.nbt
+    if run.kept is None:
         return None if old_mean is None else {"mean": old_mean, "var": old_var, "num_batches_tracked": nbt}, []
-    dtype, per_instance = old_mean.dtype, mean.ndim > 1
-    f = dtype.type(factor)
-    new_mean = (1 - f) * old_mean + f * mean
-    new_var = (1 - f) * old_var + f * (var * dtype.type(m / (m - 1))) if m > 1 else np.broadcast_to(old_var, var.shape)
-    if per_instance:
+    mean, var, dtype, f = stats["mean"], stats["var"], run.kept[0].dtype, run.f
+    new_mean = run.kept[0] + f * mean
+    if run.unbias is not None:
+        new_var = run.kept[1] + f * (var * run.unbias)
+    else:  # one value per group: no unbiased variance, the buffer is kept
+        assert old_var is not None  # `kept` is None without buffers
+        new_var = np.broadcast_to(old_var, var.shape)
+    if per_instance := mean.ndim > 1:
         new_mean, new_var = (a.mean(axis=0).astype(dtype) for a in (new_mean, new_var))  # (N, C) -> (C,)
     freeze(new_mean, new_var := np.array(new_var, dtype=dtype))
-    scalars: dict[str, Any] = {"f": factor, "m": m, "m_minus_1": m - 1} | ({} if per_instance else {"nbt": nbt + 1})
+    single = "single" if run.unbias is None else run.variant
     steps = [
-        Step("running_mean", new_mean, "stat", variant=variant, scalars=scalars),
-        Step("running_var", new_var, "stat", variant="single" if m == 1 else variant, scalars=scalars),
+        Step("running_mean", new_mean, "stat", variant=run.variant, scalars={**run.scalars}),
+        Step("running_var", new_var, "stat", variant=single, scalars={**run.scalars}),
     ]
     return {"mean": new_mean, "var": new_var, "num_batches_tracked": nbt if per_instance else nbt + 1}, steps
