@@ -28,6 +28,7 @@ Prepare = Callable[[tuple[int, ...], np.dtype[Any], dict[str, Any]], S]
 Key = tuple[tuple[str, type, Any], ...]
 PLAIN = (bool, int, float, str, type(None))  # argument types that are part of a key as they are
 SHORT = 8  # a list of at most this many ints (normalized_shape, dim) is part of a key as a tuple
+INT = {int}
 VALUES = 4096  # a list of numbers or an array of at most this many (gamma, running_mean) is, as its bytes
 
 
@@ -85,7 +86,7 @@ def signature(params: Mapping[str, Any]) -> Key | None:
         kind = type(value)
         if kind in PLAIN:
             items.append((name, kind, value))
-        elif kind is list and len(value) <= SHORT and all(type(d) is int for d in value):
+        elif kind is list and len(value) <= SHORT and {*map(type, value)} <= INT:  # no bool: its type is bool
             items.append((name, kind, tuple(value)))
         elif kind is list and len(value) <= VALUES:
             try:  # numbers only: array() refuses strings, None, nested lists, ints beyond float64
