@@ -65,7 +65,7 @@ class Case:
     layer: str
     params: dict[str, Any]
     floor: Callable[[], Arrays]
-    torch: Callable[[], object]
+    torch: Callable[[], object] | None  # None: cases(x, with_torch=False)
 
 
 def ids_floor(x: np.ndarray, view: tuple[int, int, int]) -> np.ndarray:
@@ -150,15 +150,35 @@ def min_max_floor(x: np.ndarray) -> Arrays:
     return out | {"output": shifted / rng}
 
 
-def cases(x: np.ndarray) -> list[Case]:
+def cases(x: np.ndarray, with_torch: bool = True) -> list[Case]:
+    """The layers timed, each with its floor and (`with_torch`) PyTorch's forward pass on the same x."""
+    rng = np.random.default_rng(1)
+    gamma = rng.uniform(0.5, 2, 32).astype(np.float32)
+    beta = rng.uniform(-1, 1, 32).astype(np.float32)
+    N, C = x.shape[:2]
+    bn, per = (N, C, x[0, 0].size), (lambda groups: (1, groups, x.size // groups))
+    floors: list[tuple[str, str, dict[str, Any], Callable[[], Arrays]]] = [
+        ("BatchNorm2d(32)", "batch_norm", {}, lambda: batch_norm_floor(x, bn)),
+        ("BatchNorm2d(32), random γ, β", "batch_norm", {"gamma": gamma, "beta": beta},
+         lambda: batch_norm_floor(x, bn, gamma, beta)),
+        ("LayerNorm([32, 32, 32])", "layer_norm", {"normalized_shape": [32, 32, 32]},
+         lambda: per_sample_floor(x, per(N))),
+        ("GroupNorm(8, 32)", "group_norm", {"num_groups": 8}, lambda: per_sample_floor(x, per(N * 8))),
+        ("InstanceNorm2d(32)", "instance_norm", {}, lambda: per_sample_floor(x, per(N * C), False)),
+        ("RMSNorm([32, 32, 32])", "rms_norm", {"normalized_shape": [32, 32, 32]}, lambda: rms_norm_floor(x)),
+        ("min-max, dim=0", "min_max", {"dim": 0}, lambda: min_max_floor(x)),
+    ]  # fmt: skip
+    runs = torch_runs(x, gamma, beta) if with_torch else [None] * len(floors)
+    return [Case(*f, torch=t) for f, t in zip(floors, runs, strict=True)]
+
+
+def torch_runs(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> list[Callable[[], object] | None]:
+    """PyTorch's forward pass of each case of `cases`, in its order."""
     import torch
     from torch import nn
 
     torch.set_num_threads(1)
     xt = torch.from_numpy(x)
-    rng = np.random.default_rng(1)
-    gamma = rng.uniform(0.5, 2, 32).astype(np.float32)
-    beta = rng.uniform(-1, 1, 32).astype(np.float32)
     bn_affine = nn.BatchNorm2d(32)
     with torch.no_grad():
         bn_affine.weight.copy_(torch.from_numpy(gamma))
@@ -178,36 +198,8 @@ def cases(x: np.ndarray) -> list[Case]:
             lo, hi = xt.amin(0, keepdim=True), xt.amax(0, keepdim=True)
             return (xt - lo) / (hi - lo)
 
-    N, C = x.shape[:2]
-    bn, per = (N, C, x[0, 0].size), (lambda groups: (1, groups, x.size // groups))
-    gn, inorm = nn.GroupNorm(8, 32), nn.InstanceNorm2d(32)
-    return [
-        Case("BatchNorm2d(32)", "batch_norm", {}, lambda: batch_norm_floor(x, bn), forward(nn.BatchNorm2d(32))),
-        Case(
-            "BatchNorm2d(32), random γ, β",
-            "batch_norm",
-            {"gamma": gamma, "beta": beta},
-            lambda: batch_norm_floor(x, bn, gamma, beta),
-            forward(bn_affine),
-        ),
-        Case(
-            "LayerNorm([32, 32, 32])",
-            "layer_norm",
-            {"normalized_shape": [32, 32, 32]},
-            lambda: per_sample_floor(x, per(N)),
-            forward(nn.LayerNorm([32, 32, 32])),
-        ),
-        Case("GroupNorm(8, 32)", "group_norm", {"num_groups": 8}, lambda: per_sample_floor(x, per(N * 8)), forward(gn)),
-        Case("InstanceNorm2d(32)", "instance_norm", {}, lambda: per_sample_floor(x, per(N * C), False), forward(inorm)),
-        Case(
-            "RMSNorm([32, 32, 32])",
-            "rms_norm",
-            {"normalized_shape": [32, 32, 32]},
-            lambda: rms_norm_floor(x),
-            forward(nn.RMSNorm([32, 32, 32])),
-        ),
-        Case("min-max, dim=0", "min_max", {"dim": 0}, lambda: min_max_floor(x), min_max_torch),
-    ]
+    modules = [nn.BatchNorm2d(32), bn_affine, nn.LayerNorm([32, 32, 32]), nn.GroupNorm(8, 32), nn.InstanceNorm2d(32)]
+    return [*map(forward, modules), forward(nn.RMSNorm([32, 32, 32])), min_max_torch]
 
 
 def check_floor(case: Case, x: np.ndarray) -> None:
@@ -246,6 +238,7 @@ def measure(case: Case, x: np.ndarray, repeats: int, warmup: int = 3) -> dict[st
     ratio to the floor run right beside it ("trace/floor", ...). Each is timed in a pair with its own floor run,
     the two in alternating order: a slow moment of a shared machine slows both sides of a pair, and what runs
     just before (torch's allocator, the api's strings) leaves the caches and the heap alike for both."""
+    assert case.torch is not None, "cases(x, with_torch=False) are not for timing"
     fns = {
         "trace": lambda: normlens.trace(case.layer, x, **case.params),
         "floor": case.floor,
