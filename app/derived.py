@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from normlens.app import summary
-from normlens.grouped import group_sum
+from normlens.rows import group_sum
 from normlens.trace import Trace
 
 MIN_ROW = 8  # per-group min and max reduce rows of Q values: with shorter rows a direct summary is as fast

@@ -52,7 +52,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 import normlens  # noqa: E402
 from normlens.app.tracejson import trace_json  # noqa: E402
-from normlens.grouped import row_bufsize  # noqa: E402
+from normlens.rows import row_bufsize  # noqa: E402
 
 SHAPE = (32, 32, 32, 32)
 EPS = 1e-5

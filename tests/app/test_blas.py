@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 from normlens.app import offload
 from normlens.app.blas import blas_threads, one_blas_thread
 from normlens.app.main import create_app
-from normlens.grouped import group_sum
+from normlens.rows import group_sum
 
 
 def test_one_blas_thread_limits_every_blas_library():

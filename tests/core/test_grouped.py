@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 import normlens
-from normlens import grouped
+from normlens import grouped, rows
 from normlens.args import ArgumentError
 from normlens.trace import Grouping
 from tests.core.oracle import close
@@ -185,11 +185,6 @@ def test_gamma_and_beta_not_given_share_x_hat_as_given_ones_do(layer):
     np.testing.assert_allclose(tr.output, 2 * tr.step("normalized").values)
 
 
-@pytest.mark.parametrize("q, size", [(1, 0), (255, 0), (256, 256), (1000, 1008), (2304, 2304), (8191, 8192), (8192, 0)])
-def test_rows_of_256_to_8191_values_get_a_buffer_no_longer_than_a_row(q, size):
-    assert grouped.row_bufsize(q) == size
-
-
 PREPARE = {
     "batch_norm": normlens.batch_norm._batch_norm,
     "layer_norm": normlens.layer_norm._layer_norm,
@@ -209,7 +204,7 @@ def test_the_buffer_size_changes_no_number_and_is_given_back(layer, params, dtyp
     tr = normlens.trace(layer, x, dy, **params)
     assert np.getbufsize() == 8192
     setup = PREPARE[layer](x.shape, x.dtype, dict(params))
-    assert setup.plan.bufsize == grouped.row_bufsize(tr.grouping.stat_view[2])
+    assert setup.plan.bufsize == rows.row_bufsize(tr.grouping.stat_view[2])
     assert setup.plan.bufsize == (2304 if tr.grouping.stat_view[2] == 2304 else 0)  # rows of H * W = 2,304 values
     with np.errstate(all="ignore"):  # as the layer functions run it (args.quiet)
         default = grouped._normalize(x, setup.plan, setup.call, dy)

@@ -1,0 +1,56 @@
+"""Sums over the rows of a (P, K, Q) view of x, and NumPy's buffer size for passes along them: the pieces of
+`grouped` that read x row by row (K statistics of P * Q values each, `trace.Grouping.stat_view`).
+
+    >>> x3 = np.arange(12, dtype=np.float32).reshape(2, 3, 2)  # P = 2, K = 3, Q = 2
+    >>> group_sum(x3), group_mean(x3, 4)
+    (array([14., 22., 30.]), array([3.5, 5.5, 7.5], dtype=float32))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from normlens import args as A
+
+Array = npt.NDArray[Any]
+
+
+def row_bufsize(q: int) -> int:
+    """`Plan.bufsize` for rows of q values: q rounded up to 16 values from 256 up to NumPy's 8192, else 0."""
+    return -(-q // 16) * 16 if 256 <= q < 8192 else 0
+
+
+def row_sums(a: Array, b: Array | None = None) -> Array:
+    """Sum over Q of a (or a * b) in a's dtype, (P, K, Q) -> (P, K): BLAS sums each row (more exact than einsum's
+    sum: a matrix-vector product with ones, as fast as einsum, or a dot per row of a and b). BLAS's own split
+    between threads changes the last bits: the service runs it on one thread per process (app/blas.py), as the
+    benchmarks do."""
+    if a.shape[2] == 1:
+        return a[:, :, 0] if b is None else a[:, :, 0] * b[:, :, 0]  # (P, K, 1) -> (P, K)
+    sums: Array = np.matmul(a, A.filled((a.shape[2],), 1.0, a.dtype)) if b is None else np.vecdot(a, b)
+    return sums
+
+
+def group_sum(a: Array, b: Array | None = None) -> npt.NDArray[np.float64]:
+    """Sum over P and Q of a (or a * b) in float64, (P, K, Q) -> (K,): `row_sums`, the P row sums added in float64."""
+    # the ufunc itself, not ndarray.sum's Python wrapper (a third of this function on a small trace)
+    return np.asarray(np.add.reduce(row_sums(a, b), axis=0, dtype=np.float64))
+
+
+def group_mean(a: Array, m: int, b: Array | None = None) -> Array:
+    """The mean over P and Q of a (or a * b) in a's dtype, (P, K, Q) -> (K,): `group_sum` / m rounded once to a's
+    dtype. With one row (P = 1: LayerNorm, GroupNorm, ...) the row sum divided in a's dtype is that very number:
+    a float32 quotient of float32 numbers rounds as float64's quotient rounded to float32 does (53 >= 2 * 24 + 2
+    bits), and m <= args.MAX_ELEMENTS = 2**22 is exact in float32; two small operations fewer, each costing as
+    much as a tenth of a pass on a large trace, when the passes have left the CPU caches cold."""
+    if a.shape[0] == 1:
+        return np.asarray(np.divide(row_sums(a, b)[0], m))
+    return (group_sum(a, b) / m).astype(a.dtype)
+
+
+def col(v: Array) -> Array:
+    """A (K,) vector as (1, K, 1), to broadcast against a (P, K, Q) view."""
+    return v.reshape(1, -1, 1)
