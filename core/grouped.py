@@ -84,6 +84,7 @@ class Result:
     stats: dict[str, Array]  # {"mean", "var"} or {"ms"}, of the grouping's stat_shape
     grads: Grads | None = None
     spread: float = math.inf  # the smallest std / |mean| of batch statistics if near a limit (`_statistics`)
+    eps_near: bool = False  # RMSNorm: some mean square may be below eps (`_scale`)
 
 
 def freeze(*arrays: Array | None) -> None:
@@ -142,14 +143,16 @@ def _statistics(x3: Array, m: int, fixed: tuple[Array, Array] | None) -> tuple[A
     return mean, var, centered3, spread
 
 
-def _scale(x: Array, var: Array, eps: float, center: bool) -> tuple[Array, Array]:
-    """(std, r = 1 / std), std checked finite and positive in one operation: std . r sums ones unless a std
-    is 0 (0 * inf), inf (inf * 0) or NaN, each NaN. Then which: an inf or NaN in x (scanned now if it was
-    not), a variance beyond x's dtype, or eps too small to keep a zero variance's std above 0."""
+def _scale(x: Array, var: Array, eps: float, center: bool) -> tuple[Array, Array, bool]:
+    """(std, r = 1 / std, near), std checked finite and positive in one operation: std . r sums ones unless a
+    std is 0 (0 * inf), inf (inf * 0) or NaN, each NaN. Then which: an inf or NaN in x (scanned now if it was
+    not), a variance beyond x's dtype, or eps too small to keep a zero variance's std above 0. `near`, RMSNorm
+    only: some mean square may be below eps, as r . r = sum 1 / (ms + eps) is above 1 / (2 eps) if one is (a
+    dot beside the first: cheaper than a look at the K mean squares after the passes)."""
     std = np.sqrt(var + eps)  # (K,): one square root per group, eps rounded to x's dtype (NEP 50)
     r = 1 / std  # in x's dtype: 1 is a Python scalar; a std of 0 gives inf quietly (args.quiet)
     if math.isfinite(float(np.dot(std, r))):
-        return std, r
+        return std, r, not center and float(np.dot(r, r)) * eps >= 0.49
     A.input_array(x)
     finite_result("variance" if center else "x^2", var)
     raise ArgumentError("eps", "zero_variance" if center else "zero_mean_square", dtype=x.dtype.type.__name__)
@@ -177,7 +180,7 @@ def _normalize(x: Array, plan: Plan, call: Call, dy: Array | None) -> Result:
     else:  # RMSNorm: the mean of the squares (an overflow to inf shows in it), x itself is normalized
         base3, squares, spread = x3, np.square(x3), math.inf
         var, a = group_mean(squares, g.group_size), {"squares": squares.reshape(shape)}
-    std, r = _scale(x, var, call.eps, plan.center)
+    std, r, near = _scale(x, var, call.eps, plan.center)
     x_hat = (base3 * col(r)).reshape(shape)
     ids = g.group_ids()  # the last pass: the bookkeeping that follows runs in one stretch, not around a pass
     # gamma = 1 and beta = 0 (a fresh layer) change nothing: share the array instead of copying it
@@ -193,7 +196,7 @@ def _normalize(x: Array, plan: Plan, call: Call, dy: Array | None) -> Result:
     a["input"] = x3.reshape(shape)  # the input step's own read-only view: the caller's array stays writable
     a["input"].setflags(write=False)
     stats = {"mean": a["mean"], "var": a["variance"]} if plan.center else {"ms": a["variance"]}
-    res = Result(plan, call, _forward_steps(plan, call, a), [], out, stats, spread=spread)
+    res = Result(plan, call, _forward_steps(plan, call, a), [], out, stats, spread=spread, eps_near=near)
     if dy is not None:
         res.backward, res.grads = backward(dy, plan, call, (x_hat, base3, r), scaled is x_hat)
     return res

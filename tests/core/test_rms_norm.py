@@ -259,3 +259,18 @@ def test_bad_input_raises(x, grad, params, param, code, values):
 def test_float64_handles_what_float32_overflows():
     x = np.full((2, 3), 1e20)
     np.testing.assert_allclose(rms_norm(x).output, 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_eps_notice_is_there_exactly_when_a_mean_square_is_below_eps(dtype):
+    """normalize's dot gate (sum 1 / (ms + eps) against 1 / (2 eps)) never hides a group below eps: one small
+    group among many large ones, groups just above and just below eps, and random scales."""
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        rows, d = rng.integers(1, 300), rng.integers(1, 40)
+        x = (rng.standard_normal((rows, d)) * 10.0 ** rng.uniform(-4, 2, (rows, 1))).astype(dtype)
+        ms = (x.astype(np.float64) ** 2).mean(axis=1)
+        eps = float(rng.choice([np.sort(ms)[0] * rng.uniform(0.9, 1.1), 1e-5, 0.0, np.median(ms)]))
+        tr = rms_norm(x, normalized_shape=[int(d)], eps=eps)
+        has = "eps_dominates" in [n.code for n in tr.notices]
+        assert has == bool((tr.stats["ms"] < eps).any()), (trial, eps)
