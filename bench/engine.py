@@ -8,9 +8,10 @@ Per layer, four things are timed in the same process:
 - "floor": plain NumPy that writes each array of the trace once and does nothing else. For each distinct array
   the trace returns (group ids, centered, normalized, ...; one array the trace shares between steps, as `scaled`
   and `output` with gamma = 1 and beta = 0, counts once) the cheapest expression we found: `einsum` for a sum,
-  BLAS dots for a sum of squares (float32 accumulation), one fresh array per elementwise step; no validation, no
-  overflow checks, no float64. Before timing, the bench checks that the floor returns the trace's step ids, as
-  many distinct full-size arrays, and the same values (to 1e-4).
+  BLAS dots for a sum of squares (float32 accumulation), one fresh array per elementwise step, NumPy's buffer
+  sized to the rows as the trace's (`row_buffer`); no validation, no overflow checks, no float64. Before timing,
+  the bench checks that the floor returns the trace's step ids, as many distinct full-size arrays, and the same
+  values (to 1e-4).
 - "torch": the module's forward pass (min-max: the same formula with torch.amin/amax), no_grad, BatchNorm and
   InstanceNorm in training mode (batch statistics, like the trace).
 - "api": `trace_json(normlens.trace(...), "summary")`, what POST /api/v1/trace computes for a large tensor: the
