@@ -23,10 +23,10 @@ class Running(NamedTuple):
     old: tuple[Array | None, Array | None]
     nbt: int
     kept: tuple[Array, Array] | None  # (1 - f) running_mean, (1 - f) running_var; None: no update
-    f: Any = None  # f in the buffers' dtype
-    unbias: Any = None
-    variant: str = ""
-    scalars: dict[str, Any] = {}  # noqa: RUF012 (read-only: each step gets a copy)
+    f: Any  # f in the buffers' dtype
+    unbias: Any
+    variant: str
+    scalars: dict[str, Any]  # read-only: each step gets a copy
 
 
 def running_setup(
@@ -42,7 +42,7 @@ def running_setup(
     instance, averaged (`per_instance`)."""
     old_mean, old_var = old
     if old_mean is None or old_var is None or not train:  # evaluation leaves them as they are
-        return Running(old, nbt, None)
+        return Running(old, nbt, None, None, None, "", {})
     factor, variant = how
     f = old_mean.dtype.type(factor)
     kept = (1 - f) * old_mean, (1 - f) * old_var
