@@ -108,6 +108,30 @@ def test_group_norm_matches_torch(rank, groups, dtype, affine):
     assert tr.grouping.stat_shape == (shape[0], G)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layer", ["layer_norm", "group_norm"])
+@pytest.mark.parametrize("length", [8200, 12291, 16384])  # in 2, 17 and 4 parts (rows.row_parts)
+def test_statistics_of_rows_longer_than_4096_values_match_torch(layer, dtype, length):
+    """Rows of more than rows.PART values are summed in parts: statistics, output and gradients still match."""
+    rng = np.random.default_rng(length + (layer == "group_norm"))
+    shape, k = (2, 4, length // 2 if layer == "group_norm" else length), int(rng.integers(1, 3))
+    x, dy = _data(shape, dtype, rng)
+    p: dict = {"normalized_shape": list(shape[3 - k :])} if layer == "layer_norm" else {"num_groups": 2}
+    p |= {"gamma": rng.uniform(0.5, 2, shape[3 - k :] if layer == "layer_norm" else 4).tolist()}
+    tr = normlens.trace(layer, x, grad_output=dy, **p)
+    ref = reference(layer, x, p, dy)
+    xt = torch.tensor(x).reshape(2, 2, -1) if layer == "group_norm" else torch.tensor(x)
+    axes, stat = (2,) if layer == "group_norm" else tuple(range(3 - k, 3)), tr.grouping.stat_shape
+    close(tr.stats["mean"], xt.mean(axes).reshape(stat), what="mean")
+    close(tr.stats["var"], xt.var(axes, unbiased=False).reshape(stat), what="var")
+    close(tr.output, ref["output"], what="output")
+    scale = float(np.abs(dy).max() * np.abs(tr.step("normalized").values).max() / np.min(tr.step("std").values))
+    close(tr.grads["input"], ref["grad_input"], grad=True, what="grad input", scale=scale * 2)  # gamma <= 2
+    for k in ("gamma", "beta"):
+        close(tr.grads[k], ref[f"grad_{k}"], grad=True, what=f"grad {k}")
+    assert tr.grouping.stat_view[2] > 4096
+
+
 IN_CASES = list(itertools.product((3, 4, 5), DTYPES, (True, False), (True, False), (True, False)))
 
 

@@ -18,6 +18,7 @@ from tests.core.oracle import close
 DTYPES = [np.float32, np.float64]
 # (input shape, number of normalized trailing axes)
 SHAPES = [((7,), 1), ((3, 5), 1), ((2, 3, 8), 1), ((2, 3, 4), 2), ((2, 3, 2, 4), 3), ((2, 2, 3, 2, 3), 2)]
+SHAPES += [((3, 8200), 1), ((2, 3, 4097), 2)]  # rows of more than 4096 values: summed in parts (rows.row_parts)
 
 
 def torch_rms(x: np.ndarray, k: int, eps: float | None, gamma: np.ndarray | None, dy: np.ndarray):

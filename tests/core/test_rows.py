@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,30 @@ def test_a_group_mean_is_the_float64_mean_rounded_once_to_x_dtype(view, dtype):
         want = (rows.group_sum(x3, b) / m).astype(dtype)
         got = rows.group_mean(x3, m, b)
         assert got.dtype == dtype and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize(
+    "q, parts", [(4096, 1), (4097, 1), (8192, 2), (12288, 3), (32768, 8), (32767, 31), (2**22, 1024), (100_003, 1)]
+)
+def test_a_long_row_is_summed_in_the_fewest_equal_parts_of_256_to_4096_values(q, parts):
+    assert rows.row_parts(q) == parts
+    assert parts == 1 or (q % parts == 0 and 256 <= q // parts <= rows.PART)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("view", [(1, 3, 32768), (2, 2, 12288), (1, 2, 32767), (1, 2, 4097), (3, 2, 4096)])
+def test_row_sums_in_parts_are_within_a_few_roundings_of_the_exact_sums(view, dtype):
+    """Against the exact sums of the same values, rows with an offset (x - mean cancels there): within 8
+    roundings of the largest sum (a long float32 sum by BLAS drifts by a few; a naive loop by 20 on 32,768
+    values), as one matrix-vector product with a ones vector of the whole row is; a row not summed in parts
+    gives that product's very bits."""
+    x3 = (np.random.default_rng(view[2]).standard_normal(view) + 10).astype(dtype)
+    exact = np.array([[math.fsum(row) for row in plane] for plane in x3.astype(np.float64)])
+    got, whole = rows.row_sums(x3), np.matmul(x3, np.ones(view[2], dtype))
+    assert got.dtype == dtype and got.shape == view[:2]
+    scale = np.finfo(dtype).eps * np.abs(exact).max()
+    assert np.abs(got - exact).max() <= 8 * scale and np.abs(whole - exact).max() <= 8 * scale
+    assert (rows.row_parts(view[2]) > 1) != (got.tobytes() == whole.tobytes())
 
 
 def test_the_module_examples_hold():
