@@ -54,6 +54,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 import normlens  # noqa: E402
 from normlens.app.tracejson import trace_json  # noqa: E402
 from normlens.rows import row_bufsize  # noqa: E402
+from normlens.ufuncstate import reset, set_bufsize  # noqa: E402
 
 SHAPE = (32, 32, 32, 32)
 EPS = 1e-5
@@ -82,13 +83,11 @@ def row_buffer(floor: Callable[..., Arrays]) -> Callable[..., Arrays]:
     cheapest NumPy we found."""
 
     def run(x: np.ndarray, view: tuple[int, int, int], *args: Any) -> Arrays:
-        if not (size := row_bufsize(view[2])):
-            return floor(x, view, *args)
-        old = np.setbufsize(size)
+        token = set_bufsize(row_bufsize(view[2]))  # as np.setbufsize, set in one step as the trace does
         try:
             return floor(x, view, *args)
         finally:
-            np.setbufsize(old)
+            reset(token)
 
     return run
 

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from normlens import ufuncstate
+
 Array = npt.NDArray[Any]
 Shape = tuple[int, ...]
 DTYPES = ("float32", "float64")
@@ -102,9 +104,9 @@ def running_layer_params(on: bool) -> tuple[Param, ...]:
 
 
 # a layer function computes with NumPy's warnings off (finite_result reports overflow; a division by a zero std
-# or mean is looked for where it can happen), and so does every caller of grouped.normalize; NumPy 2's
-# errstate decorator keeps its state per call, so concurrent traces are safe
-quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+# or mean is looked for where it can happen), and so does every caller of grouped.normalize; the state is a
+# context variable's, so concurrent traces are safe (ufuncstate.py: np.errstate's, set in one step)
+quiet = ufuncstate.quiet
 
 
 def resolve(spec: LayerSpec, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from normlens import args as A
+from normlens import ufuncstate
 from normlens.args import ArgumentError, finite_result
 from normlens.rows import col, group_mean, group_sum, row_bufsize
 from normlens.trace import COARSE_RATIO, Grouping, Step
@@ -161,12 +162,11 @@ def _scale(x: Array, var: Array, eps: float, center: bool) -> tuple[Array, Array
 def normalize(x: Array, plan: Plan, call: Call, dy: Array | None = None) -> Result:
     """Normalize x over `plan`'s grouping with `call`'s statistics, then gamma and beta; backward given dy.
     Call it under `args.quiet`, as the layer functions run: it divides by statistics that can be 0."""
-    old = np.setbufsize(plan.bufsize) if plan.bufsize else None  # this thread's (a context variable) alone
+    token = ufuncstate.set_bufsize(plan.bufsize)  # this thread's (a context variable) alone
     try:
         return _normalize(x, plan, call, dy)
     finally:
-        if old is not None:
-            np.setbufsize(old)
+        ufuncstate.reset(token)
 
 
 def _normalize(x: Array, plan: Plan, call: Call, dy: Array | None) -> Result:
