@@ -8,4 +8,4 @@ i18n.init(strings, lang, {});
 
 for (const b of document.querySelectorAll(".lang-btn")) b.addEventListener("click", () => i18n.use(b.dataset.lang));
 const preferred = i18n.preferred();
-if (preferred !== lang) i18n.use(preferred);
+if (!i18n.addressLang(location.search) && preferred !== lang) i18n.use(preferred);

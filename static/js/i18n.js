@@ -21,6 +21,13 @@ export function init(initialStrings, initialLang, urlsByLang) {
 
 export const current = () => lang;
 
+/** The language the address names (?lang=en or zh), null if none: a page keeps it over the remembered or the
+ *  browser's choice, so a link shared in Chinese opens in Chinese (the server rendered it so). */
+export function addressLang(search) {
+  const asked = new URLSearchParams(search).get("lang");
+  return LANGS.includes(asked) ? asked : null;
+}
+
 /** The reader's language: remembered choice, else the browser's, else English. */
 export function preferred() {
   let stored = null;

@@ -7,6 +7,5 @@ const lang = document.documentElement.dataset.lang || "en";
 i18n.init(strings, lang, {});
 
 for (const b of document.querySelectorAll(".lang-btn")) b.addEventListener("click", () => i18n.use(b.dataset.lang));
-const fixed = new URLSearchParams(location.search).has("lang");
 const preferred = i18n.preferred();
-if (!fixed && preferred !== lang) i18n.use(preferred);
+if (!i18n.addressLang(location.search) && preferred !== lang) i18n.use(preferred);
