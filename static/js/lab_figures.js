@@ -105,21 +105,33 @@ export function extent(values) {
   return lo <= hi ? [lo, hi] : [0, 1];
 }
 
-function barTraces(spec, series, lang, f) {
+function barTraces(spec, series, lang, f, width) {
   const cats = spec.categories ? spec.categories.map((c) => pick(c, lang)) : null;
-  const all = [];
-  const bars = (spec.traces || []).reduce((n, t) => n + flatten(at(spec, t, series[t.y], f)).length, 0);
-  const labelled = bars <= 12; // more bars: their numbers would collide; hover shows them
+  const columns = (spec.traces || []).map((t) => Array.from(flatten(at(spec, t, series[t.y], f))));
+  const texts = columns.map((ys) => ys.map((v) => fmt(v, 3)));
+  const size = barLabelSize(texts.flat(), width);
   const data = (spec.traces || []).map((t, i) => {
-    const ys = Array.from(flatten(at(spec, t, series[t.y], f)));
-    all.push(...ys);
+    const ys = columns[i];
     const xs = cats || xsOf(spec, t, series, ys.length);
-    const text = labelled ? ys.map((v) => fmt(v, 3)) : undefined;
-    const look = { marker: { color: color(t, i) }, textposition: labelled ? "outside" : "none", textfont: { size: bars > 6 ? 10 : 12 } };
+    const look = { marker: { color: color(t, i) }, textposition: size ? "outside" : "none", textfont: { size: size || 10 } };
+    const text = size ? texts[i] : undefined;
     return { type: "bar", name: pick(t.name, lang), x: xs, y: ys, text, ...look, cliponaxis: false, hovertemplate: "%{x}: %{y:.6g}<extra></extra>" };
   });
-  all.push(0);
-  return { data, ys: all };
+  return { data, ys: [...columns.flat(), 0] };
+}
+
+const BARGAP = 0.25; // between categories
+const BARGROUPGAP = 0.12; // between the bars of a category: their numbers do not run together
+
+/** The font size of the numbers over the bars of a plot `width` px wide: one size for all, the largest that
+ *  fits the narrowest bar (a character about 0.62 em wide), at most 12 px (10 beyond 6 bars); 0, no numbers,
+ *  when that is under 7 px or there are more than 12 bars (the hover shows them). */
+export function barLabelSize(labels, width) {
+  if (!labels.length || labels.length > 12) return 0;
+  const bar = ((width - 70) * (1 - BARGAP) * (1 - BARGROUPGAP)) / labels.length; // 70: the y axis and margins
+  const chars = Math.max(...labels.map((s) => s.length));
+  const size = Math.min(labels.length > 6 ? 10 : 12, Math.floor(bar / (0.62 * chars)));
+  return size >= 7 ? size : 0;
 }
 
 /** Shared bin edges of every trace of a histogram over all its frames: the bars tween instead of jumping. */
@@ -193,7 +205,8 @@ export function buildFigure(spec, series, opts = {}) {
   const frames = frameCount(spec, series);
   const f = frames ? Math.max(0, Math.min(opts.frame ?? frames - 1, frames - 1)) : 0;
   const build = BUILDERS[spec.kind] || lineTraces;
-  const { data, ys, xs } = build(spec, series, lang, f);
+  const width = opts.width || 640;
+  const { data, ys, xs } = build(spec, series, lang, f, width);
   // fixed axis ranges over every frame: playing and knob changes move the data, the axes glide with them
   let yRange = spec.y_range || null;
   if (!yRange && ys && spec.kind !== "heatmap") {
@@ -206,7 +219,6 @@ export function buildFigure(spec, series, opts = {}) {
   // a log axis over a few values (batch sizes 1, 2, 4, ...): ticks at those values, not at every digit
   const distinct = xs && spec.x_log ? [...new Set(xs)].sort((a, b) => a - b) : [];
   const logTicks = distinct.length && distinct.length <= 12 ? { tickvals: distinct, ticktext: distinct.map((v) => fmt(v)) } : {};
-  const width = opts.width || 640;
   const legend = spec.kind !== "heatmap" && data.length > 1;
   // The plot area keeps its height; the legend's rows go below the x axis title and add to the figure's height.
   const plot = opts.height || (width < 480 ? 220 : 250);
@@ -220,7 +232,8 @@ export function buildFigure(spec, series, opts = {}) {
     showlegend: legend,
     legend: { orientation: "h", x: 0, xanchor: "left", y: -(below + 4) / plot, yanchor: "top", font: { ...FONT, size: 11 } },
     barmode: spec.kind === "histogram" ? "overlay" : "group",
-    bargap: spec.kind === "histogram" ? 0 : 0.25,
+    bargap: spec.kind === "histogram" ? 0 : BARGAP,
+    bargroupgap: spec.kind === "bars" ? BARGROUPGAP : 0,
     hovermode: "closest",
   });
   return { data, layout, frames, frame: f };

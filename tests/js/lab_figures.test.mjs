@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { binEdges, buildFigure, extent, frameCount, frameText, histogram, padded, revealXs, sameShape } from "../../static/js/lab_figures.js";
+import { barLabelSize, binEdges, buildFigure, extent, frameCount, frameText, histogram, padded, revealXs, sameShape } from "../../static/js/lab_figures.js";
 import { fromQuery, knobQuery, segments } from "../../static/js/lab_state.js";
 
 const series = {
@@ -110,4 +110,19 @@ test("helpers", () => {
   const knobs = [{ name: "m", type: "float" }, { name: "n", type: "int" }, { name: "on", type: "bool" }, { name: "k", type: "enum" }];
   assert.deepEqual(fromQuery("?m=0.1&n=3&on=true&k=a&lang=zh&z=1", knobs), { m: 0.1, n: 3, on: true, k: "a", z: "1" });
   assert.deepEqual(segments("a `x` b\n\n c"), [[{ text: "a ", code: false }, { text: "x", code: true }, { text: " b", code: false }], [{ text: " c", code: false }]]);
+});
+
+test("numbers over bars: one size that fits the narrowest bar, none when that is under 7 px or beyond 12 bars", () => {
+  const eight = ["1.54", "1.54", "−0.893", "−0.893", "−1.59", "−1.59", "−0.708", "−0.708"];
+  assert.equal(barLabelSize(eight, 1100), 10); // a wide plot: the cap for more than 6 bars
+  assert.equal(barLabelSize(eight, 450), 8); // a desktop card: shrunk to fit "−0.893"
+  assert.equal(barLabelSize(eight, 340), 0); // a phone: under 7 px, no numbers (the hover shows them)
+  assert.equal(barLabelSize(["3", "1.5"], 340), 12);
+  assert.equal(barLabelSize(Array(13).fill("1"), 2000), 0);
+  assert.equal(barLabelSize([], 640), 0);
+  const fig = (width) => buildFigure({ kind: "bars", traces: [{ y: "mean", name: name("m") }, { y: "mean", name: name("n") }] }, series, { width });
+  const wide = fig(1100).data;
+  assert.deepEqual([wide[0].textposition, wide[0].textfont.size, wide[0].text], ["outside", 10, ["0.1", "0.5", "0.8", "1"]]);
+  assert.equal(fig(200).data[0].textposition, "none");
+  assert.equal(fig(1100).layout.bargroupgap, 0.12);
 });
