@@ -27,18 +27,22 @@ def row_bufsize(q: int) -> int:
 
 def row_sums(a: Array, b: Array | None = None) -> Array:
     """Sum over Q of a (or a * b) in a's dtype, (P, K, Q) -> (P, K): BLAS sums each row (more exact than einsum's
-    sum: a matrix-vector product with ones, as fast as einsum, a long row in parts (`row_parts`); or a dot per
-    row of a and b). BLAS's own split between threads changes the last bits: the service runs it on one thread
-    per process (app/blas.py), as the benchmarks do."""
+    sum: a matrix-vector product of the P * K rows with ones, as fast as einsum, a long row in parts
+    (`row_parts`); or a dot per row of a and b). `np.dot`, not `np.matmul`: on a large trace each call runs
+    after passes that leave the CPU caches cold, and matmul's way through NumPy's generalized ufuncs is
+    fetched again each time, a tenth of what a LayerNorm trace adds to its passes (bench/README.md, session 15).
+    BLAS's own split between threads changes the last bits: the service runs it on one thread per process
+    (app/blas.py), as the benchmarks do."""
     P, K, Q = a.shape
     if Q == 1:
         return a[:, :, 0] if b is None else a[:, :, 0] * b[:, :, 0]  # (P, K, 1) -> (P, K)
     if b is not None:
         return np.asarray(np.vecdot(a, b))
+    rows = a.reshape(P * K, Q)  # a view: the callers' (P, K, Q) arrays are contiguous
     if Q <= PART or (n := row_parts(Q)) == 1:
-        return np.asarray(np.matmul(a, A.filled((Q,), 1.0, a.dtype)))
-    parts = np.matmul(a.reshape(P, K * n, Q // n), A.filled((Q // n,), 1.0, a.dtype))  # (P, K * n)
-    return np.asarray(np.matmul(parts.reshape(P, K, n), A.filled((n,), 1.0, a.dtype)))
+        return np.dot(rows, A.filled((Q,), 1.0, a.dtype)).reshape(P, K)
+    parts = np.dot(rows.reshape(P * K * n, Q // n), A.filled((Q // n,), 1.0, a.dtype))  # (P * K * n,)
+    return np.dot(parts.reshape(P * K, n), A.filled((n,), 1.0, a.dtype)).reshape(P, K)
 
 
 @lru_cache(maxsize=256)

@@ -40,15 +40,18 @@ def test_a_long_row_is_summed_in_the_fewest_equal_parts_of_256_to_4096_values(q,
 def test_row_sums_in_parts_are_within_a_few_roundings_of_the_exact_sums(view, dtype):
     """Against the exact sums of the same values, rows with an offset (x - mean cancels there): within 8
     roundings of the largest sum (a long float32 sum by BLAS drifts by a few; a naive loop by 20 on 32,768
-    values), as one matrix-vector product with a ones vector of the whole row is; a row not summed in parts
-    gives that product's very bits."""
+    values), as one matrix-vector product with a ones vector of the whole row is; and to the bit the sums of
+    the parts' sums (BLAS's, over all P * K rows at once), the whole row's product when it is not split."""
     x3 = (np.random.default_rng(view[2]).standard_normal(view) + 10).astype(dtype)
     exact = np.array([[math.fsum(row) for row in plane] for plane in x3.astype(np.float64)])
-    got, whole = rows.row_sums(x3), np.matmul(x3, np.ones(view[2], dtype))
+    got, whole = rows.row_sums(x3), np.dot(x3.reshape(-1, view[2]), np.ones(view[2], dtype)).reshape(view[:2])
     assert got.dtype == dtype and got.shape == view[:2]
     scale = np.finfo(dtype).eps * np.abs(exact).max()
     assert np.abs(got - exact).max() <= 8 * scale and np.abs(whole - exact).max() <= 8 * scale
-    assert (rows.row_parts(view[2]) > 1) != (got.tobytes() == whole.tobytes())
+    n = rows.row_parts(view[2])
+    parts = np.dot(x3.reshape(-1, view[2] // n), np.ones(view[2] // n, dtype)).reshape(-1, n)
+    assert got.tobytes() == np.dot(parts, np.ones(n, dtype)).reshape(view[:2]).tobytes()
+    assert n > 1 or got.tobytes() == whole.tobytes()
 
 
 def test_the_module_examples_hold():
