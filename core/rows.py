@@ -40,9 +40,11 @@ def row_sums(a: Array, b: Array | None = None) -> Array:
         return np.asarray(np.vecdot(a, b))
     rows = a.reshape(P * K, Q)  # a view: the callers' (P, K, Q) arrays are contiguous
     if Q <= PART or (n := row_parts(Q)) == 1:
-        return np.dot(rows, A.filled((Q,), 1.0, a.dtype)).reshape(P, K)
+        sums: Array = np.dot(rows, A.filled((Q,), 1.0, a.dtype))
+        return sums.reshape(P, K)
     parts = np.dot(rows.reshape(P * K * n, Q // n), A.filled((Q // n,), 1.0, a.dtype))  # (P * K * n,)
-    return np.dot(parts.reshape(P * K, n), A.filled((n,), 1.0, a.dtype)).reshape(P, K)
+    sums = np.dot(parts.reshape(P * K, n), A.filled((n,), 1.0, a.dtype))
+    return sums.reshape(P, K)
 
 
 @lru_cache(maxsize=256)
