@@ -112,7 +112,8 @@ def sweeps(slug: str, page: dict[str, Any]) -> list[dict[str, Any]]:
                         }
                     )
         spec = {k: s[k] for k in ("title", "button", "metric", "kind", "x_title", "y_title", "x_log") if k in s}
-        out.append(spec | {"id": sid, "items": items, "variants": [v["name"] for v in s.get("variants", [])]})
+        variants, steps = [v["name"] for v in s.get("variants", [])], items[0]["body"]["steps"]  # one length for all
+        out.append(spec | {"id": sid, "items": items, "variants": variants, "steps": steps})
     return out
 
 

@@ -1,6 +1,7 @@
 // Interface strings in English and Simplified Chinese. The page ships the current language's strings in a JSON
-// block; the other language is fetched once when the reader switches. Elements carry data-i18n="key" (text) or
-// data-i18n-attr="aria-label:key;title:key2" (attributes) so one pass re-labels the page.
+// block; the other language is fetched once when the reader switches. Elements carry data-i18n="key" (text, with
+// its numbers in data-i18n-vars: `label`) or data-i18n-attr="aria-label:key;title:key2" (attributes) so one pass
+// re-labels the page.
 
 import * as api from "./api.js";
 import * as urls from "./urls.js";
@@ -78,8 +79,19 @@ export async function use(l) {
   apply(document);
 }
 
+/** Give an element the text of `key` with `vars` ("done in {seconds} s"), kept on the element so that a switch of
+ *  language (`apply`) writes the same words with the same numbers in the other language. */
+export function label(el, key, vars) {
+  el.dataset.i18n = key;
+  if (vars) el.dataset.i18nVars = JSON.stringify(vars);
+  else delete el.dataset.i18nVars;
+  el.textContent = t(key, vars);
+}
+
 export function apply(root) {
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n]")) {
+    el.textContent = t(el.dataset.i18n, el.dataset.i18nVars ? JSON.parse(el.dataset.i18nVars) : undefined);
+  }
   for (const el of root.querySelectorAll("[data-i18n-attr]")) {
     for (const pair of el.dataset.i18nAttr.split(";")) {
       const [attr, key] = pair.split(":");

@@ -24,16 +24,13 @@ let results = {};
 let controller = null;
 let Plotly = null;
 let pending = false;
-const sweepResults = {};
+const sweeps = {}; // by sweep id, the one started last: { results: {key: {logs}}, controller }
 
 // ---- runs ---------------------------------------------------------------------------------------------------
 
 function status(id, key, vars) {
   const el = document.querySelector(`[data-status="${id}"]`);
-  if (el) {
-    el.dataset.i18n = key;
-    el.textContent = t(key, vars);
-  }
+  if (el) i18n.label(el, key, vars);
 }
 
 function onLine(id, line) {
@@ -121,7 +118,7 @@ function sweepSpec(s) {
 
 function drawSweep(s) {
   const div = $(`plot-sweep-${s.id}`);
-  const points = sweepPoints(s.items, sweepResults[s.id] || {}, s.metric);
+  const points = sweepPoints(s.items, sweeps[s.id]?.results || {}, s.metric);
   if (!div || !points.length) return;
   const series = {};
   if (s.kind === "bars") series.sy = s.items.map((it) => points.find((p) => p.key === it.key)?.y ?? 0);
@@ -134,27 +131,59 @@ function drawSweep(s) {
   Plotly.react(div, fig.data, fig.layout, PLOT);
 }
 
+// ---- sweeps: groups of short runs on request, two at a time, their figure hidden until one starts -----------
+
+function sweepParts(s) {
+  const el = (attr) => document.querySelector(`[data-sweep-${attr}="${s.id}"]`);
+  return { button: el("run"), bar: el("progress"), label: el("status"), plot: $(`plot-sweep-${s.id}`) };
+}
+
 async function sweep(s) {
-  const box = (sweepResults[s.id] = {});
-  const bar = document.querySelector(`[data-sweep-progress="${s.id}"]`);
-  const label = document.querySelector(`[data-sweep-status="${s.id}"]`);
-  const signal = (controller ||= new AbortController()).signal;
+  sweeps[s.id]?.controller.abort();
+  const mine = (sweeps[s.id] = { results: {}, controller: new AbortController() });
+  const { button, bar, label, plot } = sweepParts(s);
+  const count = s.items.length;
+  const started = performance.now();
   let done = 0;
+  button.disabled = true;
+  bar.hidden = plot.hidden = false;
+  bar.value = 0;
+  i18n.label(label, "train.sweep_progress", { done, count });
   const queue = [...s.items];
   const worker = async () => {
-    for (let it = queue.shift(); it; it = queue.shift()) {
-      const r = (box[it.key] = { logs: [] });
+    for (let it = queue.shift(); it && !mine.controller.signal.aborted; it = queue.shift()) {
+      const r = (mine.results[it.key] = { logs: [] });
       try {
-        await api.stream(TRAIN, it.body, signal, (line) => line.type === "log" && r.logs.push(line));
+        await api.stream(TRAIN, it.body, mine.controller.signal, (line) => line.type === "log" && r.logs.push(line));
       } catch (err) {
         if (err?.name === "AbortError") return;
+        showError(api.errorMessage(err, i18n.current()));
       }
+      if (sweeps[s.id] !== mine) return;
       bar.value = ++done;
-      label.textContent = `${done} / ${s.items.length}`;
+      i18n.label(label, "train.sweep_progress", { done, count });
       redraw();
     }
   };
   await Promise.all([worker(), worker()]); // two at a time: one per core of a two-core server
+  if (sweeps[s.id] !== mine) return; // started again, or the knobs changed: that one owns the figure now
+  button.disabled = false;
+  if (mine.controller.signal.aborted) i18n.label(label, "train.stopped");
+  else i18n.label(label, "train.sweep_done", { count, seconds: ((performance.now() - started) / 1000).toFixed(1) });
+}
+
+/** The knobs changed: a sweep run before answered another question. Stop it and show its plan again. */
+function resetSweeps() {
+  for (const s of view.sweeps) {
+    if (!sweeps[s.id]) continue;
+    sweeps[s.id].controller.abort();
+    delete sweeps[s.id];
+    const { button, bar, label, plot } = sweepParts(s);
+    button.disabled = false;
+    bar.hidden = plot.hidden = true;
+    if (Plotly) Plotly.purge(plot);
+    i18n.label(label, "train.sweep_plan", { count: s.items.length, steps: s.steps });
+  }
 }
 
 // ---- knobs --------------------------------------------------------------------------------------------------
@@ -171,6 +200,7 @@ async function changed() {
     const next = await api.request("GET", `/api/v1/train/lessons/${config.slug}?${query}`);
     if (next.errors?.length) return showError(next.errors.map((e) => api.itemMessage(e, i18n.current())).join("; "));
     $("lab-errors").replaceChildren();
+    resetSweeps();
     view = next;
     $("lab-permalink").href = view.permalink;
     history.replaceState(null, "", view.permalink);
@@ -205,7 +235,6 @@ for (const b of document.querySelectorAll(".lang-btn")) {
     await i18n.use(b.dataset.lang);
     for (const opt of document.querySelectorAll("#lab-knobs option")) opt.textContent = opt.dataset[b.dataset.lang] || opt.value;
     document.title = `${config.title[b.dataset.lang]} · ${t("labs.title")} · NormLens`;
-    for (const el of document.querySelectorAll("[data-status]")) el.textContent = t(el.dataset.i18n);
     redraw();
   });
 }

@@ -27,6 +27,8 @@ def test_every_run_and_sweep_of_a_lesson_can_train(slug) -> None:
     assert len({r["id"] for r in runs}) == len(runs) >= 2
     for body in [r["body"] for r in runs] + [it["body"] for s in train_pages.sweeps(slug, page) for it in s["items"]]:
         config(body)  # raises ArgumentError for a body the API would refuse
+    for s in train_pages.sweeps(slug, page):  # the page announces one length for all of a sweep's trainings
+        assert {it["body"]["steps"] for it in s["items"]} == {s["steps"]}
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -79,6 +81,10 @@ def test_each_page_renders_with_its_runs(client, slug, lang) -> None:
     for run in train_pages.lesson(slug)["runs"]:
         assert f'data-run="{run["id"]}"' in html
     assert 'id="train-config"' in html and "<script>" not in html  # data only, no inline script
+    plans = {"en": "{n} short trainings of {steps} steps each", "zh": "共 {n} 次短训练，每次 {steps} 步"}
+    for s in train_pages.sweeps(slug, train_pages.values(slug, {})):  # what a sweep will do, before it runs
+        assert plans[lang].format(n=len(s["items"]), steps=s["steps"]) in html
+        assert f'id="plot-sweep-{s["id"]}" role="img" aria-label="{s["title"][lang]}" hidden' in html
 
 
 def test_a_query_link_reopens_its_state_and_bad_values_are_named(client) -> None:

@@ -1,5 +1,6 @@
 """The training lab's pages in Chromium: figures grow while the runs stream, Stop stops the server's jobs, a
-permalink reopens the same configuration, and the page reads in Chinese."""
+permalink reopens the same configuration, the page reads in Chinese, and a sweep runs on request and is put
+back when the knobs change."""
 
 from __future__ import annotations
 
@@ -60,6 +61,41 @@ def test_a_permalink_reopens_the_same_configuration_in_chinese(browser, server_u
         box = page.locator("#plot-weights").bounding_box()
         assert box is not None and box["y"] < 844  # on a phone the figures come first
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert not page.log.errors
+    finally:
+        context.close()
+
+
+def status_of(page, selector: str) -> dict:
+    script = "(s) => { const e = document.querySelector(s); return {key: e.dataset.i18n, text: e.textContent}; }"
+    return page.evaluate(script, selector)
+
+
+def test_a_sweep_runs_on_request_keeps_its_numbers_across_languages_and_a_knob_change_puts_it_back(
+    browser, server_url
+) -> None:
+    context, page = new_page(browser, server_url, viewport={"width": 1440, "height": 900})
+    sweep, plot = "[data-sweep-status=lr]", "#plot-sweep-lr"
+    try:
+        page.goto("/labs/train-bn?lang=en&steps=200")
+        assert page.is_hidden(plot) and page.is_hidden("[data-sweep-progress=lr]")  # no empty frame before a run
+        assert status_of(page, sweep)["text"].startswith("14 short trainings of 200 steps each")
+        wait_until(page, "() => document.body.dataset.labReady === '1' && !document.body.dataset.training", 90)
+        page.click("[data-sweep-run=lr]")
+        assert page.is_disabled("[data-sweep-run=lr]")  # one sweep at a time
+        wait_until(page, f"() => document.querySelector('{sweep}').dataset.i18n === 'train.sweep_done'", 120)
+        lengths = page.evaluate(f"() => document.querySelector('{plot}').data.map(d => d.x.length)")
+        assert lengths == [7, 7]  # both networks, seven learning rates
+        assert page.is_enabled("[data-sweep-run=lr]") and page.is_visible(plot)
+        page.click(".lang-btn[data-lang=zh]")
+        wait_until(page, "() => document.documentElement.lang === 'zh-CN'")
+        done = status_of(page, sweep)["text"]
+        assert done.startswith("14 次训练，用时 ") and "{" not in done, done  # the same numbers, in Chinese
+        runs = page.evaluate("() => [...document.querySelectorAll('[data-status]')].map(e => e.textContent)")
+        assert all(r.startswith("完成，用时 ") and "{" not in r for r in runs), runs
+        page.select_option("#knob-activation", "relu")  # another question: the sweep's answer no longer holds
+        wait_until(page, f"() => document.querySelector('{sweep}').dataset.i18n === 'train.sweep_plan'", 20)
+        assert page.is_hidden(plot) and status_of(page, sweep)["text"].startswith("共 14 次短训练，每次 200 步")
         assert not page.log.errors
     finally:
         context.close()
