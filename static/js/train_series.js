@@ -41,12 +41,12 @@ export function pageSeries(runs, results, page = {}) {
   return series;
 }
 
-/** 0.25^n back from the last hidden layer (the classifier is the last entry): what sigmoid's derivative alone
- *  allows when the weights have norm 1. */
+/** 0.25^n back from the last hidden layer (the classifier is the last entry, no sigmoid after it: null, a gap in
+ *  the line): what sigmoid's derivative alone allows when the weights have norm 1. */
 export function quarterBound(norms) {
   if (norms.length < 2) return [];
   const last = norms.length - 2;
-  return norms.map((_, k) => norms[last] * 0.25 ** Math.max(0, last - k));
+  return norms.map((_, k) => (k > last ? null : norms[last] * 0.25 ** (last - k)));
 }
 
 /** The derivative picture of L1 vs L2: λ·sign(w) and 2λ·w over the weights' range, and each final weight's pull. */

@@ -38,14 +38,14 @@ test("the page's series: the longest step axis, layers, the quarter bound and th
   const s = pageSeries(runs, { a: { start, logs: [log(10, 1), log(20, 1)], summary }, b: { start, logs: [log(10, 1)] } });
   assert.deepEqual(s.step, [10, 20]);
   assert.deepEqual(s.layer, [1, 2, 3]);
-  assert.deepEqual(s["bound.a"], [0.5, 2, 2]); // 0.25 per layer back from the last hidden one (2)
+  assert.deepEqual(s["bound.a"], [0.5, 2, null]); // 0.25 per layer back from the last hidden one (2), none at the classifier
   assert.deepEqual(s.state_values, [6, 0]);
   assert.deepEqual(s.gradient_values, [3, 0]);
 });
 
 test("quarterBound and penaltyPull", () => {
   assert.deepEqual(quarterBound([1]), []);
-  assert.deepEqual(quarterBound([9, 9, 16, 1]), [1, 4, 16, 16]);
+  assert.deepEqual(quarterBound([9, 9, 16, 1]), [1, 4, 16, null]); // none at the classifier
   const p = penaltyPull({ "w0.l1": [0.2, -0.1, 0], "w0.l2": [0.1] }, 0.01);
   assert.equal(p.grid.length, 101);
   assert.equal(p.grid[0], -0.2);
