@@ -3,6 +3,7 @@
 // moves every figure to the new numbers, updates the table, the answer, the PyTorch check and the permalink.
 
 import * as api from "./api.js";
+import { copyButton } from "./copy_button.js";
 import * as i18n from "./i18n.js";
 import { createPlots, loadPlotly } from "./lab_plot.js";
 import { fromQuery, knobQuery, paragraphs, readKnob, sliderPosition } from "./lab_state.js";
@@ -167,20 +168,7 @@ async function switchLang(l) {
   plots?.render("new");
 }
 
-$("lab-copy").addEventListener("click", async () => {
-  const word = $("lab-copy").querySelector("[data-i18n]");
-  try {
-    await navigator.clipboard.writeText(lab.torch_code);
-    word.dataset.i18n = "lab.copied";
-  } catch {
-    getSelection().selectAllChildren($("lab-code")); // no clipboard (plain http): select it for Ctrl+C
-  }
-  word.textContent = t(word.dataset.i18n);
-  setTimeout(() => {
-    word.dataset.i18n = "lab.copy";
-    word.textContent = t("lab.copy");
-  }, 1500);
-});
+copyButton($("lab-copy"), $("lab-code"));
 
 for (const b of document.querySelectorAll(".lang-btn")) b.addEventListener("click", () => switchLang(b.dataset.lang));
 window.addEventListener("popstate", () => update(fromQuery(location.search, config.knobs), false));

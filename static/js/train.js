@@ -5,6 +5,7 @@
 // learning-rate sweep, the BN ablation) are groups of short runs started by their own button.
 
 import * as api from "./api.js";
+import { copyButton } from "./copy_button.js";
 import * as i18n from "./i18n.js";
 import * as urls from "./urls.js";
 import { buildFigure } from "./lab_figures.js";
@@ -226,6 +227,7 @@ for (const box of document.querySelectorAll("#lab-knobs [data-knob]")) {
 }
 
 $("train-run").addEventListener("click", train);
+copyButton($("lab-copy"), $("lab-code"));
 $("train-stop").addEventListener("click", stop);
 for (const b of document.querySelectorAll("[data-sweep-run]")) {
   b.addEventListener("click", () => sweep(view.sweeps.find((s) => s.id === b.dataset.sweepRun)));

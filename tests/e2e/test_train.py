@@ -99,3 +99,21 @@ def test_a_sweep_runs_on_request_keeps_its_numbers_across_languages_and_a_knob_c
         assert not page.log.errors
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/labs/optimizers?lang=zh&steps=50", "/labs/running-stats?lang=zh"])
+def test_the_pytorch_script_copies_to_the_clipboard(browser, server_url, path) -> None:
+    """On a training page (train.js) and a lab page (lab.js): one button, static/js/copy_button.js."""
+    context, page = new_page(browser, server_url, viewport={"width": 390, "height": 844})
+    try:
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
+        page.goto(path)
+        wait_until(page, "() => document.getElementById('lab-code').textContent.includes('import torch')", 90)
+        page.click("#lab-torch summary")
+        page.click("#lab-copy")
+        wait_until(page, "() => document.getElementById('lab-copy').textContent === '已复制'", 5)  # once written
+        assert page.evaluate("() => navigator.clipboard.readText()") == page.text_content("#lab-code")
+        wait_until(page, "() => document.getElementById('lab-copy').textContent === '复制'", 5)
+        assert not page.log.errors
+    finally:
+        context.close()
