@@ -134,6 +134,25 @@ export function barLabelSize(labels, width) {
   return size >= 7 ? size : 0;
 }
 
+/** Category names under the bars, each broken into lines at its spaces where it is wider than its share of a plot
+ *  `width` px wide (about 6.8 px per character of the 11 px tick font, a CJK character 1.75 of them): names side by
+ *  side no longer run together ("PyTorch 0.1Keras 0.99"). {tickvals, ticktext, lines}; {lines: 1} when all fit. */
+export function categoryTicks(cats, width) {
+  const room = Math.floor(((width - 70) / Math.max(1, cats.length)) / 6.8) - 1; // characters per line, one spare
+  const len = (text) => [...text].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 1.75 : 1), 0);
+  if (cats.every((c) => len(c) <= room)) return { lines: 1 };
+  const wrapped = cats.map((c) => {
+    const lines = [];
+    for (const word of c.split(" ")) {
+      const last = lines.length - 1;
+      if (last >= 0 && len(`${lines[last]} ${word}`) <= room) lines[last] += ` ${word}`;
+      else lines.push(word);
+    }
+    return lines;
+  });
+  return { tickvals: cats, ticktext: wrapped.map((l) => l.join("<br>")), lines: Math.max(...wrapped.map((l) => l.length)) };
+}
+
 /** Shared bin edges of every trace of a histogram over all its frames: the bars tween instead of jumping. */
 export function binEdges(spec, series) {
   const bins = spec.bins || 30;
@@ -220,14 +239,15 @@ export function buildFigure(spec, series, opts = {}) {
   const distinct = xs && spec.x_log ? [...new Set(xs)].sort((a, b) => a - b) : [];
   const logTicks = distinct.length && distinct.length <= 12 ? { tickvals: distinct, ticktext: distinct.map((v) => fmt(v)) } : {};
   const legend = spec.kind !== "heatmap" && data.length > 1;
+  const { lines, ...catTicks } = spec.kind === "bars" && spec.categories ? categoryTicks(data[0]?.x || [], width) : { lines: 1 };
   // The plot area keeps its height; the legend's rows go below the x axis title and add to the figure's height.
   const plot = opts.height || (width < 480 ? 220 : 250);
-  const below = 48; // tick labels and the x axis title
+  const below = 48 + 13 * (lines - 1); // tick labels (a line each) and the x axis title
   const legendPx = legend ? legendHeight(data, width) : 0;
   const layout = baseLayout({
     height: plot + 10 + below + legendPx,
     margin: { l: 56, r: 14, t: 10, b: below + legendPx },
-    xaxis: axis(spec.x_title, lang, spec.x_log, spec.kind === "lines" || spec.kind === "scatter" || spec.kind === "histogram" ? xRange : null, spec.kind === "bars" ? { type: "category", showgrid: false } : logTicks),
+    xaxis: axis(spec.x_title, lang, spec.x_log, spec.kind === "lines" || spec.kind === "scatter" || spec.kind === "histogram" ? xRange : null, spec.kind === "bars" ? { type: "category", showgrid: false, ...catTicks } : logTicks),
     yaxis: axis(spec.y_title, lang, spec.y_log, yRange),
     showlegend: legend,
     legend: { orientation: "h", x: 0, xanchor: "left", y: -(below + 4) / plot, yanchor: "top", font: { ...FONT, size: 11 } },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { barLabelSize, binEdges, buildFigure, extent, frameCount, frameText, histogram, padded, revealXs, sameShape } from "../../static/js/lab_figures.js";
+import { barLabelSize, binEdges, buildFigure, categoryTicks, extent, frameCount, frameText, histogram, padded, revealXs, sameShape } from "../../static/js/lab_figures.js";
 import { fromQuery, knobQuery, segments } from "../../static/js/lab_state.js";
 
 const series = {
@@ -125,4 +125,21 @@ test("numbers over bars: one size that fits the narrowest bar, none when that is
   assert.deepEqual([wide[0].textposition, wide[0].textfont.size, wide[0].text], ["outside", 10, ["0.1", "0.5", "0.8", "1"]]);
   assert.equal(fig(200).data[0].textposition, "none");
   assert.equal(fig(1100).layout.bargroupgap, 0.12);
+});
+
+test("category names under bars break at spaces where they would run together, and the plot makes room", () => {
+  const cats = ["PyTorch 0.1", "Keras 0.99", "d2l-zh 0.9", "None", "yours", "whole stream"];
+  assert.deepEqual(categoryTicks(cats, 1100), { lines: 1 }); // a wide plot: each fits its share
+  const narrow = categoryTicks(cats, 480); // a card of a desktop page: 68 px, 9 characters each
+  assert.deepEqual(narrow.tickvals, cats);
+  assert.deepEqual(narrow.ticktext, ["PyTorch<br>0.1", "Keras<br>0.99", "d2l-zh<br>0.9", "None", "yours", "whole<br>stream"]);
+  assert.equal(narrow.lines, 2);
+  assert.equal(categoryTicks(["没有 BN", "全部 BN"], 150).ticktext[0], "没有<br>BN"); // CJK counts wider
+  assert.deepEqual(categoryTicks(["averylongname"], 100).ticktext, ["averylongname"]); // no space: left whole
+  const spec = { kind: "bars", categories: cats.map((c) => ({ en: c, zh: c })), traces: [{ y: "v", name: { en: "out", zh: "out" } }] };
+  const v = { v: [1.05, 2.37, 1.09, 1.02, 1.28, 1.02] };
+  const [wide, card] = [1100, 480].map((width) => buildFigure(spec, v, { width }).layout);
+  assert.equal(wide.xaxis.ticktext, undefined);
+  assert.deepEqual(card.xaxis.ticktext, narrow.ticktext);
+  assert.equal(card.margin.b - wide.margin.b, 13); // a second line of names: the axis title moves down
 });
