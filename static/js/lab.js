@@ -5,6 +5,7 @@
 import * as api from "./api.js";
 import { copyButton } from "./copy_button.js";
 import * as i18n from "./i18n.js";
+import { foldKnobs } from "./knob_fold.js";
 import { createPlots, loadPlotly } from "./lab_plot.js";
 import { fromQuery, knobQuery, paragraphs, readKnob, sliderPosition } from "./lab_state.js";
 
@@ -25,6 +26,7 @@ let slowTimer = null;
 // ---- knobs --------------------------------------------------------------------------------------------------
 
 const knobEls = () => [...document.querySelectorAll("#lab-knobs [data-knob]")];
+const knobLine = foldKnobs($("lab-knobs"));
 
 function knobValues() {
   const out = {};
@@ -43,6 +45,7 @@ function setKnobs(knobs) {
     else input.value = String(value);
     if (number && document.activeElement !== number) number.value = String(value);
   }
+  knobLine();
 }
 
 function wireKnobs() {
@@ -165,6 +168,7 @@ async function switchLang(l) {
     if (label) n.setAttribute("aria-label", label.textContent);
   }
   document.title = `${lab.words.title[l]} · ${t("labs.title")} · NormLens`;
+  knobLine();
   plots?.render("new");
 }
 

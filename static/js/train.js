@@ -7,6 +7,7 @@
 import * as api from "./api.js";
 import { copyButton } from "./copy_button.js";
 import * as i18n from "./i18n.js";
+import { foldKnobs } from "./knob_fold.js";
 import * as urls from "./urls.js";
 import { buildFigure } from "./lab_figures.js";
 import { loadPlotly } from "./lab_plot.js";
@@ -226,6 +227,7 @@ for (const box of document.querySelectorAll("#lab-knobs [data-knob]")) {
   });
 }
 
+const knobLine = foldKnobs($("lab-knobs"));
 $("train-run").addEventListener("click", train);
 copyButton($("lab-copy"), $("lab-code"));
 $("train-stop").addEventListener("click", stop);
@@ -237,6 +239,7 @@ for (const b of document.querySelectorAll(".lang-btn")) {
     await i18n.use(b.dataset.lang);
     for (const opt of document.querySelectorAll("#lab-knobs option")) opt.textContent = opt.dataset[b.dataset.lang] || opt.value;
     document.title = `${config.title[b.dataset.lang]} · ${t("labs.title")} · NormLens`;
+    knobLine();
     redraw();
   });
 }

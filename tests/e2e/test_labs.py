@@ -158,3 +158,32 @@ def test_the_batch_size_explorer_shows_bn_spread_shrinking_and_groupnorm_still(p
     steps = zip(bn["y"], bn["y"][1:], strict=False)
     assert sum(b < a for a, b in steps) >= len(bn["y"]) - 2  # shrinking, step after step
     assert gn["y"] == [0] * len(gn["y"]) and ln["y"] == [0] * len(ln["y"])  # exactly 0: no batch-mates involved
+
+
+SUMMARY = "() => document.querySelector('.knobs-summary').textContent"
+
+
+def test_on_a_phone_the_knobs_fold_under_a_line_of_their_values(browser, server_url) -> None:
+    """The first figure follows the question on the first screen; the line names every knob's value, follows a
+    change, Reset and a switch of language; a tap opens the knobs. A desktop shows the knobs and no line."""
+    context, page = new_page(browser, server_url, viewport={"width": 390, "height": 844})
+    try:
+        open_lab(page, "/labs/dropout-bn-variance-shift?lang=en&p=0.3")
+        assert page.is_hidden("#knob-p") and page.is_visible(".knobs-toggle")
+        assert page.evaluate(SUMMARY).startswith("Dropout probability p 0.3 · Features 8 · ")
+        assert page.locator(".lab-figure").first.bounding_box()["y"] < 844  # a figure on the first screen
+        page.click(".knobs-toggle")
+        assert page.is_visible("#knob-p") and page.get_attribute(".knobs-toggle", "aria-expanded") == "true"
+        page.fill("#knob-p-value", "0.7")
+        page.press("#knob-p-value", "Enter")
+        wait_until(page, f"() => ({SUMMARY})().startsWith('Dropout probability p 0.7 ')")
+        page.click(".lang-btn[data-lang=zh]")
+        wait_until(page, f"() => ({SUMMARY})().startsWith('Dropout 概率 p 0.7 · 特征数 8')")
+        page.click("#lab-reset")
+        wait_until(page, f"() => ({SUMMARY})().startsWith('Dropout 概率 p 0.5 ')")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert page.is_hidden(".knobs-toggle") and page.is_visible("#knob-p")
+        assert not page.log.errors
+    finally:
+        context.close()
