@@ -24,7 +24,7 @@ from normlens.trace import Notice, Trace
 
 DIR = Path(__file__).resolve().parent / "lessons"
 LANGS = ("en", "zh")
-PLACEHOLDER = re.compile(r"\$\{(\w+)(?::([^}]*))?\}")
+PLACEHOLDER = re.compile(r"\$\{(\w+)(?:\.\.(\w+))?(?::([^}]*))?\}")  # ${name}, ${name:spec}, ${low..high:spec}
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,25 @@ def show(value: Any, spec: str = "") -> str:
 
 
 def fill(template: str, values: Mapping[str, Any]) -> str:
-    """Replace ${name} and ${name:spec}; an unknown name is a KeyError (a lesson-file mistake)."""
-    return PLACEHOLDER.sub(lambda m: show(values[m.group(1)], m.group(2) or ""), template)
+    """Replace ${name} and ${name:spec}, and a range ${low..high} with "low–high", or one number when the two
+    print alike (4 devices of 8 samples, not of 8–8); an unknown name is a KeyError (a lesson-file mistake).
+
+    >>> fill("${n} of ${lo..hi:.1f}", {"n": 4, "lo": 5, "hi": 11.0}), fill("${lo..hi}", {"lo": 8, "hi": 8})
+    ('4 of 5.0–11.0', '8')
+    """
+
+    def one(m: re.Match[str]) -> str:
+        low = show(values[m.group(1)], m.group(3) or "")
+        if m.group(2) is None:
+            return low
+        high = show(values[m.group(2)], m.group(3) or "")
+        return low if low == high else f"{low}–{high}"
+
+    return PLACEHOLDER.sub(one, template)
 
 
 def placeholders(template: str) -> set[str]:
-    return {m.group(1) for m in PLACEHOLDER.finditer(template)}
+    return {name for m in PLACEHOLDER.finditer(template) for name in m.group(1, 2) if name is not None}
 
 
 class Lessons:

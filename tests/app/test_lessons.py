@@ -53,6 +53,17 @@ def test_fill_refuses_an_unknown_placeholder():
         fill("${nope}", {})
 
 
+def test_a_range_shows_one_number_when_its_ends_print_alike():
+    values = {"lo": 8, "hi": 8, "top": 11, "a": 0.30001, "b": 0.29999}
+    assert fill("${lo..hi} samples", values) == "8 samples"  # an even split: not "8–8"
+    assert fill("${lo..top} samples", values) == "8–11 samples"
+    assert fill("${a..b:.3f}", values) == "0.300"  # alike as printed, with the spec
+    assert fill("${a..b:.5f}", values) == "0.30001–0.29999"
+    assert placeholders("${lo..top:.1f} of ${n}") == {"lo", "top", "n"}
+    with pytest.raises(KeyError):
+        fill("${lo..nope}", values)
+
+
 def _codes(cls_names: tuple[str, ...], position: int) -> set[str]:
     """The string literals passed as argument `position` (or code=) to these constructors in core/."""
     found = set()
