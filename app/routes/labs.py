@@ -69,6 +69,15 @@ def script_bytes(body: bytes) -> Markup:
     return Markup(text)
 
 
+HOME = ("batch-size", "dropout-bn-variance-shift", "running-stats", "sync-bn", "bn-relu-order", "train-bn")
+
+
+def home_labs() -> dict[str, Any]:
+    """The home page's labs: the cards of HOME (the questions asked most), and how many labs there are."""
+    cards = {c["slug"]: c for c in [*labs.index(), *train_pages.cards()]}
+    return {"lab_cards": [cards[s] for s in HOME if s in cards], "lab_count": len(cards)}
+
+
 @pages.get("/labs", response_class=HTMLResponse)
 async def labs_page(request: Request) -> HTMLResponse:
     asked = request.query_params.get("lang")

@@ -422,6 +422,19 @@ def test_home_previews_six_examples_and_links_to_all(client):
     assert 'href="/examples"' in text and f"({len(EXAMPLES)})" in text
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_home_shows_the_labs_asked_most_and_links_to_all(client, lang):
+    from normlens.app import labs, train_pages
+    from normlens.app.routes.labs import HOME
+
+    text = client.get(f"/?lang={lang}").text
+    slugs = re.findall(r'class="lab-card" data-slug="([^"]+)"', text)
+    assert slugs == list(HOME) and all(f'href="/labs/{s}"' in text for s in slugs)  # every one of them exists
+    assert 'href="/labs"><span data-i18n="home.labs_all">' in text
+    assert f"({len(labs.index()) + len(train_pages.cards())})" in text
+    assert {"en": "Why, as experiments", "zh": "为什么：做成实验"}[lang] in text
+
+
 def test_an_example_folds_its_question_and_answer_into_one_line(client):
     ex = EXAMPLES[0]
     text = client.get(f"/examples/{ex.slug}").text
