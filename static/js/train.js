@@ -71,15 +71,23 @@ async function train() {
     }),
   );
   if (mine === controller) {
-    $("train-stop").disabled = true;
     delete document.body.dataset.training;
+    stoppable();
   }
 }
 
+/** Stop: every run and sweep of the page (their closed streams stop the server's jobs). */
 function stop() {
   controller?.abort();
-  $("train-stop").disabled = true;
+  for (const s of Object.values(sweeps)) s.controller.abort();
   delete document.body.dataset.training;
+  stoppable();
+}
+
+/** Stop is on while a run or a sweep streams. */
+function stoppable() {
+  const sweeping = Object.values(sweeps).some((s) => s.running && !s.controller.signal.aborted);
+  $("train-stop").disabled = !document.body.dataset.training && !sweeping;
 }
 
 function showError(text) {
@@ -142,12 +150,13 @@ function sweepParts(s) {
 
 async function sweep(s) {
   sweeps[s.id]?.controller.abort();
-  const mine = (sweeps[s.id] = { results: {}, controller: new AbortController() });
+  const mine = (sweeps[s.id] = { results: {}, controller: new AbortController(), running: true });
   const { button, bar, label, plot } = sweepParts(s);
   const count = s.items.length;
   const started = performance.now();
   let done = 0;
   button.disabled = true;
+  stoppable();
   bar.hidden = plot.hidden = false;
   bar.value = 0;
   i18n.label(label, "train.sweep_progress", { done, count });
@@ -168,6 +177,8 @@ async function sweep(s) {
     }
   };
   await Promise.all([worker(), worker()]); // two at a time: one per core of a two-core server
+  mine.running = false;
+  stoppable();
   if (sweeps[s.id] !== mine) return; // started again, or the knobs changed: that one owns the figure now
   button.disabled = false;
   if (mine.controller.signal.aborted) i18n.label(label, "train.stopped");

@@ -117,3 +117,27 @@ def test_the_pytorch_script_copies_to_the_clipboard(browser, server_url, path) -
         assert not page.log.errors
     finally:
         context.close()
+
+
+def test_stop_stops_a_sweep_too(browser, server_url) -> None:
+    context, page = new_page(browser, server_url, viewport={"width": 1440, "height": 900})
+    sweep = "[data-sweep-status=ablation]"
+    try:
+        page.goto("/labs/train-bn?lang=en&steps=100")
+        wait_until(page, "() => document.body.dataset.labReady === '1' && !document.body.dataset.training", 90)
+        assert page.is_disabled("#train-stop")  # the runs are done: nothing to stop
+        page.click("[data-sweep-run=ablation]")  # five LeNet trainings, a few seconds
+        assert page.is_enabled("#train-stop")
+        wait_until(page, "() => document.querySelector('[data-sweep-progress=ablation]').value >= 1", 60)
+        page.click("#train-stop")
+        wait_until(page, f"() => document.querySelector('{sweep}').dataset.i18n === 'train.stopped'", 20)
+        assert page.is_enabled("[data-sweep-run=ablation]") and page.is_disabled("#train-stop")
+        for _ in range(100):
+            if jobs(server_url)["running"] == 0:
+                break
+            page.wait_for_timeout(100)
+        assert jobs(server_url)["running"] == 0
+        assert page.evaluate("() => document.querySelector('[data-sweep-progress=ablation]').value") < 5
+        assert not page.log.errors
+    finally:
+        context.close()
