@@ -73,9 +73,13 @@ HOME = ("batch-size", "dropout-bn-variance-shift", "running-stats", "sync-bn", "
 
 
 def home_labs() -> dict[str, Any]:
-    """The home page's labs: the cards of HOME (the questions asked most), and how many labs there are."""
+    """The home page's labs (templates/index.html, a template global as the examples' `gallery`): the cards of
+    HOME (the questions asked most), and how many labs there are."""
     cards = {c["slug"]: c for c in [*labs.index(), *train_pages.cards()]}
-    return {"lab_cards": [cards[s] for s in HOME if s in cards], "lab_count": len(cards)}
+    return {"cards": [cards[s] for s in HOME if s in cards], "count": len(cards)}
+
+
+templates.env.globals.update(home_labs=home_labs)
 
 
 @pages.get("/labs", response_class=HTMLResponse)

@@ -249,10 +249,8 @@ def render_explain(
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request) -> HTMLResponse:
-    from normlens.app.routes.labs import home_labs  # the labs' routes import this module
-
-    ctx = base_context(request, request_lang(request), "home.js", "home") | home_labs()
-    return templates.TemplateResponse(request, "index.html", ctx)
+    lang = request_lang(request)
+    return templates.TemplateResponse(request, "index.html", base_context(request, lang, "home.js", "home"))
 
 
 @router.get("/explain", response_class=HTMLResponse)
