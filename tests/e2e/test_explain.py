@@ -86,6 +86,17 @@ def test_first_view_is_the_default_example(explain):
     shot(page, "explain-desktop")
 
 
+def test_the_clamped_layer_description_opens_from_the_keyboard(explain):
+    """The set-up panel shows four lines of the layer's description; hovering showed the rest, a keyboard or
+    a tap could not (the paragraph took no focus)."""
+    desc = explain.locator("#layer-desc")
+    clamped = "e => e.scrollHeight > e.clientHeight + 1"
+    assert desc.evaluate(clamped)
+    desc.focus()
+    assert not desc.evaluate(clamped)
+    desc.blur()
+
+
 def test_a_pasted_tensor_of_another_shape_keeps_only_the_arguments_that_fit_it(browser, server_url):
     """LayerNorm starts on the opening (2, 3, 4, 4) tensor with normalized_shape [3, 4, 4]; a pasted (4, 3) one
     is traced with PyTorch's default (its last axis), not refused for the old argument. (A page of its own: the
