@@ -75,6 +75,11 @@ def test_the_first_view_draws_six_panels_on_one_scale(cmp):
     shot(page, "compare-desktop-en")
 
 
+def test_the_dtype_menu_is_as_wide_as_its_choices(cmp):
+    """It stretched across the input section (640 px for "float32"), a grid item of its field."""
+    assert cmp.locator("#cmp-dtype").bounding_box()["width"] < 160
+
+
 def test_pasted_torch_printout_gives_the_api_numbers_in_every_panel(cmp):
     page = cmp
     page.check("#cmp-src-text")
