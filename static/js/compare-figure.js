@@ -80,7 +80,7 @@ export function panelFigure(trace, layout, opts) {
   const lines = { type: "scatter", mode: "lines", x: part.x, y: part.y, hoverinfo: "skip", line: { color: COLORS.ink, width: 1.5 }, opacity: 0.55 };
   const sel = selectionUpdate(trace, layout, opts.cell);
   const outlined = (color, width, k) => ({ type: "scatter", mode: "lines", x: sel.x[k], y: sel.y[k], hoverinfo: "skip", line: { color, width } });
-  const halo = outlined("#ffffff", 6.5, 0);
+  const halo = outlined(COLORS.panel, 6.5, 0);
   const group = outlined(groups ? COLORS.ink : COLORS.accent, 3.5, 1);
   const marker = { symbol: "square-open", size: 12, color: COLORS.ink, line: { width: 2.5, color: COLORS.ink } };
   const cell = { type: "scatter", mode: "markers", x: sel.x[2], y: sel.y[2], hoverinfo: "skip", marker };

@@ -2,13 +2,17 @@
 // response's series -> Plotly {data, layout}. Pure (no DOM, no Plotly), so node --test runs it.
 //   buildFigure(spec, series, {lang: "zh", frame: 3, width: 640}) -> {data, layout, frames: 40}
 
-import { FONT, baseLayout } from "./figures/common.js";
+import { COLORS, DIVERGING, FONT, SEQUENTIAL, baseLayout } from "./figures/common.js";
+import { byScheme } from "./theme.js";
 import { fmt } from "./format.js";
 
 // palette index of the lesson files -> colour; 6 and 7 are for references (whole data, batch markers)
-export const PALETTE = ["#2f6db5", "#d9480f", "#009e73", "#8a6bbf", "#e69f00", "#cc79a7", "#1d2330", "#8c96a3"];
+export const PALETTE = byScheme(
+  ["#2f6db5", "#d9480f", "#009e73", "#8a6bbf", "#e69f00", "#cc79a7", "#1d2330", "#8c96a3"],
+  ["#6fa3e3", "#f0713a", "#2fbf8f", "#a48ce0", "#e6a817", "#e08ab8", "#e4e7ec", "#8c96a3"],
+);
 const DASH = { solid: "solid", dot: "dot", dash: "dash" };
-const AXIS_FONT = { size: 11, color: "#5b6474" };
+const AXIS_FONT = { size: 11, color: COLORS.muted };
 
 const pick = (text, lang) => (text && typeof text === "object" ? text[lang] ?? text.en ?? "" : text ?? "");
 export const flatten = (a) => (Array.isArray(a) ? a.flat(Infinity) : [a]);
@@ -201,7 +205,7 @@ function heatTraces(spec, series, lang, f) {
   const neg = v.some((x) => x < 0);
   const [zlo, zhi] = extent(v);
   const m = Math.max(Math.abs(zlo), Math.abs(zhi), 1e-12);
-  const scale = neg ? [[0, "#2b5c8a"], [0.5, "#f4f3ef"], [1, "#b2401c"]] : [[0, "#f4f3ef"], [0.5, "#8fb0d6"], [1, "#1f3a5f"]];
+  const scale = neg ? [0, 2, 4].map((k, i) => [i / 2, DIVERGING[k][1]]) : SEQUENTIAL;
   const trace = { type: "heatmap", z, colorscale: scale, zmin: neg ? -m : zlo, zmax: neg ? m : zhi, hovertemplate: "%{x}, %{y}: %{z:.5g}<extra></extra>", name: pick(t.name, lang) };
   if (t.x) trace.x = series[t.x];
   if (t.y) trace.y = series[t.y];
@@ -211,7 +215,7 @@ function heatTraces(spec, series, lang, f) {
 const BUILDERS = { lines: lineTraces, scatter: lineTraces, bars: barTraces, histogram: histTraces, heatmap: heatTraces };
 
 function axis(title, lang, log, range, extra = {}) {
-  const out = { title: { text: pick(title, lang), font: AXIS_FONT, standoff: 6 }, tickfont: AXIS_FONT, gridcolor: "#eceef1", zerolinecolor: "#c9ced6", fixedrange: true, automargin: true, ...extra };
+  const out = { title: { text: pick(title, lang), font: AXIS_FONT, standoff: 6 }, tickfont: AXIS_FONT, gridcolor: COLORS.grid, zerolinecolor: COLORS.zero, fixedrange: true, automargin: true, ...extra };
   if (log) out.type = "log";
   out.exponentformat = "e"; // not "power": its superscripts are tspans with a style attribute, which the CSP refuses
   if (range) out.range = range;

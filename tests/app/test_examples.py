@@ -89,13 +89,13 @@ def test_the_gallery_has_a_card_per_example(client):
         assert escape(e.title.en) in page and escape(e.title.zh) in page
 
 
-
 def test_the_words_are_plain_text_without_markup():
     """Cards and example notes print their words as text (the labs' answers alone turn `code` into <code>): a
     backtick showed as one on the gallery ("up to `eps=1e-5`")."""
     for e in EXAMPLES:
         for field in (e.title, e.question, e.explanation):
             assert "`" not in field.en + field.zh, (e.slug, field)
+
 
 def test_tags_are_names_that_read_the_same_in_both_languages():
     """A card's tags are shown untranslated on both pages, so each is a name (a PyTorch class or argument, a

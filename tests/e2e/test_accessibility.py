@@ -1,6 +1,6 @@
 """axe-core (tests/e2e/axe_core.py, fetched by `make test`) finds no serious or critical violation on any page,
-in English and in Chinese, on a desktop and a phone screen. Each page is checked once drawn (figures and
-formulas in the DOM), since most of what a reader meets is made by the page's scripts."""
+in English and in Chinese, on a desktop and a phone screen, and in the dark scheme. Each page is checked once
+drawn (figures and formulas in the DOM), since most of what a reader meets is made by the page's scripts."""
 
 from __future__ import annotations
 
@@ -51,12 +51,17 @@ def violations(page, script: str) -> list[str]:
     return list(found)
 
 
-@pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+# the dark scheme (prefers-color-scheme: dark) changes colours, not layout: its contrast is checked on a desktop
+LOOKS = [(1440, 900, "light"), (390, 844, "light"), (1440, 900, "dark")]
+
+
+@pytest.mark.parametrize("look", LOOKS, ids=["desktop", "phone", "desktop-dark"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_no_serious_or_critical_violation_on_any_page(browser, server_url, axe_script, lang, viewport) -> None:
-    width, height = viewport
+def test_no_serious_or_critical_violation_on_any_page(browser, server_url, axe_script, lang, look) -> None:
+    width, height, scheme = look
     # the page's CSP forbids the injected script; bypass_csp lets axe in (the CSP itself is tested elsewhere)
-    context, page = new_page(browser, server_url, bypass_csp=True, viewport={"width": width, "height": height})
+    viewport = {"width": width, "height": height}
+    context, page = new_page(browser, server_url, bypass_csp=True, viewport=viewport, color_scheme=scheme)
     context.add_cookies([{"name": "normlens_lang", "value": lang, "url": server_url}])
     found = {}
     try:

@@ -1,11 +1,15 @@
 // Shared look of every figure: palette, fonts, a base layout. Figures are data: these are plain objects.
 
-export const COLORS = {
+import { byScheme } from "../theme.js";
+
+const LIGHT = {
   ink: "#1d2330",
   muted: "#5b6474",
   faint: "#d5d9df",
   grid: "#eceef1",
+  zero: "#c9ced6",
   paper: "#fbfaf8",
+  panel: "#ffffff",
   accent: "#d9480f", // the selected group
   accentSoft: "#f6b08f",
   blue: "#2f6db5", // everything else
@@ -13,21 +17,58 @@ export const COLORS = {
   kept: "#2f6db5",
   dropped: "#c9ced6",
 };
+// At night the same roles on the dark panels (static/css/normlens.css's dark block): light ink, soft colours
+// darker than the strong ones, not lighter, so the selected group still stands out.
+const DARK_COLORS = {
+  ink: "#e4e7ec",
+  muted: "#a0a9b6",
+  faint: "#3a414c",
+  grid: "#2a3038",
+  zero: "#4a525e",
+  paper: "#1a1e24",
+  panel: "#1a1e24",
+  accent: "#f0713a",
+  accentSoft: "#8c4a2e",
+  blue: "#6fa3e3",
+  blueSoft: "#3b5b80",
+  kept: "#6fa3e3",
+  dropped: "#4a525e",
+};
+export const COLORS = byScheme(LIGHT, DARK_COLORS);
+/** The ink of text on a light colour, in either scheme (`textOn`). */
+const DARK_INK = LIGHT.ink;
 
-// Diverging blue - paper - red around 0, gentle at the ends so printed numbers stay legible.
-export const DIVERGING = [
-  [0, "#2b5c8a"],
-  [0.25, "#86abd3"],
-  [0.5, "#f4f3ef"],
-  [0.75, "#e7a283"],
-  [1, "#b2401c"],
-];
+// Diverging blue - paper - red around 0, gentle at the ends so printed numbers stay legible; at night around
+// the dark panel, brighter at the ends.
+export const DIVERGING = byScheme(
+  [
+    [0, "#2b5c8a"],
+    [0.25, "#86abd3"],
+    [0.5, "#f4f3ef"],
+    [0.75, "#e7a283"],
+    [1, "#b2401c"],
+  ],
+  [
+    [0, "#5b9be0"],
+    [0.25, "#35587e"],
+    [0.5, "#262a31"],
+    [0.75, "#8a4529"],
+    [1, "#f27b45"],
+  ],
+);
 // Non-negative arrays (squares, masks).
-export const SEQUENTIAL = [
-  [0, "#f4f3ef"],
-  [0.5, "#8fb0d6"],
-  [1, "#1f3a5f"],
-];
+export const SEQUENTIAL = byScheme(
+  [
+    [0, "#f4f3ef"],
+    [0.5, "#8fb0d6"],
+    [1, "#1f3a5f"],
+  ],
+  [
+    [0, "#262a31"],
+    [0.5, "#3d6a9e"],
+    [1, "#a9cbf2"],
+  ],
+);
 // Group colours for the grouping step: distinct, calm, colour-blind friendly (Okabe-Ito based).
 export const QUALITATIVE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7a7a2e", "#8a6bbf"];
 
@@ -45,7 +86,7 @@ export function baseLayout(extra = {}) {
     plot_bgcolor: "rgba(0,0,0,0)",
     margin: { l: 48, r: 16, t: 16, b: 40 },
     showlegend: false,
-    hoverlabel: { bgcolor: "#ffffff", bordercolor: COLORS.faint, font: { ...FONT, size: 12 } },
+    hoverlabel: { bgcolor: COLORS.panel, bordercolor: COLORS.faint, font: { ...FONT, size: 12 } },
     dragmode: false,
     ...extra,
   };
@@ -156,5 +197,5 @@ export function veil(color, alpha = 0.74, over = COLORS.paper) {
 /** Ink or white, whichever reads better on `color`. */
 export function textOn(color) {
   const [r, g, b] = rgbOf(color);
-  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? COLORS.ink : "#ffffff";
+  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? DARK_INK : "#ffffff";
 }

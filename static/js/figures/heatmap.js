@@ -8,6 +8,10 @@ import { cellLabel, flat, groupIds, groupLabel, size } from "../tensor.js";
 import { MAX_MARKERS, cellsTrace, slotsOf } from "./cells.js";
 import { COLORS, DIVERGING, FONT, QUALITATIVE, SEQUENTIAL, messageFigure } from "./common.js";
 import { geometry, layoutFor, mosaic } from "./mosaic.js";
+import { byScheme } from "../theme.js";
+
+// the other groups, seen through three quarters of the panel's colour
+const VEIL = byScheme("rgba(251,250,248,0.74)", "rgba(26,30,36,0.74)");
 
 export { mosaic, plan } from "./mosaic.js";
 
@@ -125,7 +129,7 @@ function heatmapData(trace, d, color, m, geo, view) {
   };
   if (d.mode === "values") base.colorbar = COLORBAR;
   if (!ids) return [base];
-  const veil = { type: "heatmap", z: grid((i) => (i < 0 || ids[i] === sel ? null : 1)), colorscale: [[0, "rgba(251,250,248,0.74)"], [1, "rgba(251,250,248,0.74)"]] };
+  const veil = { type: "heatmap", z: grid((i) => (i < 0 || ids[i] === sel ? null : 1)), colorscale: [[0, VEIL], [1, VEIL]] };
   return [base, { ...veil, showscale: false, hoverinfo: "skip", xgap: geo.gap, ygap: geo.gap, name: "dim" }];
 }
 
