@@ -12,6 +12,7 @@ import { fmt } from "./format.js";
 import * as i18n from "./i18n.js";
 import { loadPlotly } from "./stage.js";
 import { axisNames, flat, indexText, size } from "./tensor.js";
+import { onSchemeChange } from "./theme.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
 const $ = (id) => document.getElementById(id);
@@ -254,6 +255,7 @@ for (const el of document.querySelectorAll(".cmp-plot")) {
     select(stepCell(layout, state.cell, d[0], d[1]));
   });
 }
+onSchemeChange(drawAll); // the system turned dark or light: the figures follow the page
 window.addEventListener("resize", () => {
   clearTimeout(window.__cmpResize);
   window.__cmpResize = setTimeout(drawAll, 150);

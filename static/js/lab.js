@@ -8,6 +8,7 @@ import * as i18n from "./i18n.js";
 import { foldKnobs } from "./knob_fold.js";
 import { createPlots, loadPlotly } from "./lab_plot.js";
 import { fromQuery, knobQuery, paragraphs, readKnob, sliderPosition } from "./lab_state.js";
+import { onSchemeChange } from "./theme.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
 const $ = (id) => document.getElementById(id);
@@ -180,6 +181,7 @@ const preferred = i18n.preferred();
 if (!config.lang_fixed && preferred !== initialLang) switchLang(preferred);
 
 wireKnobs();
+onSchemeChange(() => plots?.render("new")); // the system turned dark or light: the figures follow the page
 loadPlotly(config.plotly_url)
   .then((Plotly) => {
     plots = createPlots({ Plotly, lab: () => lab, lang, t });

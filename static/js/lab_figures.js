@@ -2,7 +2,7 @@
 // response's series -> Plotly {data, layout}. Pure (no DOM, no Plotly), so node --test runs it.
 //   buildFigure(spec, series, {lang: "zh", frame: 3, width: 640}) -> {data, layout, frames: 40}
 
-import { COLORS, DIVERGING, FONT, SEQUENTIAL, baseLayout } from "./figures/common.js";
+import { AXIS_FONT, COLORS, DIVERGING, FONT, SEQUENTIAL, baseLayout } from "./figures/common.js";
 import { byScheme } from "./theme.js";
 import { fmt } from "./format.js";
 
@@ -12,7 +12,6 @@ export const PALETTE = byScheme(
   ["#6fa3e3", "#f0713a", "#2fbf8f", "#a48ce0", "#e6a817", "#e08ab8", "#e4e7ec", "#8c96a3"],
 );
 const DASH = { solid: "solid", dot: "dot", dash: "dash" };
-const AXIS_FONT = { size: 11, color: COLORS.muted };
 
 const pick = (text, lang) => (text && typeof text === "object" ? text[lang] ?? text.en ?? "" : text ?? "");
 export const flatten = (a) => (Array.isArray(a) ? a.flat(Infinity) : [a]);

@@ -14,6 +14,7 @@ import * as S from "./state.js";
 import { completeSummaries } from "./summary.js";
 import { renderTable } from "./table.js";
 import { groupIds, members, paramIndex, paramMembers } from "./tensor.js";
+import { onSchemeChange } from "./theme.js";
 import { initTracing } from "./tracing.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
@@ -223,6 +224,7 @@ $("affine-reset").addEventListener("click", () => {
 });
 $("step-rail").addEventListener("scroll", () => railEdges($("step-rail")), { passive: true });
 addEventListener("resize", () => railEdges($("step-rail")), { passive: true });
+onSchemeChange(renderAll); // the system turned dark or light: the figures follow the page
 $("numbers-all").addEventListener("change", (e) => S.set({ ui: { ...S.get().ui, showAll: e.target.checked } }));
 for (const b of document.querySelectorAll(".lang-btn")) {
   b.addEventListener("click", () => S.set({ view: { ...S.get().view, lang: b.dataset.lang } }));

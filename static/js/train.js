@@ -12,6 +12,7 @@ import * as urls from "./urls.js";
 import { buildFigure } from "./lab_figures.js";
 import { loadPlotly } from "./lab_plot.js";
 import { fromQuery, readKnob } from "./lab_state.js";
+import { onSchemeChange } from "./theme.js";
 import { namedKeys, pageSeries, sweepPoints } from "./train_series.js";
 
 const $ = (id) => document.getElementById(id);
@@ -261,6 +262,7 @@ window.addEventListener("popstate", () => {
 const preferred = i18n.preferred();
 if (!config.lang_fixed && preferred !== i18n.current()) document.querySelector(`.lang-btn[data-lang="${preferred}"]`)?.click();
 
+onSchemeChange(redraw); // the system turned dark or light: the figures follow the page
 loadPlotly(config.plotly_url)
   .then((P) => {
     Plotly = P;

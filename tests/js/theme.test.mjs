@@ -3,9 +3,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-globalThis.matchMedia = (query) => ({ matches: query === "(prefers-color-scheme: dark)" });
-const { DARK, byScheme } = await import("../../static/js/theme.js");
-const { COLORS, DIVERGING, SEQUENTIAL, baseLayout, textOn } = await import("../../static/js/figures/common.js");
+// a system in dark, whose change of scheme the tests fire
+const system = { listener: null };
+globalThis.matchMedia = (query) => ({
+  matches: query === "(prefers-color-scheme: dark)",
+  addEventListener: (type, f) => type === "change" && (system.listener = f),
+});
+const { byScheme, isDark, onSchemeChange } = await import("../../static/js/theme.js");
+const { AXIS_FONT, COLORS, DIVERGING, FONT, SEQUENTIAL, baseLayout, textOn } = await import("../../static/js/figures/common.js");
 const { PALETTE } = await import("../../static/js/lab_figures.js");
 
 /** WCAG's contrast ratio of two "#rrggbb" colours. */
@@ -20,8 +25,8 @@ function contrast(a, b) {
 }
 
 test("a system that asks for dark gets the dark colours", () => {
-  assert.equal(DARK, true);
-  assert.equal(byScheme("light", "dark"), "dark");
+  assert.equal(isDark(), true);
+  assert.deepEqual(byScheme({ v: "light" }, { v: "dark" }), { v: "dark" });
   assert.equal(baseLayout().font.color, COLORS.ink);
   assert.equal(baseLayout().hoverlabel.bgcolor, COLORS.panel);
 });
@@ -41,4 +46,22 @@ test("the scales' middle is the panel's dark, their ends the bright colours", ()
 test("numbers printed on a cell stay dark on a light cell and white on a dark one, in either scheme", () => {
   assert.equal(textOn("#f27b45"), "#1d2330");
   assert.equal(textOn("#262a31"), "#ffffff");
+});
+
+test("a switch of the system's scheme swaps the colours in place and asks the page to redraw", () => {
+  const held = { colors: COLORS, scale: DIVERGING, palette: PALETTE, font: FONT }; // as modules keep them
+  const dark = { ink: COLORS.ink, mid: DIVERGING[2][1], palette: [...PALETTE], font: FONT.color, axis: AXIS_FONT.color };
+  let redrawn = 0;
+  onSchemeChange(() => redrawn++);
+  system.listener({ matches: false });
+  assert.equal(isDark(), false);
+  assert.equal(redrawn, 1);
+  assert.equal(held.colors.ink, "#1d2330");
+  assert.equal(held.scale[2][1], "#f4f3ef");
+  assert.equal(held.palette[0], "#2f6db5");
+  assert.equal(held.font.color, "#1d2330");
+  assert.notEqual(AXIS_FONT.color, dark.axis);
+  system.listener({ matches: true });
+  assert.deepEqual([COLORS.ink, DIVERGING[2][1], [...PALETTE], FONT.color, AXIS_FONT.color], Object.values(dark));
+  assert.equal(redrawn, 2);
 });

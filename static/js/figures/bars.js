@@ -4,9 +4,8 @@
 
 import { fmt } from "../format.js";
 import { axisLabel, flat, groupCount, groupLabel, paramLabel, paramShape, unravel } from "../tensor.js";
-import { COLORS, baseLayout, groupWindow, sparseTicks, tickLines } from "./common.js";
+import { AXIS_FONT, COLORS, baseLayout, groupWindow, sparseTicks, tickLines } from "./common.js";
 
-const axisFont = { size: 11, color: COLORS.muted };
 
 function barLayout(view, labels, extra = {}) {
   const width = view.width || 640;
@@ -15,8 +14,8 @@ function barLayout(view, labels, extra = {}) {
   return baseLayout({
     height: 300 + more,
     margin: { l: 56, r: 12, t: 28, b: 52 + more },
-    xaxis: { ...ticks, tickfont: axisFont, fixedrange: true, showgrid: false, title: { text: extra.xTitle || "", font: axisFont, standoff: 6 } },
-    yaxis: { tickfont: axisFont, gridcolor: COLORS.grid, zeroline: true, zerolinecolor: COLORS.muted, fixedrange: true, title: { text: extra.yTitle || "", font: axisFont, standoff: 4 } },
+    xaxis: { ...ticks, tickfont: AXIS_FONT, fixedrange: true, showgrid: false, title: { text: extra.xTitle || "", font: AXIS_FONT, standoff: 6 } },
+    yaxis: { tickfont: AXIS_FONT, gridcolor: COLORS.grid, zeroline: true, zerolinecolor: COLORS.muted, fixedrange: true, title: { text: extra.yTitle || "", font: AXIS_FONT, standoff: 4 } },
     bargap: 0.25,
     hovermode: "closest",
     ...extra.layout,

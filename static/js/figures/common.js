@@ -72,12 +72,11 @@ export const SEQUENTIAL = byScheme(
 // Group colours for the grouping step: distinct, calm, colour-blind friendly (Okabe-Ito based).
 export const QUALITATIVE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7a7a2e", "#8a6bbf"];
 
-export const FONT = {
-  family:
-    'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif',
-  size: 12,
-  color: COLORS.ink,
-};
+const FAMILY =
+  'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
+export const FONT = byScheme({ family: FAMILY, size: 12, color: LIGHT.ink }, { family: FAMILY, size: 12, color: DARK_COLORS.ink });
+/** Axis titles and ticks. */
+export const AXIS_FONT = byScheme({ size: 11, color: LIGHT.muted }, { size: 11, color: DARK_COLORS.muted });
 
 export function baseLayout(extra = {}) {
   return {

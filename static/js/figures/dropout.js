@@ -5,10 +5,9 @@
 
 import { fmt } from "../format.js";
 import { cellLabel, flat, stepById } from "../tensor.js";
-import { COLORS, baseLayout } from "./common.js";
+import { AXIS_FONT, COLORS, baseLayout } from "./common.js";
 
 const MAX_POINTS = 1600;
-const axisFont = { size: 11, color: COLORS.muted };
 
 export function dropoutSteps(trace, phase) {
   return trace.steps
@@ -75,16 +74,16 @@ export function dropoutFigure(trace, stepIndex, view) {
   if (training && p > 0 && p < 1 && mask) shapes.push(line(1 / (1 - p), "dot", COLORS.blueSoft));
   const annotations = [];
   if (training && p > 0 && p < 1 && mask) {
-    annotations.push({ x: xhi, y: xhi / (1 - p), text: `y = x / (1 − ${fmt(p)})`, showarrow: false, xanchor: "right", yanchor: "bottom", font: axisFont });
+    annotations.push({ x: xhi, y: xhi / (1 - p), text: `y = x / (1 − ${fmt(p)})`, showarrow: false, xanchor: "right", yanchor: "bottom", font: AXIS_FONT });
   }
-  annotations.push({ x: xhi, y: xhi, text: "y = x", showarrow: false, xanchor: "left", yanchor: "top", font: axisFont });
+  annotations.push({ x: xhi, y: xhi, text: "y = x", showarrow: false, xanchor: "left", yanchor: "top", font: AXIS_FONT });
   const layout = baseLayout({
     height: Math.max(280, Math.min(420, Math.round((view.width || 640) * 0.6))),
     margin: { l: 56, r: 16, t: 30, b: 48 },
     showlegend: !!mask,
     legend: { orientation: "h", x: 0, y: 1.1, font: { size: 11 } },
-    xaxis: { range: pad(xlo, xhi), tickfont: axisFont, gridcolor: COLORS.grid, zeroline: true, zerolinecolor: COLORS.faint, fixedrange: true, title: { text: backward ? "∂L/∂y" : t("fig.before"), font: axisFont } },
-    yaxis: { range: pad(Math.min(lo, xlo, 0), Math.max(hi, xhi, 0)), tickfont: axisFont, gridcolor: COLORS.grid, zeroline: true, zerolinecolor: COLORS.faint, fixedrange: true, title: { text: backward ? view.pick(step.title) : t("fig.after"), font: axisFont } },
+    xaxis: { range: pad(xlo, xhi), tickfont: AXIS_FONT, gridcolor: COLORS.grid, zeroline: true, zerolinecolor: COLORS.faint, fixedrange: true, title: { text: backward ? "∂L/∂y" : t("fig.before"), font: AXIS_FONT } },
+    yaxis: { range: pad(Math.min(lo, xlo, 0), Math.max(hi, xhi, 0)), tickfont: AXIS_FONT, gridcolor: COLORS.grid, zeroline: true, zerolinecolor: COLORS.faint, fixedrange: true, title: { text: backward ? view.pick(step.title) : t("fig.after"), font: AXIS_FONT } },
     shapes,
     annotations,
     hovermode: "closest",

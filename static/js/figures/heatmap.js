@@ -11,7 +11,7 @@ import { geometry, layoutFor, mosaic } from "./mosaic.js";
 import { byScheme } from "../theme.js";
 
 // the other groups, seen through three quarters of the panel's colour
-const VEIL = byScheme("rgba(251,250,248,0.74)", "rgba(26,30,36,0.74)");
+const VEIL = byScheme({ color: "rgba(251,250,248,0.74)" }, { color: "rgba(26,30,36,0.74)" });
 
 export { mosaic, plan } from "./mosaic.js";
 
@@ -129,7 +129,7 @@ function heatmapData(trace, d, color, m, geo, view) {
   };
   if (d.mode === "values") base.colorbar = COLORBAR;
   if (!ids) return [base];
-  const veil = { type: "heatmap", z: grid((i) => (i < 0 || ids[i] === sel ? null : 1)), colorscale: [[0, VEIL], [1, VEIL]] };
+  const veil = { type: "heatmap", z: grid((i) => (i < 0 || ids[i] === sel ? null : 1)), colorscale: [[0, VEIL.color], [1, VEIL.color]] };
   return [base, { ...veil, showscale: false, hoverinfo: "skip", xgap: geo.gap, ygap: geo.gap, name: "dim" }];
 }
 

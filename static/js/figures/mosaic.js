@@ -3,7 +3,7 @@
 // outline). Shared by the heatmap and the animated markers. Pure.
 
 import { axisLabel, axisNames, channelsLast, groupIds, hasLabels, ravel, size } from "../tensor.js";
-import { COLORS, baseLayout } from "./common.js";
+import { AXIS_FONT, COLORS, baseLayout } from "./common.js";
 
 const MAX_GRID = 8; // sample rows / channel columns of maps drawn
 const MAX_MAP = 48; // rows / columns of one map drawn
@@ -128,7 +128,6 @@ export function layoutFor(trace, m, geo, view, cellOutline) {
   return baseLayout({ height, margin, xaxis, yaxis, shapes, annotations, uirevision: "tensor", hovermode: "closest" });
 }
 
-const AXIS_FONT = { size: 11, color: COLORS.muted };
 
 function axesFor(trace, m, geo) {
   const annotations = [];

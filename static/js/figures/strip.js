@@ -5,7 +5,7 @@
 
 import { fmt } from "../format.js";
 import { flat, groupCount, groupIds, groupLabel, size } from "../tensor.js";
-import { COLORS, FONT, baseLayout, groupWindow, jitter, sparseTicks, tickLines } from "./common.js";
+import { AXIS_FONT, COLORS, FONT, baseLayout, groupWindow, jitter, sparseTicks, tickLines } from "./common.js";
 
 const MAX_POINTS = 1600;
 
@@ -194,7 +194,6 @@ export function stripFigure(trace, stepIndex, view) {
   for (let g = pts.g0; g < pts.g1; g++) labels.push(groupLabel(trace, g));
   const ticks = sparseTicks(labels, Math.max(3, Math.floor((width - 140) / 56)), (width - 64) * 0.8);
   const more = 14 * (tickLines(ticks) - 1); // stacked tick labels
-  const axisFont = { size: 11, color: COLORS.muted };
   const forward = step.phase === "forward";
   const shapes = [
     { type: "line", xref: "paper", x0: 0, x1: 0.8, yref: "y", y0: 0, y1: 0, line: { color: COLORS.muted, width: 1 } },
@@ -211,14 +210,14 @@ export function stripFigure(trace, stepIndex, view) {
       domain: [0, 0.8],
       range: [-0.6, nG - 0.4],
       ...ticks,
-      tickfont: axisFont,
+      tickfont: AXIS_FONT,
       showgrid: false,
       zeroline: false,
       fixedrange: true,
-      title: { text: t("fig.groups_axis"), font: axisFont, standoff: 6 },
+      title: { text: t("fig.groups_axis"), font: AXIS_FONT, standoff: 6 },
     },
-    xaxis2: { domain: [0.84, 1], range: [0, maxCount * 1.05], showgrid: false, zeroline: false, tickfont: axisFont, nticks: 3, fixedrange: true, title: { text: t("fig.count"), font: axisFont, standoff: 6 } },
-    yaxis: { range: yRange, gridcolor: COLORS.grid, zeroline: false, tickfont: axisFont, fixedrange: true, title: { text: t("fig.value"), font: axisFont, standoff: 4 } },
+    xaxis2: { domain: [0.84, 1], range: [0, maxCount * 1.05], showgrid: false, zeroline: false, tickfont: AXIS_FONT, nticks: 3, fixedrange: true, title: { text: t("fig.count"), font: AXIS_FONT, standoff: 6 } },
+    yaxis: { range: yRange, gridcolor: COLORS.grid, zeroline: false, tickfont: AXIS_FONT, fixedrange: true, title: { text: t("fig.value"), font: AXIS_FONT, standoff: 4 } },
     shapes,
     bargap: 0.05,
     barmode: "overlay",
@@ -246,7 +245,6 @@ export function histogramFigure(trace, stepIndex, view) {
   };
   const input = trace.steps[0];
   const data = [bars(input, t("fig.input"), COLORS.faint), step !== input ? bars(step, step.title[view.lang] || step.id, COLORS.blue) : null].filter(Boolean);
-  const axisFont = { size: 11, color: COLORS.muted };
   const sampled = step.summary?.histogram && step.summary.histogram.sampled < step.summary.count;
   return {
     data,
@@ -256,8 +254,8 @@ export function histogramFigure(trace, stepIndex, view) {
       showlegend: true,
       legend: { orientation: "h", y: 1.08, x: 0, font: { ...FONT, size: 11 } },
       margin: { l: 52, r: 12, t: 30, b: 48 },
-      xaxis: { title: { text: t("fig.value"), font: axisFont }, tickfont: axisFont, zeroline: true, zerolinecolor: COLORS.muted, fixedrange: true },
-      yaxis: { title: { text: t("fig.count") + (sampled ? ` (${t("fig.sampled")})` : ""), font: axisFont }, tickfont: axisFont, gridcolor: COLORS.grid, fixedrange: true },
+      xaxis: { title: { text: t("fig.value"), font: AXIS_FONT }, tickfont: AXIS_FONT, zeroline: true, zerolinecolor: COLORS.muted, fixedrange: true },
+      yaxis: { title: { text: t("fig.count") + (sampled ? ` (${t("fig.sampled")})` : ""), font: AXIS_FONT }, tickfont: AXIS_FONT, gridcolor: COLORS.grid, fixedrange: true },
     }),
     frames: [],
     meta: {},
