@@ -252,13 +252,15 @@ def open_short_link(request: Request, link_id: str) -> HTMLResponse:
 
 @router.get("/examples/{slug}", response_class=HTMLResponse, include_in_schema=False)
 def open_example(request: Request, slug: str) -> HTMLResponse:
-    """An example of the gallery, in the reader's language."""
-    from normlens.app.routes.pages import request_lang
+    """An example of the gallery, in the reader's language; in the address's if it names one (?lang=zh), which
+    the page then keeps over the reader's remembered or browser's choice, as /explain?lang=zh does."""
+    from normlens.app.routes.pages import LANGS, request_lang
 
     example = BY_SLUG.get(slug) if _SLUG.fullmatch(slug) else None
     if example is None:
         return error_page(request, not_found("no_example", slug=slug[:60]))
-    return render_view(request, example.state(), example_url(slug), request_lang(request), False, example)
+    named = request.query_params.get("lang") in LANGS
+    return render_view(request, example.state(), example_url(slug), request_lang(request), named, example)
 
 
 def gallery() -> list[dict[str, Any]]:

@@ -75,6 +75,16 @@ def test_an_example_opens_in_the_readers_language(client):
     assert block(r.text, "initial-state")["view"]["lang"] == "zh"
 
 
+def test_an_example_keeps_the_language_its_address_names(client):
+    """/examples/x?lang=zh opened in an English browser showed English once its scripts ran: the page was told
+    to follow the reader's language, as it is when the address names none."""
+    english = {"accept-language": "en-US,en;q=0.9"}
+    named = client.get("/examples/dropout-train?lang=zh", headers=english).text
+    assert block(named, "page-config")["lang_fixed"] is True
+    assert block(named, "initial-state")["view"]["lang"] == "zh"
+    assert block(client.get("/examples/dropout-train", headers=english).text, "page-config")["lang_fixed"] is False
+
+
 @pytest.mark.parametrize("slug", ["no-such-example", "UPPER", "a" * 100])
 def test_an_unknown_example_is_a_404_page(client, slug):
     r = client.get(f"/examples/{slug}")

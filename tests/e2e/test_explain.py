@@ -257,6 +257,21 @@ def test_backward_pass_and_dropout(explain):
     wait_until(page, "window.normlens.trace.layer === 'batch_norm' && !window.normlens.trace.grads")
 
 
+def test_an_example_whose_address_names_chinese_stays_chinese_in_an_english_browser(browser, server_url):
+    """A teacher's link /examples/...?lang=zh, opened by a student whose browser is English: the server drew it
+    in Chinese and the page's scripts switched it to English."""
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page.goto("/examples/dropout-train?lang=zh")
+        wait_ready(page)
+        page.wait_for_timeout(500)  # past the start-up's language check
+        assert page.get_attribute("html", "lang") == "zh-CN"
+        assert re.search(r"[\u4e00-\u9fff]", page.inner_text("#step-title"))
+        assert re.search(r"[\u4e00-\u9fff]", page.inner_text("#fig-story-caption"))
+    finally:
+        context.close()
+
+
 def test_chinese_is_remembered(explain):
     page = explain
     title_en = page.inner_text("#step-title")
