@@ -73,11 +73,18 @@ def request_words(entry: str, section: str = "request_errors", **values: Any) ->
     return Text(*(fill(table[lang], vals) for lang, vals in zip(LANGS, given, strict=True)))
 
 
+def _shown(v: Any) -> Any:
+    """A context value as the English shows it: 0.0 as 0 ("greater than 0"), a list of choices with 或."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v.replace(" or ", " 或 ") if isinstance(v, str) else v  # literal_error's expected values
+
+
 def chinese(type_: str, ctx: Mapping[str, Any], msg: str) -> str:
     """The Chinese of an error whose English is `msg`: `[error_zh.<type>]` filled with its context, or, for an
     error nobody worded in Chinese, the English quoted in a Chinese sentence."""
     template = lessons().tree.get("error_zh", {}).get(type_)
-    values = {k: v.replace(" or ", " 或 ") if isinstance(v, str) else v for k, v in ctx.items()}  # literal_error
+    values = {k: _shown(v) for k, v in ctx.items()}
     if template is not None:
         try:
             return fill(template, values)
