@@ -6,7 +6,6 @@ import { fmt } from "../format.js";
 import { axisLabel, flat, groupCount, groupLabel, paramLabel, paramShape, unravel } from "../tensor.js";
 import { AXIS_FONT, COLORS, baseLayout, groupWindow, sparseTicks, tickLines } from "./common.js";
 
-
 function barLayout(view, labels, extra = {}) {
   const width = view.width || 640;
   const ticks = sparseTicks(labels, Math.max(3, Math.floor((width - 80) / 52)), width - 80);

@@ -36,7 +36,7 @@ const DARK_COLORS = {
 };
 export const COLORS = byScheme(LIGHT, DARK_COLORS);
 /** The ink of text on a light colour, in either scheme (`textOn`). */
-const DARK_INK = LIGHT.ink;
+const INK_ON_LIGHT = LIGHT.ink;
 
 // Diverging blue - paper - red around 0, gentle at the ends so printed numbers stay legible; at night around
 // the dark panel, brighter at the ends.
@@ -196,5 +196,5 @@ export function veil(color, alpha = 0.74, over = COLORS.paper) {
 /** Ink or white, whichever reads better on `color`. */
 export function textOn(color) {
   const [r, g, b] = rgbOf(color);
-  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? DARK_INK : "#ffffff";
+  return 0.299 * r + 0.587 * g + 0.114 * b > 150 ? INK_ON_LIGHT : "#ffffff";
 }

@@ -128,7 +128,6 @@ export function layoutFor(trace, m, geo, view, cellOutline) {
   return baseLayout({ height, margin, xaxis, yaxis, shapes, annotations, uirevision: "tensor", hovermode: "closest" });
 }
 
-
 function axesFor(trace, m, geo) {
   const annotations = [];
   const { cols, rows } = m;
