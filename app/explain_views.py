@@ -7,6 +7,7 @@ names no valid view, the default view with the errors the API would give (en and
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from fastapi import Request
@@ -19,12 +20,16 @@ from normlens.app.query_state import QueryError, field_of, query_state
 from normlens.app.state import ViewState
 
 
-def error_lines(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """API error items as the page lists them: the query key, and the message in both languages."""
+def error_lines(items: list[dict[str, Any]], asked: Collection[str] = ()) -> list[dict[str, Any]]:
+    """API error items as the page lists them: the query key, and the message in both languages. The tensor's
+    seed is named as the link wrote it: `seed` when it stood for input_seed (a layer without a seed of its own)."""
     out = []
     for item in items:
         zh = item.get("msg_zh") or chinese(str(item.get("type", "")), {}, str(item["msg"]))
-        out.append({"field": field_of(item.get("loc", [])), "message": Text(str(item["msg"]), str(zh))})
+        field = field_of(item.get("loc", []))
+        if field == "input_seed" and "input_seed" not in asked and "seed" in asked:
+            field = "seed"
+        out.append({"field": field, "message": Text(str(item["msg"]), str(zh))})
     return out
 
 
@@ -67,6 +72,6 @@ def _names_lang(pairs: list[tuple[str, str]]) -> bool:
 def _refused(request: Request, lang: str, items: list[dict[str, Any]], pairs: list[tuple[str, str]]) -> HTMLResponse:
     from normlens.app.routes.pages import render_explain
 
-    extra = {"query_errors": error_lines(items), "lang_fixed": _names_lang(pairs)}
+    extra = {"query_errors": error_lines(items, {k for k, _ in pairs}), "lang_fixed": _names_lang(pairs)}
     # 200: the page is the default view with the link's errors shown (a 4xx document is a console error)
     return render_explain(request, default_state(lang), lang, extra)

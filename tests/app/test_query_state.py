@@ -213,6 +213,9 @@ def test_the_query_link_sets_step_and_language(client):
         ("layer=batch_norm&shape=2,3&step=mean&nonsense=1", "nonsense", "no argument", "没有参数"),
         ("layer=layer_norm&input=[[1,2],[3", "input", "", ""),
         ("layer=batch_norm&shape=5&reshape=2,3", "reshape", "", ""),
+        # the tensor's seed, named as the link wrote it (it showed input_seed, a key the link did not have)
+        ("layer=batch_norm&shape=2,3&seed=-5", "seed", "greater than or equal to 0", "大于或等于 0"),
+        ("layer=dropout&shape=2,3&input_seed=-5", "input_seed", "greater than or equal to 0", "大于或等于 0"),
     ],
 )
 def test_a_bad_query_renders_the_page_with_the_apis_errors(client, query, field, en, zh):
