@@ -2,6 +2,7 @@
 // text never waits for 4.8 MB of JavaScript), animates between steps of the same kind, and turns clicks on
 // cells, points and bars into a selected cell or group.
 
+import { COLORS } from "./figures/common.js";
 import { storyFigure, tensorFigure } from "./figures/index.js";
 import { tensorFrames, tensorSig } from "./figures/motion.js";
 import { reducedMotion } from "./player.js";
@@ -183,12 +184,20 @@ export function createStage(handlers) {
   ro.observe(tensorEl);
   ro.observe(storyEl);
 
+  // An exported figure carries the panel it was seen on (the figures draw on a transparent paper): it reads the
+  // same on any slide, where the dark scheme's light text on a transparent image vanished on a white one.
   for (const b of document.querySelectorAll("[data-download]")) {
-    b.addEventListener("click", () => {
+    b.addEventListener("click", async () => {
       if (!Plotly || !last) return;
       const el = $(b.dataset.plot);
       const step = last[0].steps[last[1]];
-      Plotly.downloadImage(el, { format: b.dataset.download, filename: `normlens-${last[0].layer}-${step.id}-${b.dataset.plot.replace("plot-", "")}`, scale: 2 });
+      const format = b.dataset.download;
+      const { width, height } = el._fullLayout;
+      const figure = { data: el.data, layout: { ...el.layout, paper_bgcolor: COLORS.panel } };
+      const link = document.createElement("a");
+      link.href = await Plotly.toImage(figure, { format, width, height, scale: 2 });
+      link.download = `normlens-${last[0].layer}-${step.id}-${b.dataset.plot.replace("plot-", "")}.${format}`;
+      link.click();
     });
   }
 

@@ -4,6 +4,8 @@ open (at sunset, say) switches the page and its figures together, keeping what t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.conftest import new_page, shot, wait_ready, wait_until
@@ -69,5 +71,27 @@ def test_a_switch_keeps_the_step_and_the_selection(browser, server_url):
         colors = page.evaluate(f"{tensor}.marker.color")
         means = sorted(sum(map(int, c[4:-1].split(","))) / 3 for c in colors)
         assert means[len(means) // 2] < 100, means[len(means) // 2]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(("scheme", "panel"), [("light", "rgb(255, 255, 255)"), ("dark", "rgb(26, 30, 36)")])
+def test_an_exported_figure_carries_the_panel_it_was_seen_on(browser, server_url, scheme, panel):
+    """PNG and SVG export drew the figure on a transparent paper: in the dark scheme, light text on nothing,
+    which vanished on a white slide. Each export now fills the panel's colour behind the figure."""
+    context, page = new_page(browser, server_url, viewport={"width": 1440, "height": 900}, color_scheme=scheme)
+    try:
+        page.goto("/explain?lang=en")
+        wait_ready(page)
+        with page.expect_download() as svg:
+            page.click('[data-download="svg"][data-plot="plot-story"]')
+        assert svg.value.suggested_filename == "normlens-batch_norm-input-story.svg"
+        text = Path(svg.value.path()).read_text(encoding="utf-8")
+        assert f"fill: {panel}; fill-opacity: 1" in text
+        with page.expect_download() as png:
+            page.click('[data-download="png"][data-plot="plot-tensor"]')
+        data = Path(png.value.path()).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
+        assert page.log.errors == []  # type: ignore[attr-defined]
     finally:
         context.close()
