@@ -480,3 +480,16 @@ def test_reshape_says_it_is_pending(client):
     assert 'id="reshape-status"' in text and "reshape-status" in field
     en = orjson.loads((STATIC / "i18n" / "en.json").read_bytes())
     assert "Enter" in en["input.reshape_pending"]
+
+
+@pytest.mark.parametrize("path", ["/", "/explain", "/compare", "/labs", "/labs/precision", "/examples"])
+def test_pages_declare_both_schemes_and_their_backgrounds(client, path):
+    """The browser paints its first frame, its form controls and a phone's address bar in the reader's scheme:
+    the page says it has both, and theme-color is the stylesheet's own background in each."""
+    css = (STATIC / "css" / "normlens.css").read_text()
+    light = re.search(r":root \{[^}]*?--bg: (#[0-9a-f]{6})", css).group(1)
+    dark = re.search(r"prefers-color-scheme: dark\) \{\s*:root \{[^}]*?--bg: (#[0-9a-f]{6})", css).group(1)
+    page = client.get(path).text
+    assert '<meta name="color-scheme" content="light dark">' in page
+    assert f'<meta name="theme-color" content="{light}" media="(prefers-color-scheme: light)">' in page
+    assert f'<meta name="theme-color" content="{dark}" media="(prefers-color-scheme: dark)">' in page
