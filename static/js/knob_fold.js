@@ -25,10 +25,13 @@ export function foldKnobs(form) {
   const toggle = form.querySelector(".knobs-toggle");
   const summary = form.querySelector(".knobs-summary");
   const update = () => {
-    const items = knobSummary(form, i18n.current()).flatMap((text, i) => {
-      const span = document.createElement("span"); // one knob's words on one line; lines break at the dots
-      span.textContent = text;
-      return i ? [" · ", span] : [span];
+    const parts = knobSummary(form, i18n.current());
+    const items = parts.flatMap((text, i) => {
+      // one knob's words and the dot after them on one line (lines break after a dot, never before one), wrapped
+      // within only when longer than the line (lab.css)
+      const span = document.createElement("span");
+      span.textContent = i < parts.length - 1 ? `${text} ·` : text;
+      return i ? [" ", span] : [span];
     });
     summary.replaceChildren(...items);
   };
