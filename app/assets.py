@@ -140,8 +140,9 @@ def find(filename: str) -> str | None:
     return None
 
 
-# `import ... from "./x.js"` and `export ... from "./x.js"`, static imports only (the page has no dynamic ones)
-IMPORT = re.compile(r"""^\s*(?:import|export)\s[^"';]*?\bfrom\s*["'](\.{1,2}/[^"']+)["']""", re.MULTILINE)
+# `import ... from "./x.js"`, `import "./x.js"` and `export ... from "./x.js"`: static imports only (the page has no
+# dynamic ones)
+IMPORT = re.compile(r"""^\s*(?:import|export)\s(?:[^"';]*?\bfrom)?\s*["'](\.{1,2}/[^"']+)["']""", re.MULTILINE)
 
 
 @cache

@@ -12,6 +12,7 @@ import { fmt } from "./format.js";
 import * as i18n from "./i18n.js";
 import { loadPlotly } from "./stage.js";
 import { axisNames, flat, indexText, size } from "./tensor.js";
+import "./paper.js"; // printed: figures scaled to the paper
 import { onSchemeChange } from "./theme.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);

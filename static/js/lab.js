@@ -8,6 +8,7 @@ import * as i18n from "./i18n.js";
 import { foldKnobs } from "./knob_fold.js";
 import { createPlots, loadPlotly } from "./lab_plot.js";
 import { fromQuery, knobQuery, paragraphs, readKnob, sliderPosition } from "./lab_state.js";
+import "./paper.js"; // printed: figures scaled to the paper
 import { onSchemeChange } from "./theme.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);

@@ -14,6 +14,7 @@ import * as S from "./state.js";
 import { completeSummaries } from "./summary.js";
 import { renderTable } from "./table.js";
 import { groupIds, members, paramIndex, paramMembers } from "./tensor.js";
+import "./paper.js"; // printed: figures scaled to the paper
 import { onSchemeChange } from "./theme.js";
 import { initTracing } from "./tracing.js";
 

@@ -12,6 +12,7 @@ import * as urls from "./urls.js";
 import { buildFigure } from "./lab_figures.js";
 import { loadPlotly } from "./lab_plot.js";
 import { fromQuery, readKnob } from "./lab_state.js";
+import "./paper.js"; // printed: figures scaled to the paper
 import { onSchemeChange } from "./theme.js";
 import { namedKeys, pageSeries, sweepPoints } from "./train_series.js";
 

@@ -289,6 +289,7 @@ def test_modules_are_preloaded_at_their_import_urls(explain, client):
     graph = assets.module_graph("main.js")
     assert page.modulepreloads == [f"/static/js/{m}" for m in graph]
     assert {"api.js", "stage.js", "figures/heatmap.js", "figures/common.js"} <= set(graph)
+    assert "paper.js" in graph  # imported for its effect alone: `import "./paper.js"`
     assert html.index('rel="modulepreload"') > html.rindex('rel="stylesheet"')
     for url in page.modulepreloads:
         assert client.get(url).status_code == 200, url
