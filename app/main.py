@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         title="NormLens",
         version="1",
-        description="Step-by-step, exact traces of BatchNorm, LayerNorm, GroupNorm, InstanceNorm, RMSNorm and Dropout.",
+        description=docs.DESCRIPTION,
         docs_url=None,  # app.routes.docs serves Swagger UI without a CDN or inline script
         redoc_url=None,
     )

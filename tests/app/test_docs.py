@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
@@ -38,3 +39,20 @@ def test_only_the_known_assets_are_served(client: TestClient) -> None:
 def test_redoc_and_fastapis_cdn_page_are_off(client: TestClient) -> None:
     assert client.get("/redoc").status_code == 404
     assert "cdn.jsdelivr.net" not in client.get("/docs").text
+
+
+def test_the_top_of_the_page_leads_back_to_the_pages_and_its_request_runs(client: TestClient) -> None:
+    """info.description: both languages, links to pages that exist, and a first request that works as written."""
+    text = client.get("/openapi.json").json()["info"]["description"]
+    assert re.search(r"[\u4e00-\u9fff]", text) and "PyTorch" in text
+    links = re.findall(r"\]\((/[^)]*)\)", text)
+    assert {"/explain", "/compare", "/examples", "/labs"} <= set(links)
+    assert all(client.get(link).status_code == 200 for link in links)
+    (body,) = re.findall(r"-d '(\{.*\})'", text)
+    r = client.post("/api/v1/trace", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    trace = r.json()
+    assert trace["torch_class"] == "nn.LayerNorm" and trace["shape"] == [2, 3]
+    assert [s["id"] for s in trace["steps"]][:3] == ["input", "grouping", "mean"]
+    bad = client.post("/api/v1/trace", json={**json.loads(body), "params": {"normalized_shape": [4]}}).json()
+    assert {"loc", "msg", "msg_zh", "code"} <= set(bad["detail"][0])  # the error's shape as the page describes it
