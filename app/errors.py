@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from normlens.app import not_found
 from normlens.app.lessons import LANGS, Text, fill, lessons
 from normlens.app.responses import json_response
 
@@ -155,8 +156,10 @@ def _http_items(status: int, detail: Any) -> list[dict[str, Any]]:
     ]
 
 
-async def http_error(_: Request, exc: Exception) -> Any:
+async def http_error(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and not_found.wants_page(request):  # a browser at a mistyped address: a page
+        return not_found.page(request)
     headers = dict(exc.headers) if exc.headers else None
     items = _http_items(exc.status_code, exc.detail)
     return json_response({"detail": items}, status_code=exc.status_code, headers=headers)

@@ -23,6 +23,7 @@ from normlens.app.api_models import READ_BACK, ErrorResponse, ShortLinkOut, Stor
 from normlens.app.examples import BY_SLUG, EXAMPLES, Example
 from normlens.app.lessons import Text
 from normlens.app.links import LinkStore, open_store, valid_id
+from normlens.app.not_found import nearest
 from normlens.app.permalink import PermalinkError, canonical_json, decode, encode, fits
 from normlens.app.requests import JSONRoute
 from normlens.app.responses import json_response
@@ -162,12 +163,15 @@ def get_short_link(link_id: Annotated[str, Path(max_length=52, pattern=r"^[a-z2-
 # --- the pages -------------------------------------------------------------------------------------------
 
 
-def error_page(request: Request, error: StateError, lang: str | None = None) -> HTMLResponse:
-    """The page for a link that cannot be opened: what went wrong, in both languages, with its 4xx status."""
+def error_page(
+    request: Request, error: StateError, lang: str | None = None, suggestion: str | None = None
+) -> HTMLResponse:
+    """The page for a link that cannot be opened: what went wrong, in both languages, with its 4xx status, and
+    the address of the page the reader most likely meant (app/not_found.py), if one is close."""
     from normlens.app.routes.pages import base_context, request_lang, templates
 
     lang = lang or request_lang(request)
-    ctx = base_context(request, lang, "home.js", "") | {"error": error}
+    ctx = base_context(request, lang, "home.js", "") | {"error": error, "suggestion": suggestion}
     return templates.TemplateResponse(request, "link_error.html", ctx, status_code=error.status)
 
 
@@ -258,7 +262,7 @@ def open_example(request: Request, slug: str) -> HTMLResponse:
 
     example = BY_SLUG.get(slug) if _SLUG.fullmatch(slug) else None
     if example is None:
-        return error_page(request, not_found("no_example", slug=slug[:60]))
+        return error_page(request, not_found("no_example", slug=slug[:60]), suggestion=nearest(request.url.path))
     named = request.query_params.get("lang") in LANGS
     return render_view(request, example.state(), example_url(slug), request_lang(request), named, example)
 

@@ -20,7 +20,7 @@ IDS = [f"{section}.{key}" for section, key, _ in ENTRIES]
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # a Chinese word or full-width punctuation
 # ASCII punctuation touching a Chinese character: should be full-width inside Chinese sentences
 APP = Path(__file__).resolve().parents[2] / "app"
-USERS = ("state.py", "permalink.py", "routes/links.py", "middleware.py")
+USERS = ("state.py", "permalink.py", "routes/links.py", "middleware.py", "not_found.py")
 
 
 def sample(template: str) -> dict[str, int]:
