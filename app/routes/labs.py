@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from normlens.app import labs, train_pages
 from normlens.app.lab_models import LabCardOut, LabResponseOut
+from normlens.app.previews import preview
 from normlens.app.requests import JSONRoute
 from normlens.app.responses import JSONBytes, dumps
 from normlens.app.routes.api import ERRORS
@@ -108,6 +109,7 @@ async def render_lab(request: Request, slug: str, base: str) -> HTMLResponse:
         "errors": errors,
         "lab_json": script_bytes(body),
         "canonical": lab["permalink"],
+        "og": preview(lab["words"]["title"], lab["words"]["question"], lab["permalink"], lang),
         "config": {
             "slug": slug,
             "base": base,

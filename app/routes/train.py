@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, create_model, model_validator
 from normlens.app import train_pages, training
 from normlens.app.fields import StrictModel, field_error, knob_annotation, whole
 from normlens.app.lessons import error_text
+from normlens.app.previews import preview
 from normlens.app.query_knobs import parse_query
 from normlens.app.requests import JSONRoute
 from normlens.app.responses import dumps
@@ -140,6 +141,7 @@ def render(request: Request, slug: str) -> HTMLResponse:
         "view": view,
         "figures": train_pages.figures(slug),
         "canonical": view["permalink"],
+        "og": preview(w["title"], w["question"], view["permalink"], lang),
         "config": {
             "slug": slug,
             "lang_fixed": asked in LANGS,

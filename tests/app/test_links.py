@@ -140,7 +140,7 @@ def test_a_short_link_survives_a_restart(tmp_path):
         assert load_state(stored["state"]).model_dump() == ViewState.model_validate(body).model_dump()
         page = httpx.get(base + link["url"], timeout=30)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-        assert 'property="og:title"' in page.text
+        assert f'property="og:url" content="{link["url"]}"' in page.text  # the view's own preview, not the site's
     finally:
         stop(proc)
 
