@@ -1,6 +1,7 @@
 // Shared views on the page: keeps the address bar on a permalink to exactly this view (history.replaceState),
-// and turns the Share button into a short link copied to the clipboard. The server is the only codec
-// (POST /api/v1/permalink and POST /api/v1/links, app/routes/links.py): the page never parses URL state.
+// and turns the Share button into a short link copied to the clipboard (on a phone, handed to its share menu).
+// The server is the only codec (POST /api/v1/permalink and POST /api/v1/links, app/routes/links.py): the page
+// never parses URL state.
 
 import { ApiError, errorMessage, permalink, shortLink } from "./api.js";
 import * as urls from "./urls.js";
@@ -79,6 +80,21 @@ export function initPermalink({ S, t }) {
     if (retraced || changed.includes("view")) schedule();
   });
 
+  // On a phone (a touch screen), the system's share menu: to a chat or a note in one tap, as people share there.
+  // True when the menu took the link or was closed; false where there is none (desktops copy instead).
+  async function shareSheet(url) {
+    if (typeof navigator.share !== "function" || !matchMedia("(pointer: coarse)").matches) return false;
+    try {
+      await navigator.share({ title: document.title, url });
+      say("ok", t("share.shared", { url }));
+      return true;
+    } catch (err) {
+      if (err.name !== "AbortError") return false; // not allowed here: copy instead
+      say("ok", t("share.ready", { url })); // closed without sharing: the link stays on the page
+      return true;
+    }
+  }
+
   button?.addEventListener("click", async () => {
     button.disabled = true;
     say("busy", t("share.working"));
@@ -87,6 +103,7 @@ export function initPermalink({ S, t }) {
       const url = new URL(r.url, location.origin).href;
       output.value = url;
       output.hidden = false;
+      if (await shareSheet(url)) return;
       try {
         await navigator.clipboard.writeText(url);
         say("ok", t("share.copied", { url }));

@@ -107,6 +107,38 @@ def test_share_gives_a_short_link_to_the_same_view(browser, server_url, edited):
         context.close()
 
 
+# the system's share menu, as a phone has it: it records what it was given, or is closed without sharing
+SHARE_MENU = """window.__shared = [];
+navigator.share = async (data) => {
+  window.__shared.push(data);
+  if (window.__closeMenu) throw new DOMException("Share canceled", "AbortError");
+};"""
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_on_a_phone_share_hands_the_short_link_to_the_share_menu(browser, server_url, closed):
+    """A touch screen with a share menu gets the short link in it (a chat, a note, in one tap), not a silent
+    copy; a menu closed without sharing leaves the link on the page. A desktop copies (the test above)."""
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    context, page = new_page(browser, server_url, **phone)
+    try:
+        context.add_init_script(SHARE_MENU + ("window.__closeMenu = true;" if closed else ""))
+        page.goto("/explain?lang=zh")
+        wait_ready(page)
+        page.click("#share-button")
+        page.wait_for_selector("#share-url:not([hidden])")
+        short = page.input_value("#share-url")
+        wait_until(page, "() => document.querySelector('#share-status').dataset.kind === 'ok'")
+        (given,) = page.evaluate("window.__shared")
+        assert given["url"] == short and re.fullmatch(r"http://127\.0\.0\.1:\d+/s/[a-z2-7]{10}", short)
+        assert given["title"] == page.title()
+        status = page.text_content("#share-status")
+        assert status == (f"短链接：{short}" if closed else f"短链接已分享：{short}")
+        assert page.log.errors == []
+    finally:
+        context.close()
+
+
 def test_an_example_card_opens_its_example(browser, server_url):
     context, page = new_page(browser, server_url)
     try:
