@@ -24,7 +24,8 @@ Accepted:
   `str(df)`'s index column is dropped; `str(series)` gives a 1-D tensor with the dtype of its `dtype:` line.
   A table pandas shortened with '...' is refused, saying how to print it whole.
 - ASCII text plus a leading BOM, \\r\\n or \\r line ends, any Unicode white space, the full-width forms of
-  , ; [ ] ( ) and the minus sign U+2212, read as their ASCII forms (note "full_width").
+  , ; [ ] ( ) and the minus sign U+2212, read as their ASCII forms (note "full_width", naming those found), the
+  ideographic and no-break spaces as spaces (note "spaces").
 
 Anything else raises PasteError: a code, the 1-based line and column of the first problem, and the values its
 words need (the words are in app/lessons/paste.toml). The text is never evaluated. Parsing is linear: a fast

@@ -22,7 +22,8 @@ from normlens.paste.wrappers import PARAMETER, keywords, open_call
 MAX_ELEMENTS = 4_194_304
 MAX_DEPTH = 8
 
-# Read as their ASCII forms: what Chinese input methods type, the minus sign of web pages, and unusual spaces.
+# Read as their ASCII forms: what Chinese input methods type, the minus sign of web pages (notes "full_width",
+# naming those found) and unusual spaces (note "spaces").
 _FULL_WIDTH = {
     "\uff0c": ",",
     "\uff1b": ";",
@@ -31,9 +32,8 @@ _FULL_WIDTH = {
     "\uff08": "(",
     "\uff09": ")",
     "\u2212": "-",
-    "\u3000": " ",
-    "\xa0": " ",
 }
+_SPACES = {"\u3000": " ", "\xa0": " "}  # the ideographic (full-width) space, the no-break space
 
 
 def parse(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int = MAX_DEPTH) -> Parsed:
@@ -48,10 +48,14 @@ def parse(text: str, max_elements: int = MAX_ELEMENTS, max_depth: int = MAX_DEPT
     if not text.isascii():
         _refuse_surrogates(text)
         found = [c for c in _FULL_WIDTH if c in text]
-        for c in found:  # str.replace per character: far faster than str.translate on long text
-            text = text.replace(c, _FULL_WIDTH[c])
-        if found:
-            notes.append(note("full_width"))
+        spaces = [c for c in _SPACES if c in text]
+        for c in found + spaces:  # str.replace per character: far faster than str.translate on long text
+            text = text.replace(c, _FULL_WIDTH.get(c) or _SPACES[c])
+        if found:  # "“，” “［”" read as "“,” “[”"
+            chars, ascii = (" ".join(f"“{c}”" for c in cs) for cs in (found, [_FULL_WIDTH[c] for c in found]))
+            notes.append(note("full_width", chars=chars, ascii=ascii))
+        if spaces:
+            notes.append(note("spaces"))
     try:
         parsed = _parse(text, max_elements, max_depth)
     except _Problem as p:

@@ -88,8 +88,8 @@ def test_error_items_carry_the_stable_code_and_the_lesson_words(
 
 def test_notes_in_chinese(client: TestClient) -> None:
     out = client.post(PARSE, json={"text": "［1，2］"}).json()
-    assert out["notes"] == ["read full-width punctuation (，；［］（）) as ASCII"]
-    assert out["notes_zh"] == ["已将全角标点（，；［］（））按半角处理"]
+    assert out["notes"] == ["read “，” “［” “］” as “,” “[” “]”"]
+    assert out["notes_zh"] == ["已将 “，” “［” “］” 按半角 “,” “[” “]” 处理"]
 
 
 def test_parse_and_trace_agree_on_errors(client: TestClient) -> None:

@@ -194,6 +194,7 @@ def test_too_many_lines_and_too_deep_rows():
 # ---------------------------------------------------------------------------------------------------- notes
 
 RG = "ignored requires_grad=True"
+SPACES = "read full-width and no-break spaces as spaces"
 NOTED = [
     # (text, the notes in English)
     ("[[1, 2], [3, 4]]", []),
@@ -203,10 +204,10 @@ NOTED = [
     ("Parameter containing:\ntensor([[-0.8567,  1.1006],\n        [-1.0712,  0.1227]], requires_grad=True)", [RG]),
     ("tensor([[1., 2.]], layout=torch.strided)", ["ignored layout=torch.strided"]),
     ("tensor([[1., 2.]], grad_fn=<MulBackward0>)", ["ignored grad_fn=<MulBackward0>"]),
-    ("［1，2］", ["read full-width punctuation (，；［］（）) as ASCII"]),
-    ("[[1,\u30002]，［3, \u22124］]", ["read full-width punctuation (，；［］（）) as ASCII"]),
-    ("1\u00a02\u00a03", ["read full-width punctuation (，；［］（）) as ASCII"]),
-    ("tensor（［1., 2.］， requires_grad=True）", ["read full-width punctuation (，；［］（）) as ASCII", RG]),
+    ("［1，2］", ["read “，” “［” “］” as “,” “[” “]”"]),
+    ("[[1,\u30002]，［3, \u22124］]", ["read “，” “［” “］” “−” as “,” “[” “]” “-”", SPACES]),
+    ("1\u00a02\u00a03", [SPACES]),  # no punctuation at all: only the spaces are named
+    ("tensor（［1., 2.］， requires_grad=True）", ["read “，” “［” “］” “（” “）” as “,” “[” “]” “(” “)”", RG]),
 ]
 
 
@@ -219,7 +220,7 @@ def test_note_words(text, notes):
 
 def test_full_width_note_in_chinese():
     (code, values), *_ = parse("［1，2］").notes
-    assert "全角" in lessons.note_text(code, values).zh
+    assert lessons.note_text(code, values).zh == "已将 “，” “［” “］” 按半角 “,” “[” “]” 处理"
 
 
 # ------------------------------------------------------------------------------------------------ catalogue

@@ -124,6 +124,13 @@ def test_accepted(text, fmt, values, dtype, notes):
     assert p.notes == notes
 
 
+NOTES = {  # the punctuation found is named (full_width), the spaces noted apart
+    "［1，2］": ["full_width"],
+    "[[1,\u30002]，［3, \u22124］]": ["full_width", "spaces"],
+    "1\u00a02\u00a03": ["spaces"],
+}
+
+
 @pytest.mark.parametrize(
     ("text", "values"),
     [
@@ -142,7 +149,7 @@ def test_full_width_punctuation(text, values):
         return
     p = parse(text)
     np.testing.assert_array_equal(p.values, values)
-    assert p.notes == [("full_width", {})]
+    assert [code for code, _ in p.notes] == NOTES[text]
 
 
 def test_real_torch_print_with_requires_grad_and_grad_fn():
@@ -682,3 +689,7 @@ def test_round_trip_rows_and_blocks(a):
         want = want[0] if want.ndim == 2 and want.shape[0] == 1 else want  # one row reads as 1-D
         assert p.shape == want.shape
         np.testing.assert_array_equal(p.values, want)
+
+
+def test_the_note_names_what_it_read() -> None:
+    assert parse("［1，−2］").notes == [("full_width", {"chars": "“，” “［” “］” “−”", "ascii": "“,” “[” “]” “-”"})]

@@ -128,7 +128,7 @@ def test_a_describe_table_drops_its_row_names():
 
 def test_full_width_commas_of_a_chinese_csv():
     p = parse("身高，体重\n1.8，70\n1.6，55")
-    assert p.labels == {"1": ["身高", "体重"]} and p.notes[0] == ("full_width", {})
+    assert p.labels == {"1": ["身高", "体重"]} and p.notes[0] == ("full_width", {"chars": "“，”", "ascii": "“,”"})
 
 
 def test_long_names_are_cut_with_a_note():
