@@ -9,6 +9,7 @@ import { foldKnobs } from "./knob_fold.js";
 import { createPlots, loadPlotly } from "./lab_plot.js";
 import { fromQuery, knobQuery, paragraphs, readKnob, sliderPosition } from "./lab_state.js";
 import "./paper.js"; // printed: figures scaled to the paper
+import { shareOnTap } from "./share_menu.js";
 import { onSchemeChange } from "./theme.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
@@ -183,6 +184,7 @@ if (!config.lang_fixed && preferred !== initialLang) switchLang(preferred);
 
 wireKnobs();
 onSchemeChange(() => plots?.render("new")); // the system turned dark or light: the figures follow the page
+shareOnTap($("lab-permalink")); // on a phone, "Link to this state" opens the share menu
 loadPlotly(config.plotly_url)
   .then((Plotly) => {
     plots = createPlots({ Plotly, lab: () => lab, lang, t });

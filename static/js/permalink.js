@@ -4,6 +4,7 @@
 // never parses URL state.
 
 import { ApiError, errorMessage, permalink, shortLink } from "./api.js";
+import { shareMenu } from "./share_menu.js";
 import * as urls from "./urls.js";
 
 const DELAY = 400; // ms after the last change before the URL is brought up to date
@@ -80,21 +81,6 @@ export function initPermalink({ S, t }) {
     if (retraced || changed.includes("view")) schedule();
   });
 
-  // On a phone (a touch screen), the system's share menu: to a chat or a note in one tap, as people share there.
-  // True when the menu took the link or was closed; false where there is none (desktops copy instead).
-  async function shareSheet(url) {
-    if (typeof navigator.share !== "function" || !matchMedia("(pointer: coarse)").matches) return false;
-    try {
-      await navigator.share({ title: document.title, url });
-      say("ok", t("share.shared", { url }));
-      return true;
-    } catch (err) {
-      if (err.name !== "AbortError") return false; // not allowed here: copy instead
-      say("ok", t("share.ready", { url })); // closed without sharing: the link stays on the page
-      return true;
-    }
-  }
-
   button?.addEventListener("click", async () => {
     button.disabled = true;
     say("busy", t("share.working"));
@@ -103,7 +89,8 @@ export function initPermalink({ S, t }) {
       const url = new URL(r.url, location.origin).href;
       output.value = url;
       output.hidden = false;
-      if (await shareSheet(url)) return;
+      const menu = await shareMenu(url); // on a phone, its share menu; closed without sharing: the link stays here
+      if (menu) return say("ok", t(menu === "shared" ? "share.shared" : "share.ready", { url }));
       try {
         await navigator.clipboard.writeText(url);
         say("ok", t("share.copied", { url }));

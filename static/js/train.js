@@ -13,6 +13,7 @@ import { buildFigure } from "./lab_figures.js";
 import { loadPlotly } from "./lab_plot.js";
 import { fromQuery, readKnob } from "./lab_state.js";
 import "./paper.js"; // printed: figures scaled to the paper
+import { shareOnTap } from "./share_menu.js";
 import { onSchemeChange } from "./theme.js";
 import { namedKeys, pageSeries, sweepPoints } from "./train_series.js";
 
@@ -264,6 +265,7 @@ const preferred = i18n.preferred();
 if (!config.lang_fixed && preferred !== i18n.current()) document.querySelector(`.lang-btn[data-lang="${preferred}"]`)?.click();
 
 onSchemeChange(redraw); // the system turned dark or light: the figures follow the page
+shareOnTap($("lab-permalink")); // on a phone, "Link to this state" opens the share menu
 loadPlotly(config.plotly_url)
   .then((P) => {
     Plotly = P;

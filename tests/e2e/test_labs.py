@@ -161,6 +161,28 @@ def test_the_batch_size_explorer_shows_bn_spread_shrinking_and_groupnorm_still(p
 
 
 SUMMARY = "() => document.querySelector('.knobs-summary').textContent"
+SHARE_MENU = "window.__shared = []; navigator.share = async (data) => { window.__shared.push(data); };"
+
+
+@pytest.mark.parametrize("path", ["/labs/batch-size?batch=16", "/labs/train-bn?lr=0.1"])
+def test_on_a_phone_a_states_link_opens_the_share_menu(browser, server_url, path) -> None:
+    """The "Link to this state" on a touch screen hands the state's link to the system's share menu (a chat, a note)
+    instead of reloading the page it is on; the link is the page's own permalink."""
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    context, page = new_page(browser, server_url, **phone)
+    try:
+        context.add_init_script(SHARE_MENU)
+        page.goto(path)
+        page.wait_for_selector("body[data-lab-ready='1']", timeout=20_000)
+        page.evaluate("() => { window.__stayed = true; }")  # gone if the tap reloads the page
+        href = page.get_attribute("#lab-permalink", "href")
+        page.tap("#lab-permalink")
+        (given,) = wait_until(page, "() => window.__shared.length && window.__shared")
+        assert given["url"] == f"{server_url}{href}" and given["url"].startswith(f"{server_url}{path.split('?')[0]}?")
+        assert page.evaluate("() => window.__stayed === true")
+        assert not page.log.errors
+    finally:
+        context.close()
 
 
 def test_on_a_phone_the_knobs_fold_under_a_line_of_their_values(browser, server_url) -> None:
