@@ -15,6 +15,8 @@ Accepted:
   arguments: dtype (kept in `Parsed.dtype` without its `torch.`/`np.`/`tf.` prefix), device, requires_grad,
   grad_fn, layout and weak_type (ignored and listed in `notes`), shape and size (checked against the values).
   Any other keyword is an error.
+- either of these as a line of code: after an assignment, `x = torch.tensor(...)` or `w = [[1, 2]]` (note
+  "assignment"), and before a closing ';' (note "semicolon"); positions in errors stay those of the text pasted.
 - rows of numbers (format "rows"): cells separated by tabs, semicolons, commas or spaces; the first of these
   found in the text, in that order, is the separator. Several rows give a 2-D (rows, columns) tensor, one row
   a 1-D one, one column stays 2-D (rows, 1). Blocks of rows separated by blank lines give a 3-D

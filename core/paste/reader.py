@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from normlens.paste.angled import Angle, close_angle, open_angle
@@ -21,6 +23,9 @@ from normlens.paste.wrappers import PARAMETER, keywords, open_call
 
 MAX_ELEMENTS = 4_194_304
 MAX_DEPTH = 8
+# a line of code around the tensor, as a student copies it: `x = torch.tensor([...]);` (note "assignment", and
+# "semicolon" for the ';'); only before a list or a call, so that `x = 1 2 3` is still refused as text
+ASSIGNMENT = re.compile(r"([A-Za-z_][\w.]*)[ \t]*=(?!=)\s*(?=\[|[A-Za-z_][\w.]*\s*\()")
 
 # Read as their ASCII forms: what Chinese input methods type, the minus sign of web pages (notes "full_width",
 # naming those found) and unusual spaces (note "spaces").
@@ -82,6 +87,10 @@ def _parse(text: str, max_elements: int, max_depth: int) -> Parsed:
     m = PARAMETER.match(text, pos)
     if m:
         pos = m.end()
+    code: list[Note] = []  # how a line of code around the values was read
+    if not angle and (a := ASSIGNMENT.match(text, pos)):
+        pos = a.end()
+        code.append(note("assignment", name=a.group(1)))
     call = open_call(text, pos)
     if call:
         fmt, label, start = call
@@ -108,10 +117,14 @@ def _parse(text: str, max_elements: int, max_depth: int) -> Parsed:
         dtype, notes, end = keywords(text, end, shape, label)
     if angle:
         return _angled(text, end, angle, Parsed("tensorflow", values, tuple(shape), dtype, notes))
-    _check_end(text, skip(text, end), label)
+    end = skip(text, end)
+    if text.startswith(";", end) and skip(text, end + 1) == len(text):  # the statement's end
+        end = len(text)
+        code.append(note("semicolon"))
+    _check_end(text, end, label)
     if not fmt:
         fmt = "json" if comma or values.size == 1 else "numpy"  # a lone item has no separator to tell
-    return Parsed(fmt, values, tuple(shape), dtype, notes)
+    return Parsed(fmt, values, tuple(shape), dtype, code + notes)
 
 
 def _angled(text: str, end: int, angle: Angle, inner: Parsed) -> Parsed:

@@ -63,7 +63,7 @@ WORDED = [
     ("1, 2\n3, four", "'four' is not a number"),
     ("a,1,2\n1,2,3", "'a' is not a number; if this is a header row, delete it"),
     ("1，2；3\n4，5；6", "'1,2' is not a number"),
-    ("x = [1, 2]", "paste only the tensor"),
+    (">>> x = [1, 2]", "paste only the tensor"),
     ("[np.float64]", "expected a number in np.float64(...)"),
     ("[true, false]", "booleans are not numbers here"),
     ("tensor([ True, False])", "booleans are not numbers here"),
@@ -195,6 +195,7 @@ def test_too_many_lines_and_too_deep_rows():
 
 RG = "ignored requires_grad=True"
 SPACES = "read full-width and no-break spaces as spaces"
+SEMICOLON = "ignored the ';' at the end"
 NOTED = [
     # (text, the notes in English)
     ("[[1, 2], [3, 4]]", []),
@@ -207,6 +208,7 @@ NOTED = [
     ("［1，2］", ["read “，” “［” “］” as “,” “[” “]”"]),
     ("[[1,\u30002]，［3, \u22124］]", ["read “，” “［” “］” “−” as “,” “[” “]” “-”", SPACES]),
     ("1\u00a02\u00a03", [SPACES]),  # no punctuation at all: only the spaces are named
+    ("x = torch.tensor([1., 2.], requires_grad=True);", ["read the value given to x", SEMICOLON, RG]),
     ("tensor（［1., 2.］， requires_grad=True）", ["read “，” “［” “］” “（” “）” as “,” “[” “]” “(” “)”", RG]),
 ]
 

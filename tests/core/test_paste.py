@@ -225,7 +225,7 @@ REJECTED = [
     ("[1, 1-2]", "not_number", "not_number", 1, 5, {"word": "'1-2'"}),
     ("1, 2\n3, four", "not_number", "not_number", 2, 4, {"word": "'four'"}),
     ("a,1,2\n1,2,3", "not_number", "not_number_header", 1, 1, {"word": "'a'"}),  # names and values: no header
-    ("x = [1, 2]", "not_number", "not_number_code", 1, 1, {"word": "'x = [1'"}),
+    (">>> x = [1, 2]", "not_number", "not_number_code", 1, 1, {"word": "'>>> x = [1'"}),  # x = [1, 2] is read
     ("[np.float64]", "not_number", "not_number_in_call", 1, 12, {"call": "np.float64"}),
     ("[" + "y" * 50 + "]", "not_number", "not_number", 1, 2, {"word": repr("y" * 39 + "…")}),
     ("[true, false]", "boolean", "boolean", 1, 2, {"word": "'true'"}),
@@ -693,3 +693,35 @@ def test_round_trip_rows_and_blocks(a):
 
 def test_the_note_names_what_it_read() -> None:
     assert parse("［1，−2］").notes == [("full_width", {"chars": "“，” “［” “］” “−”", "ascii": "“,” “[” “]” “-”"})]
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "notes"),
+    [
+        ("x = [[1, 2], [3, 4]]", [[1, 2], [3, 4]], [("assignment", {"name": "x"})]),
+        ("x = torch.tensor([1., 2.]);", [1, 2], [("assignment", {"name": "x"}), ("semicolon", {})]),
+        ("self.w.data=np.array([[1, 2]])", [[1, 2]], [("assignment", {"name": "self.w.data"})]),
+        ("[[1, 2, 3]];\n", [[1, 2, 3]], [("semicolon", {})]),
+    ],
+)
+def test_a_line_of_code_around_the_tensor(text, values, notes):
+    """What a student copies from a notebook: an assignment before the tensor, a ';' after it."""
+    p = parse(text)
+    np.testing.assert_array_equal(p.values, values)
+    assert p.notes == notes
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "column"),
+    [
+        ("x = 1 2 3", "not_number_header", 1),  # text, not a list: refused as before
+        ("x == [1]", "not_number_header", 1),
+        ("x = foo([1])", "unknown_wrapper", 5),  # the call is named where it is
+        ("x = [[1, 2], [3]]", "ragged", 16),  # positions in the text as pasted (12 without "x = ")
+        ("[1, 2]; 3", "unexpected_after_list", 7),  # a ';' with more after it
+    ],
+)
+def test_a_line_of_code_that_is_not_a_tensor(text, code, column):
+    with pytest.raises(PasteError) as info:
+        parse(text)
+    assert (info.value.code, info.value.line, info.value.column) == (code, 1, column)

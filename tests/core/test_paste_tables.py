@@ -187,7 +187,7 @@ REFUSED = [
     ("a,1,2\n1,2,3", "not_number", "not_number_header", 1, 1, {"word": "'a'"}),  # a name among values: no header
     ("nan,1\n2,3", "nonfinite", "nonfinite", 1, 1, {"word": "'nan'"}),
     ("True,False\n1,0", "boolean", "boolean", 1, 1, {"word": "'True'"}),
-    ("x = [1, 2]", "not_number", "not_number_code", 1, 1, {"word": "'x = [1'"}),
+    (">>> x = [1, 2]", "not_number", "not_number_code", 1, 1, {"word": "'>>> x = [1'"}),  # x = [1, 2] is read
     ("a\x07b,c\n1,2", "not_number", "not_number_header", 1, 1, {"word": "'a\\x07b'"}),  # a control character
     ("1 2\n3 4\n\n[2 rows x 2 columns]", "not_number", "not_number_code", 4, 1, {"word": "'[2'"}),  # no header
 ]
