@@ -23,10 +23,14 @@ export function initEditor(ctx) {
     text.setAttribute("aria-invalid", String(kind === "error"));
   };
 
+  // the format and shape, then how the text was read where it was not read as written (the parser's notes, in
+  // both languages: "ignored requires_grad=True", "read the value given to x")
   const describe = (r) => {
     const fmtName = ctx.t(`input.format_${r.format}`);
     const n = r.shape.reduce((a, b) => a * b, 1);
-    return ctx.t("input.parsed", { format: fmtName, shape: shapeText(r.shape), n: grouped(n) });
+    const line = ctx.t("input.parsed", { format: fmtName, shape: shapeText(r.shape), n: grouped(n) });
+    const notes = (ctx.lang() === "zh" ? r.notes_zh : r.notes) ?? [];
+    return [line, ...notes].join(" · ");
   };
 
   async function check() {

@@ -452,6 +452,13 @@ def test_the_paste_feedback_follows_a_switch_of_language(browser, server_url):
         page.wait_for_function(
             "() => document.getElementById('input-feedback').textContent.startsWith('Line 2, column')"
         )
+        # how the text was read, where it was not read as written: the parser's notes, in the language of the moment
+        page.fill("#input-text", "x = torch.tensor([[1.5, -0.2], [0.4, 2.2]], requires_grad=True);")
+        page.wait_for_selector('#input-feedback[data-kind="ok"]')
+        read = "read the value given to x · ignored the ';' at the end · ignored requires_grad=True"
+        assert feedback.text_content() == f"PyTorch tensor · shape 2 × 2 · 4 values · {read}"
+        page.click('.lang-btn[data-lang="zh"]')
+        wait_until(page, "() => document.getElementById('input-feedback').textContent.includes('已读取赋给 x 的值')")
 
 
 def test_a_reshape_the_server_refuses_is_explained_in_the_language_of_the_moment(browser, server_url):
