@@ -30,7 +30,7 @@ export function initEditor(ctx) {
     const n = r.shape.reduce((a, b) => a * b, 1);
     const line = ctx.t("input.parsed", { format: fmtName, shape: shapeText(r.shape), n: grouped(n) });
     const notes = (ctx.lang() === "zh" ? r.notes_zh : r.notes) ?? [];
-    return [line, ...notes].join(" · ");
+    return [line, ...(r.dtype ? [r.dtype] : []), ...notes].join(" · ");
   };
 
   async function check() {
@@ -47,7 +47,10 @@ export function initEditor(ctx) {
     try {
       const r = await api.parse(value, inflight.signal);
       show("ok", () => describe(r));
-      ctx.set({ ui, input: { text: value }, labels: null, ...ctx.fit(r.shape) });
+      // a tensor that names its dtype (dtype=torch.float64) is computed in it, as PyTorch would
+      const named = r.dtype === "float32" || r.dtype === "float64" ? { dtype: r.dtype } : {};
+      if (named.dtype) $("dtype").value = named.dtype;
+      ctx.set({ ui, input: { text: value }, labels: null, ...ctx.fit(r.shape), ...named });
     } catch (err) {
       if (err.name === "AbortError") return;
       show("error", () => pasteError(err, ctx));

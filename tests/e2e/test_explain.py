@@ -454,11 +454,25 @@ def test_the_paste_feedback_follows_a_switch_of_language(browser, server_url):
         )
         # how the text was read, where it was not read as written: the parser's notes, in the language of the moment
         page.fill("#input-text", "x = torch.tensor([[1.5, -0.2], [0.4, 2.2]], requires_grad=True);")
-        page.wait_for_selector('#input-feedback[data-kind="ok"]')
+        page.wait_for_selector('#input-feedback[data-kind="ok"]:has-text("2 × 2 ·")')
         read = "read the value given to x · ignored the ';' at the end · ignored requires_grad=True"
         assert feedback.text_content() == f"PyTorch tensor · shape 2 × 2 · 4 values · {read}"
         page.click('.lang-btn[data-lang="zh"]')
         wait_until(page, "() => document.getElementById('input-feedback').textContent.includes('已读取赋给 x 的值')")
+
+
+def test_a_pasted_tensor_that_names_its_dtype_is_computed_in_it(browser, server_url):
+    """print(x) of a float64 tensor says dtype=torch.float64: the trace runs in float64, as PyTorch would (it ran
+    in the page's float32, silently); a tensor that names no dtype leaves the choice as it was."""
+    with own_explain_page(browser, server_url) as page:
+        page.fill("#input-text", "tensor([[1.5, -0.2], [0.4, 2.2]], dtype=torch.float64)")
+        page.wait_for_selector('#input-feedback[data-kind="ok"]:has-text("2 × 2 ·")')  # not the first view's line
+        assert page.locator("#input-feedback").text_content() == "PyTorch tensor · shape 2 × 2 · 4 values · float64"
+        assert page.input_value("#dtype") == "float64"
+        wait_until(page, "() => document.querySelector('#lesson-meta')?.textContent.includes('float64')")
+        page.fill("#input-text", "[[1.5, -0.2], [0.4, 2.2], [1, 2]]")
+        page.wait_for_selector('#input-feedback:has-text("3 × 2")')
+        assert page.input_value("#dtype") == "float64"
 
 
 def test_a_reshape_the_server_refuses_is_explained_in_the_language_of_the_moment(browser, server_url):
