@@ -166,7 +166,16 @@ const status = (kind, text) => {
 /** The shape of an input before it is traced (the toggles' params depend on it): a pasted text is read first. */
 async function shapeFor(next, signal) {
   if (next.random) return next.random.shape;
-  if (next.text !== undefined) return (await api.parse(next.text, signal)).shape;
+  if (next.text !== undefined) {
+    const r = await api.parse(next.text, signal);
+    // a new paste that names its dtype (dtype=torch.float64) is computed in it, as PyTorch would; a later
+    // redraw of the same text keeps the reader's choice
+    if (next !== input && (r.dtype === "float32" || r.dtype === "float64")) {
+      state.dtype = r.dtype;
+      $("cmp-dtype").value = r.dtype;
+    }
+    return r.shape;
+  }
   return shapeOf() ?? [];
 }
 

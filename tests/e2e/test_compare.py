@@ -80,6 +80,30 @@ def test_the_dtype_menu_is_as_wide_as_its_choices(cmp):
     assert cmp.locator("#cmp-dtype").bounding_box()["width"] < 160
 
 
+def test_a_pasted_tensor_that_names_its_dtype_is_compared_in_it(browser, server_url):
+    """print(x) of a float64 tensor: every panel computed in float64 (it ran in float32, silently); the menu says
+    so, the link keeps it, and a later choice of float32 holds for the same text."""
+    context, page = new_page(browser, server_url, viewport={"width": 1440, "height": 900})
+    try:
+        page.goto("/compare?lang=en")
+        wait_drawn(page)
+        page.check("#cmp-src-text")
+        page.fill("#cmp-text", "tensor([[[1.5, -0.2, 3.0]], [[0.4, 2.2, -1.0]]], dtype=torch.float64)")
+        page.click("#cmp-run")
+        wait_until(page, "window.normlens.compare.traces.batch_norm.shape.join() === '2,1,3'")
+        settled(page)
+        assert page.input_value("#cmp-dtype") == "float64"
+        assert {t["dtype"] for t in page.evaluate("window.normlens.compare")["traces"].values()} == {"float64"}
+        wait_until(page, "location.search.includes('dtype=float64')")
+        page.select_option("#cmp-dtype", "float32")
+        wait_until(page, "window.normlens.compare.traces.batch_norm.dtype === 'float32'")
+        settled(page)
+        assert page.input_value("#cmp-dtype") == "float32"
+        assert not page.log.errors, page.log.errors
+    finally:
+        context.close()
+
+
 def test_pasted_torch_printout_gives_the_api_numbers_in_every_panel(cmp):
     page = cmp
     page.check("#cmp-src-text")
