@@ -18,6 +18,7 @@ export function fitFigures(root, on) {
   }
 }
 
-// Chrome and Firefox lay the page out for print before this fires (beforeprint comes too early: the screen's widths)
+// Chromium lays the page out for print before this fires (beforeprint comes too early: the screen's widths);
+// where a browser fires it without the print layout in place, figures print as drawn, as before
 const print = typeof matchMedia === "function" ? matchMedia("print") : null;
 print?.addEventListener?.("change", (e) => fitFigures(document, e.matches));
