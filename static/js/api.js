@@ -32,6 +32,9 @@ export async function request(method, url, body, signal) {
 
 export const trace = (body, signal) => request("POST", urls.api.trace, body, signal);
 export const parse = (text, signal) => request("POST", urls.api.parse, { text }, signal);
+/** The dtype a parsed paste names (dtype=torch.float64) if the pages compute in it, else null: a tensor is
+ *  computed in the dtype it names, as PyTorch would. */
+export const namedDtype = (parsed) => (parsed.dtype === "float32" || parsed.dtype === "float64" ? parsed.dtype : null);
 export const layers = (signal) => request("GET", urls.api.layers, undefined, signal);
 /** {token, url} of a permalink to a ViewState (url null when the state is too large for a URL). */
 export const permalink = (state, signal) => request("POST", urls.api.permalink, state, signal);

@@ -168,11 +168,11 @@ async function shapeFor(next, signal) {
   if (next.random) return next.random.shape;
   if (next.text !== undefined) {
     const r = await api.parse(next.text, signal);
-    // a new paste that names its dtype (dtype=torch.float64) is computed in it, as PyTorch would; a later
-    // redraw of the same text keeps the reader's choice
-    if (next !== input && (r.dtype === "float32" || r.dtype === "float64")) {
-      state.dtype = r.dtype;
-      $("cmp-dtype").value = r.dtype;
+    // a new paste is computed in the dtype it names; a later redraw of the same text keeps the reader's choice
+    const dtype = next !== input && api.namedDtype(r);
+    if (dtype) {
+      state.dtype = dtype;
+      $("cmp-dtype").value = dtype;
     }
     return r.shape;
   }

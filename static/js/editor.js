@@ -47,10 +47,9 @@ export function initEditor(ctx) {
     try {
       const r = await api.parse(value, inflight.signal);
       show("ok", () => describe(r));
-      // a tensor that names its dtype (dtype=torch.float64) is computed in it, as PyTorch would
-      const named = r.dtype === "float32" || r.dtype === "float64" ? { dtype: r.dtype } : {};
-      if (named.dtype) $("dtype").value = named.dtype;
-      ctx.set({ ui, input: { text: value }, labels: null, ...ctx.fit(r.shape), ...named });
+      const dtype = api.namedDtype(r);
+      if (dtype) $("dtype").value = dtype;
+      ctx.set({ ui, input: { text: value }, labels: null, ...ctx.fit(r.shape), ...(dtype && { dtype }) });
     } catch (err) {
       if (err.name === "AbortError") return;
       show("error", () => pasteError(err, ctx));

@@ -77,3 +77,11 @@ test("errorMessage: strings, {message: {en, zh}}, plain errors", () => {
   assert.equal(api.itemMessage({ msg: "m", msg_zh: "中" }, "zh"), "中");
   assert.equal(api.itemMessage({ msg: "m" }, "zh"), "m");
 });
+
+test("namedDtype: the dtype a paste names, when the pages compute in it", () => {
+  assert.equal(api.namedDtype({ dtype: "float64" }), "float64");
+  assert.equal(api.namedDtype({ dtype: "float32" }), "float32");
+  assert.equal(api.namedDtype({ dtype: "float16" }), null); // not offered: the page's choice stays
+  assert.equal(api.namedDtype({ dtype: "int64" }), null);
+  assert.equal(api.namedDtype({ dtype: null }), null);
+});
