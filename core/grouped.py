@@ -128,7 +128,7 @@ def _statistics(x3: Array, m: int, fixed: tuple[Array, Array] | None) -> tuple[A
         mean, var = (np.array(a, dtype=x3.dtype).reshape(-1) for a in fixed)
         return mean, var, x3 - col(mean), math.inf
     mean = group_mean(x3, m)
-    centered3 = x3 - col(mean)
+    centered3 = x3 - mean.reshape(1, -1, 1)  # col(mean), without a Python frame between two passes
     var = group_mean(centered3, m, centered3)
     # sum(mean^2 / var) >= 1 / spread^2: below 1 / limit^2, no group is within the limit of either look (its
     # notice, a constant group), the common case, at the cost of a division and a dot as _scale's check; else
@@ -137,7 +137,7 @@ def _statistics(x3: Array, m: int, fixed: tuple[Array, Array] | None) -> tuple[A
     # 0 or a NaN only costs the exact look.
     limit = max(1.01 / COARSE_RATIO, m * EPS[x3.dtype.char] * 1.01)
     spread = math.inf
-    if not float(np.dot(mean / var, mean)) < limit**-2:
+    if not float((mean / var).dot(mean)) < limit**-2:  # ndarray.dot: np.dot's dispatcher is a Python frame
         spread = math.sqrt(np.fmin.reduce(var / mean / mean))
     if spread <= m * EPS[x3.dtype.char] * 1.01 and _settle_constant_groups(x3, mean, var, m):
         centered3 = x3 - col(mean)
@@ -152,8 +152,8 @@ def _scale(x: Array, var: Array, eps: float, center: bool) -> tuple[Array, Array
     dot beside the first: cheaper than a look at the K mean squares after the passes)."""
     std = np.sqrt(var + eps)  # (K,): one square root per group, eps rounded to x's dtype (NEP 50)
     r = 1 / std  # in x's dtype: 1 is a Python scalar; a std of 0 gives inf quietly (args.quiet)
-    if math.isfinite(float(np.dot(std, r))):
-        return std, r, not center and float(np.dot(r, r)) * eps >= 0.49
+    if math.isfinite(float(std.dot(r))):
+        return std, r, not center and float(r.dot(r)) * eps >= 0.49
     A.input_array(x)
     finite_result("variance" if center else "x^2", var)
     raise ArgumentError("eps", "zero_variance" if center else "zero_mean_square", dtype=x.dtype.type.__name__)
@@ -181,7 +181,7 @@ def _normalize(x: Array, plan: Plan, call: Call, dy: Array | None) -> Result:
         base3, squares, spread = x3, np.square(x3), math.inf
         var, a = group_mean(squares, g.group_size), {"squares": squares.reshape(shape)}
     std, r, near = _scale(x, var, call.eps, plan.center)
-    x_hat = (base3 * col(r)).reshape(shape)
+    x_hat = (base3 * r.reshape(1, -1, 1)).reshape(shape)
     ids = g.group_ids()  # the last pass: the bookkeeping that follows runs in one stretch, not around a pass
     # gamma = 1 and beta = 0 (a fresh layer) change nothing: share the array instead of copying it
     scaled = x_hat if gamma is None or call.fresh[0] or (gamma == 1).all() else _affine(x_hat, plan, gamma, np.multiply)

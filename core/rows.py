@@ -28,23 +28,35 @@ def row_bufsize(q: int) -> int:
 def row_sums(a: Array, b: Array | None = None) -> Array:
     """Sum over Q of a (or a * b) in a's dtype, (P, K, Q) -> (P, K): BLAS sums each row (more exact than einsum's
     sum: a matrix-vector product of the P * K rows with ones, as fast as einsum, a long row in parts
-    (`row_parts`); or a dot per row of a and b). `np.dot`, not `np.matmul`: on a large trace each call runs
-    after passes that leave the CPU caches cold, and matmul's way through NumPy's generalized ufuncs is
-    fetched again each time, a tenth of what a LayerNorm trace adds to its passes (bench/README.md, session 15).
-    BLAS's own split between threads changes the last bits: the service runs it on one thread per process
-    (app/blas.py), as the benchmarks do."""
+    (`row_parts`); or a dot per row of a and b). BLAS's own split between threads changes the last bits: the
+    service runs it on one thread per process (app/blas.py), as the benchmarks do.
+
+    On a large trace each call runs after passes that leave the CPU caches cold, and each Python function it
+    goes through is fetched again from memory: `np.matmul`'s way through NumPy's generalized ufuncs was a tenth
+    of what a LayerNorm trace adds to its passes (session 15), and the same products through `np.dot`'s
+    dispatcher, two ones vectors' helpers and a shape's product took 142 us right after a floor run where
+    written inline they take 100 (session 19, bench/README.md). So the ones come from one cached call and the
+    products are ndarray's own `dot`: no Python frame between the passes."""
     P, K, Q = a.shape
-    if Q == 1:
-        return a[:, :, 0] if b is None else a[:, :, 0] * b[:, :, 0]  # (P, K, 1) -> (P, K)
     if b is not None:
-        return np.asarray(np.vecdot(a, b))
-    rows = a.reshape(P * K, Q)  # a view: the callers' (P, K, Q) arrays are contiguous
-    if Q <= PART or (n := row_parts(Q)) == 1:
-        sums: Array = np.dot(rows, A.filled((Q,), 1.0, a.dtype))
-        return sums.reshape(P, K)
-    parts = np.dot(rows.reshape(P * K * n, Q // n), A.filled((Q // n,), 1.0, a.dtype))  # (P * K * n,)
-    sums = np.dot(parts.reshape(P * K, n), A.filled((n,), 1.0, a.dtype))
-    return sums.reshape(P, K)
+        return np.vecdot(a, b) if Q > 1 else a[:, :, 0] * b[:, :, 0]
+    if Q == 1:
+        return a[:, :, 0]  # (P, K, 1) -> (P, K)
+    ones, ones_n = _ones(Q, a.dtype.char) or (A.filled((Q,), 1.0, a.dtype), None)  # the rows in parts of ones.size
+    sums: Array = a.reshape(-1, ones.size).dot(ones)  # (P * K * n,)
+    return sums.reshape(P, K) if ones_n is None else sums.reshape(P * K, -1).dot(ones_n).reshape(P, K)
+
+
+@lru_cache(maxsize=64)  # at most 64 * 2 vectors of PART values: 4 MB in float64
+def _ones(q: int, dtype: str) -> tuple[Array, Array | None] | None:
+    """The ones `row_sums` multiplies a row of q values with: one vector of q // n (n = `row_parts(q)`) and, when
+    the row is in parts (n > 1), one of n for the partial sums; read-only, shared by every call. None for a
+    long row that has no parts (no divisor to cut it in): its ones are made for the call, not kept."""
+    n = row_parts(q)
+    if q // n > PART:
+        return None
+    ones, ones_n = A.filled((q // n,), 1.0, np.dtype(dtype)), A.filled((n,), 1.0, np.dtype(dtype))
+    return ones, (ones_n if n > 1 else None)
 
 
 @lru_cache(maxsize=256)
@@ -72,7 +84,7 @@ def group_mean(a: Array, m: int, b: Array | None = None) -> Array:
     bits), and m <= args.MAX_ELEMENTS = 2**22 is exact in float32; two small operations fewer, each costing as
     much as a tenth of a pass on a large trace, when the passes have left the CPU caches cold."""
     if a.shape[0] == 1:
-        return np.asarray(np.divide(row_sums(a, b)[0], m))
+        return row_sums(a, b)[0] / m  # type: ignore[no-any-return]
     return (group_sum(a, b) / m).astype(a.dtype)
 
 

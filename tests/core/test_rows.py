@@ -54,6 +54,18 @@ def test_row_sums_in_parts_are_within_a_few_roundings_of_the_exact_sums(view, dt
     assert n > 1 or got.tobytes() == whole.tobytes()
 
 
+@pytest.mark.parametrize("q", [4097, 12_289, 100_003])
+def test_the_ones_of_a_long_row_without_parts_are_made_for_the_call_not_kept(q):
+    """Rows that no divisor cuts in parts are multiplied with ones of their whole length (up to 4M values):
+    summed as such, and the ones are not kept beside the small vectors `row_sums` reuses."""
+    x3 = np.random.default_rng(q).standard_normal((1, 2, q)).astype(np.float32)
+    got = rows.row_sums(x3)
+    assert rows._ones(q, "f") is None and rows.row_parts(q) == 1
+    assert got.tobytes() == np.dot(x3.reshape(2, q), np.ones(q, np.float32)).reshape(1, 2).tobytes()
+    kept = rows._ones(32768, "f")
+    assert kept is not None and kept[0].size == rows.PART and not kept[0].flags.writeable
+
+
 def test_the_module_examples_hold():
     import doctest
 
