@@ -84,7 +84,10 @@ export function panelFigure(trace, layout, opts) {
   const group = outlined(groups ? COLORS.ink : COLORS.accent, 3.5, 1);
   const marker = { symbol: "square-open", size: 12, color: COLORS.ink, line: { width: 2.5, color: COLORS.ink } };
   const cell = { type: "scatter", mode: "markers", x: sel.x[2], y: sel.y[2], hoverinfo: "skip", marker };
-  const { height, margin } = cellPixels(layout, opts.width, opts.maxHeight);
+  const { cell: px, height, margin } = cellPixels(layout, opts.width, opts.maxHeight);
+  // no wider than its cells: a grid held by the height is centred by the page (compare.css), not by empty margins
+  // that a print on paper narrower than the screen would shrink with it (static/js/paper.js)
+  const width = Math.min(opts.width, px * layout.cols + margin.l + margin.r);
   const tk = ticks(layout, opts.names, opts.tokenLabel);
   const font = { ...FONT, size: 11, color: COLORS.muted };
   const axis = { showgrid: false, zeroline: false, ticks: "", fixedrange: true, tickangle: 0, tickfont: font };
@@ -93,7 +96,7 @@ export function panelFigure(trace, layout, opts) {
     data: [heat, lines, halo, group, cell],
     layout: baseLayout({
       height,
-      width: opts.width,
+      width,
       margin,
       xaxis: { ...axis, ...tk.cols, title: titled(tk.colTitle, 2), range: [-0.5, layout.cols - 0.5], constrain: "domain" },
       yaxis: { ...axis, ...tk.rows, title: titled(tk.rowTitle, 4), range: [layout.rows - 0.5, -0.5], scaleanchor: "x", constrain: "domain" },

@@ -75,3 +75,25 @@ def test_a_printed_page_keeps_its_words_and_figures_on_the_paper(browser, server
         assert not page.log.errors, page.log.errors
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [800, 1440])
+def test_the_compare_page_prints_all_six_panels_each_figure_within_its_panel(browser, server_url, width) -> None:
+    """A window under 900 px shows one panel at a time; paper is narrower still, and showed only the chosen one
+    (its figure, drawn 740 px wide around a grid held by the height, shrunk to a third on paper). Printed from a
+    tablet or a desktop: six panels, every figure within its panel and none scaled below 0.9 of its size."""
+    context, page = new_page(browser, server_url, viewport={"width": width, "height": 900})
+    try:
+        page.goto("/compare?lang=en")
+        page.wait_for_selector("html[data-plotly='ready']", timeout=20_000)
+        page.evaluate(RECORD, [".cmp-panel", ".cmp-switch", ".cmp-table"])
+        page.pdf(format="A4", margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"})
+        (seen,) = page.evaluate("window.__printed")
+        assert seen["shown"][".cmp-table"] and not seen["shown"][".cmp-switch"], seen["shown"]
+        panels = [f for f in seen["figures"] if f["id"].startswith("cmp-plot-")]
+        assert len(panels) == 6, seen["figures"]
+        for f in panels:
+            assert 0 < f["right"] <= f["box"] + 1 and (not f["zoom"] or float(f["zoom"]) >= 0.9), f  # laid out, whole
+        assert not page.log.errors, page.log.errors
+    finally:
+        context.close()

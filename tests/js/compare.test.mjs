@@ -242,7 +242,12 @@ test("a panel: output on the shared scale, partition, the selected group and cel
   assert.match(heat.text[0][1], /x = 3/);
   assert.deepEqual(fig.data[F.TRACE.cell].x, [1]);
   assert.deepEqual(fig.data[F.TRACE.cell].y, [1]);
-  assert.ok(fig.layout.height > 0 && fig.layout.width === 300);
+  assert.ok(fig.layout.height > 0 && fig.layout.width <= 300);
+  // a grid held by the height is no wider than its cells and margins: the page centres it, paper does not shrink it
+  const tall = F.panelFigure(bn, l, { range: 2.5, color: "values", cell: 3, width: 740, maxHeight: 200, t: (k) => k, names: ["N", "C", "L"] });
+  const { cell, margin } = F.cellPixels(l, 740, 200);
+  assert.equal(tall.layout.width, cell * l.cols + margin.l + margin.r);
+  assert.ok(tall.layout.width < 300 && tall.layout.height <= 200);
   const groups = F.panelFigure(bn, l, { range: 2.5, color: "groups", cell: 0, width: 300, t: (k) => k, names: ["N", "C", "L"] });
   assert.equal(groups.data[0].z[0][2], 2); // channel 2's color
   assert.equal(groups.data[F.TRACE.group].line.color, "#1d2330");
