@@ -53,3 +53,27 @@ def test_every_page_fits_a_320_px_screen(browser, server_url, lang) -> None:
         assert not errors, errors
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_compare_table_fits_its_box_at_every_width(browser, server_url, lang) -> None:
+    """The selected cell's table, six layers' numbers and formulas: in one line it ran 100-300 px past its box
+    (a scroll box, the formulas cut at its edge) from 600 to 980 px; now its formulas take a line of their own
+    there, under the numbers and their headings."""
+    context, page = new_page(browser, server_url, viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(f"/compare?lang={lang}")
+        page.wait_for_selector("html[data-plotly=ready]", timeout=20_000)
+        for width in (360, 600, 679, 680, 800, 900, 979, 980, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            over = page.evaluate(
+                "() => { const w = document.querySelector('.table-wrap'); return w.scrollWidth - w.clientWidth; }"
+            )
+            assert over <= 0, (width, over)
+            headings = page.locator(".cmp-table thead th").evaluate_all(
+                "(hs) => hs.filter((h) => h.offsetParent).length"
+            )
+            assert headings == (0 if width < 680 else 5 if width < 980 else 6), (width, headings)  # formula: no column
+        assert not page.log.errors, page.log.errors
+    finally:
+        context.close()
