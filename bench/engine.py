@@ -19,10 +19,12 @@ Per layer, four things are timed in the same process:
   the trace's.
 
 Timing: within each repeat, each of trace, torch and api runs in a pair with a floor run, the two in alternating
-order, right after an untimed floor run, so that both find x and the heap as a floor run leaves them (without
-it the first of a pair paid for what ran before, torch's allocator or the api's strings: trace/floor medians
-of 1.13-1.22 with the floor first and 1.42-1.73 with the trace first in one run, and a median of all that
-swung by 0.1 between runs); its ratio is to the floor run beside it. The garbage collector is off
+order, right after the same pair run untimed, so that each call finds what the other left, its own code run two
+calls before (without a run before the pair the first of a pair paid for what ran before, torch's allocator or
+the api's strings: trace/floor medians of 1.13-1.22 with the floor first and 1.42-1.73 with the trace first in
+one run; with an untimed floor run alone, sessions 12-18 and `--prelude floor`, the floor's code was the one
+run just before, a head start worth 0.05-0.15 of the trace's ratio and more of torch's: bench/README.md,
+session 19); its ratio is to the floor run beside it. The garbage collector is off
 during a call (as timeit does), and a full collection runs once per layer, not before every repeat: one leaves
 the next few calls slower (the floor: 0.85, 0.54, 0.46, 0.43 ms after it, 0.35 without), a penalty that fell on
 whichever call of a pair ran first. Time is this thread's CPU time (other jobs on a shared machine do not count;
@@ -233,7 +235,7 @@ def timed(fn: Callable[[], object]) -> float:
         gc.enable()
 
 
-def measure(case: Case, x: np.ndarray, repeats: int, warmup: int = 3) -> dict[str, float]:
+def measure(case: Case, x: np.ndarray, repeats: int, warmup: int = 3, prelude: str = "pair") -> dict[str, float]:
     """Median ms of each of trace, floor, torch and api, and for each of trace, torch and api the median of its
     ratio to the floor run right beside it ("trace/floor", ...). Each is timed in a pair with its own floor run,
     the two in alternating order: a slow moment of a shared machine slows both sides of a pair, and what runs
@@ -253,7 +255,8 @@ def measure(case: Case, x: np.ndarray, repeats: int, warmup: int = 3) -> dict[st
     for i in range(warmup + repeats):
         for k in subjects[i % 3 :] + subjects[: i % 3]:
             pair = (k, "floor") if i % 2 else ("floor", k)  # each goes first in turn
-            case.floor()  # untimed: the pair's two calls start from the same state (the module's docstring)
+            for j in pair if prelude == "pair" else ("floor",):  # untimed: see the docstring
+                fns[j]()
             t = {j: timed(fns[j]) for j in pair}
             if i >= warmup:
                 times[k].append(t[k])
@@ -270,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=30, help="timed runs per measurement (median reported)")
     ap.add_argument("--only", default="", help="run the layers whose name contains this text")
     ap.add_argument("--clock", choices=list(CLOCKS), default="cpu", help="this thread's CPU time, or wall time")
+    ap.add_argument("--prelude", choices=["pair", "floor"], default="pair", help="run untimed before each pair")
     args = ap.parse_args(argv)
     global clock
     clock = CLOCKS[args.clock]
@@ -282,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only not in case.name:
             continue
         check_floor(case, x)
-        t = measure(case, x, args.repeats)
+        t = measure(case, x, args.repeats, prelude=args.prelude)
         worst = max(worst, t["trace/floor"])
         row = f"{case.name:<30} {t['trace']:8.2f} {t['floor']:8.2f} {t['torch']:8.2f} {t['trace/floor']:11.2f}"
         row += f" {t['torch/floor']:11.2f} {t['trace/floor'] / t['torch/floor']:11.1f}"
