@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=30, help="timed runs per measurement (median reported)")
     ap.add_argument("--only", default="", help="run the layers whose name contains this text")
     ap.add_argument("--clock", choices=list(CLOCKS), default="cpu", help="this thread's CPU time, or wall time")
-    ap.add_argument("--prelude", choices=["pair", "floor"], default="pair", help="run untimed before each pair")
+    ap.add_argument("--prelude", choices=["pair", "floor"], default="pair", help="run untimed before a pair")
     args = ap.parse_args(argv)
     global clock
     clock = CLOCKS[args.clock]
